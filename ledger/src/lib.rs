@@ -1,1 +1,943 @@
+//! The ledger of the serving network: every user's main account, the registry of service contracts, and the
+//! interface ([`Serving`], [`LedgerApi`]) between the ledger and the services.
+//!
+//! Money rules live in [`book`]; this crate's `#[ink::contract]` module wires storage, callers, value, events
+//! and cross-contract calls around them. See `docs/ledger.md` for every message, its checks in order and its
+//! events.
 #![cfg_attr(not(feature = "std"), no_std, no_main)]
+
+pub mod book;
+mod errors;
+pub mod interface;
+
+pub use errors::Error;
+pub use interface::{LedgerApi, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+
+/// The chain's balance type.
+pub type Balance = u128;
+
+/// Most providers handled by one `retrieve_fund`.
+pub const MAX_PROVIDERS_PER_BATCH: u32 = 20;
+/// Most registered services.
+pub const MAX_SERVICES: u32 = 500;
+/// Most versions of one service type.
+pub const MAX_VERSIONS_PER_TYPE: u32 = 50;
+/// Most providers a user can have sub-accounts with in one service.
+pub const MAX_PROVIDERS_PER_USER_PER_SERVICE: u32 = 50;
+/// Most services a user can have sub-accounts in at once.
+pub const MAX_SERVICES_PER_USER: u32 = 20;
+/// Most sub-accounts one `delete_ledger` call deletes; call again for the rest.
+pub const MAX_DELETIONS_PER_CALL: u32 = 25;
+/// Most entries in one `spend_funds` batch.
+pub const MAX_SPENDS_PER_BATCH: u32 = 50;
+/// Longest additional info and service description, in bytes.
+pub const MAX_ADDITIONAL_INFO_LENGTH: u32 = 4096;
+/// Longest service type or version, in bytes.
+pub const MAX_NAME_LENGTH: u32 = 64;
+/// Largest page of any list view.
+pub const MAX_PAGE: u32 = 50;
+
+#[ink::contract]
+pub mod ledger {
+    use crate::book::{self, UserBalance};
+    use crate::interface::{LedgerApi, Serving, ServingInfo, SERVING_INTERFACE_VERSION};
+    use crate::*;
+    use ink::codegen::TraitCallBuilder;
+    use ink::prelude::{string::String, vec::Vec};
+    use ink::storage::Mapping;
+
+    /// A user's main account as stored.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[ink::scale_derive(Encode, Decode, TypeInfo)]
+    #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+    pub struct LedgerRecord {
+        pub balance: UserBalance,
+        /// Position in the enumeration of ledgers.
+        pub index: u32,
+    }
+
+    /// A user's main account as returned by the views.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[ink::scale_derive(Encode, Decode, TypeInfo)]
+    pub struct LedgerView {
+        pub user: AccountId,
+        pub available_balance: Balance,
+        pub total_balance: Balance,
+        pub additional_info: String,
+    }
+
+    /// A registered service contract.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[ink::scale_derive(Encode, Decode, TypeInfo)]
+    #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+    pub struct ServiceInfo {
+        pub service_type: String,
+        pub version: String,
+        pub description: String,
+        pub is_recommended: bool,
+        /// Disabled services can be neither funded nor spend; money can still come back from them.
+        pub enabled: bool,
+        /// Block timestamp (ms) of the registration.
+        pub registered_at: u64,
+    }
+
+    /// A registered service and its address, as returned by the list views.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[ink::scale_derive(Encode, Decode, TypeInfo)]
+    pub struct ServiceEntry {
+        pub address: AccountId,
+        pub info: ServiceInfo,
+    }
+
+    #[ink(event)]
+    pub struct LedgerAdded {
+        #[ink(topic)]
+        pub user: AccountId,
+        pub amount: Balance,
+    }
+
+    #[ink(event)]
+    pub struct FundDeposited {
+        #[ink(topic)]
+        pub user: AccountId,
+        #[ink(topic)]
+        pub from: AccountId,
+        pub amount: Balance,
+    }
+
+    #[ink(event)]
+    pub struct LedgerInfoUpdated {
+        #[ink(topic)]
+        pub user: AccountId,
+        pub additional_info: String,
+    }
+
+    #[ink(event)]
+    pub struct LedgerRefunded {
+        #[ink(topic)]
+        pub user: AccountId,
+        pub amount: Balance,
+    }
+
+    #[ink(event)]
+    pub struct LedgerDeleted {
+        #[ink(topic)]
+        pub user: AccountId,
+    }
+
+    /// One step of `delete_ledger` that left sub-accounts to delete.
+    #[ink(event)]
+    pub struct LedgerDeletionProgress {
+        #[ink(topic)]
+        pub user: AccountId,
+        pub deleted: u32,
+        pub remaining: u32,
+    }
+
+    /// A service failed to delete a (zero-balance) sub-account; the ledger stops tracking it anyway.
+    #[ink(event)]
+    pub struct SubAccountDeleteFailed {
+        #[ink(topic)]
+        pub user: AccountId,
+        #[ink(topic)]
+        pub service: AccountId,
+        pub provider: AccountId,
+    }
+
+    #[ink(event)]
+    pub struct FundTransferred {
+        #[ink(topic)]
+        pub user: AccountId,
+        #[ink(topic)]
+        pub service: AccountId,
+        #[ink(topic)]
+        pub provider: AccountId,
+        /// The amount the user asked to move.
+        pub amount: Balance,
+        /// Of it, what cancelled pending refunds (no tokens moved for that part).
+        pub cancelled: Balance,
+        /// Of it, what the ledger sent to the service.
+        pub sent: Balance,
+    }
+
+    #[ink(event)]
+    pub struct FundRetrieved {
+        #[ink(topic)]
+        pub user: AccountId,
+        #[ink(topic)]
+        pub service: AccountId,
+        #[ink(topic)]
+        pub provider: AccountId,
+        /// Credited to the user's available balance.
+        pub amount: Balance,
+        /// A new refund queued for this amount (0: none).
+        pub refund_requested: Balance,
+    }
+
+    #[ink(event)]
+    pub struct FundSpent {
+        #[ink(topic)]
+        pub user: AccountId,
+        #[ink(topic)]
+        pub service: AccountId,
+        pub amount: Balance,
+    }
+
+    #[ink(event)]
+    pub struct ServiceRegistered {
+        #[ink(topic)]
+        pub service: AccountId,
+        pub service_type: String,
+        pub version: String,
+    }
+
+    #[ink(event)]
+    pub struct RecommendedServiceUpdated {
+        pub service_type: String,
+        pub version: String,
+        #[ink(topic)]
+        pub service: AccountId,
+    }
+
+    #[ink(event)]
+    pub struct ServiceEnabledChanged {
+        #[ink(topic)]
+        pub service: AccountId,
+        pub enabled: bool,
+    }
+
+    #[ink(event)]
+    pub struct MinimumsUpdated {
+        pub min_account_balance: Balance,
+        pub min_transfer_amount: Balance,
+    }
+
+    #[ink(event)]
+    pub struct OwnershipTransferStarted {
+        #[ink(topic)]
+        pub owner: AccountId,
+        #[ink(topic)]
+        pub pending_owner: AccountId,
+    }
+
+    #[ink(event)]
+    pub struct OwnershipTransferred {
+        #[ink(topic)]
+        pub previous_owner: AccountId,
+        #[ink(topic)]
+        pub new_owner: AccountId,
+    }
+
+    #[ink(event)]
+    pub struct SurplusWithdrawn {
+        #[ink(topic)]
+        pub to: AccountId,
+        pub amount: Balance,
+    }
+
+    #[ink(event)]
+    pub struct CodeUpgraded {
+        pub code_hash: Hash,
+    }
+
+    #[ink(storage)]
+    pub struct Ledger {
+        owner: AccountId,
+        pending_owner: Option<AccountId>,
+        chain_id: u64,
+        min_account_balance: Balance,
+        min_transfer_amount: Balance,
+        /// Sum of every user's available balance: what the ledger owes in native tokens.
+        liabilities: Balance,
+        ledgers: Mapping<AccountId, LedgerRecord>,
+        additional_info: Mapping<AccountId, String>,
+        ledger_at: Mapping<u32, AccountId>,
+        ledger_count: u32,
+        /// (user, service) → what that service holds for the user.
+        held: Mapping<(AccountId, AccountId), Balance>,
+        /// (user, service) → providers the user has sub-accounts with there.
+        providers: Mapping<(AccountId, AccountId), Vec<AccountId>>,
+        /// user → services the user has sub-accounts in.
+        user_services: Mapping<AccountId, Vec<AccountId>>,
+        services: Mapping<AccountId, ServiceInfo>,
+        service_by_name: Mapping<(String, String), AccountId>,
+        service_at: Mapping<u32, AccountId>,
+        service_count: u32,
+        versions_by_type: Mapping<String, Vec<AccountId>>,
+        recommended: Mapping<String, AccountId>,
+    }
+
+    type ServingRef = ink::contract_ref!(Serving);
+
+    /// Turns the nested result of a cross-contract call into the ledger's error.
+    fn flatten<T>(
+        r: Result<ink::MessageResult<Result<T, ServingError>>, ink::env::Error>,
+    ) -> Result<T, Error> {
+        match r {
+            Ok(Ok(inner)) => inner.map_err(Error::Service),
+            _ => Err(Error::ServiceCallFailed),
+        }
+    }
+
+    fn check_len(s: &str, max: u32) -> Result<(), Error> {
+        let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
+        if len > max {
+            return Err(Error::TooLong { len, max });
+        }
+        Ok(())
+    }
+
+    fn zero_account() -> AccountId {
+        AccountId::from([0u8; 32])
+    }
+
+    impl Ledger {
+        /// A ledger owned by the caller. Defaults for an 18-decimal token: `min_account_balance` 3·10^18,
+        /// `min_transfer_amount` 10^18.
+        #[ink(constructor)]
+        pub fn new(chain_id: u64, min_account_balance: Balance, min_transfer_amount: Balance) -> Self {
+            Self {
+                owner: Self::env().caller(),
+                pending_owner: None,
+                chain_id,
+                min_account_balance,
+                min_transfer_amount,
+                liabilities: 0,
+                ledgers: Mapping::default(),
+                additional_info: Mapping::default(),
+                ledger_at: Mapping::default(),
+                ledger_count: 0,
+                held: Mapping::default(),
+                providers: Mapping::default(),
+                user_services: Mapping::default(),
+                services: Mapping::default(),
+                service_by_name: Mapping::default(),
+                service_at: Mapping::default(),
+                service_count: 0,
+                versions_by_type: Mapping::default(),
+                recommended: Mapping::default(),
+            }
+        }
+
+        // ------------------------------------------------------------------ users
+
+        /// Opens the caller's ledger with the transferred value (≥ `min_account_balance`).
+        #[ink(message, payable)]
+        pub fn add_ledger(&mut self, additional_info: String) -> Result<(), Error> {
+            let user = self.env().caller();
+            let value = self.env().transferred_value();
+            let balance = UserBalance::open(value, self.min_account_balance)?;
+            check_len(&additional_info, MAX_ADDITIONAL_INFO_LENGTH)?;
+            if self.ledgers.contains(user) {
+                return Err(Error::LedgerExists);
+            }
+            self.create_ledger(user, balance)?;
+            self.additional_info.insert(user, &additional_info);
+            self.env().emit_event(LedgerAdded { user, amount: value });
+            Ok(())
+        }
+
+        /// Replaces the caller's additional info (copied into sub-accounts opened from now on).
+        #[ink(message)]
+        pub fn update_additional_info(&mut self, additional_info: String) -> Result<(), Error> {
+            let user = self.env().caller();
+            check_len(&additional_info, MAX_ADDITIONAL_INFO_LENGTH)?;
+            if !self.ledgers.contains(user) {
+                return Err(Error::LedgerNotExists);
+            }
+            self.additional_info.insert(user, &additional_info);
+            self.env().emit_event(LedgerInfoUpdated { user, additional_info });
+            Ok(())
+        }
+
+        /// Adds the transferred value to the caller's ledger, opening it (with the minimum) if needed.
+        #[ink(message, payable)]
+        pub fn deposit_fund(&mut self) -> Result<(), Error> {
+            let user = self.env().caller();
+            self.deposit_to(user)
+        }
+
+        /// Adds the transferred value to `recipient`'s ledger, opening it (with the minimum) if needed.
+        #[ink(message, payable)]
+        pub fn deposit_fund_for(&mut self, recipient: AccountId) -> Result<(), Error> {
+            if recipient == zero_account() {
+                return Err(Error::ZeroAddress);
+            }
+            self.deposit_to(recipient)
+        }
+
+        /// Withdraws `amount` of the available balance to the caller. What remains available must be zero or at
+        /// least `min_account_balance`. A ledger whose total reaches zero and that has no sub-accounts is
+        /// removed; with sub-accounts, `delete_ledger` removes it.
+        #[ink(message)]
+        pub fn refund(&mut self, amount: Balance) -> Result<(), Error> {
+            let user = self.env().caller();
+            let mut record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
+            record.balance.withdraw(amount, self.min_account_balance)?;
+            self.liabilities = self.liabilities.checked_sub(amount).ok_or(Error::Overflow)?;
+            if record.balance.total == 0 && self.user_services.get(user).unwrap_or_default().is_empty() {
+                self.remove_ledger(user, record.index)?;
+            } else {
+                self.ledgers.insert(user, &record);
+            }
+            self.env().emit_event(LedgerRefunded { user, amount });
+            self.env().transfer(user, amount).map_err(|_| Error::TransferFailed)
+        }
+
+        /// Moves `amount` into the caller's sub-account with `provider` at `service`. For an existing
+        /// sub-account the amount first cancels pending refunds (newest first) and only the rest leaves the
+        /// ledger; a new sub-account needs at least `min_transfer_amount`.
+        #[ink(message)]
+        pub fn transfer_fund(&mut self, provider: AccountId, service: AccountId, amount: Balance) -> Result<(), Error> {
+            let user = self.env().caller();
+            if amount == 0 {
+                return Err(Error::ZeroAmount);
+            }
+            let mut record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
+            let info = self.services.get(service).ok_or(Error::ServiceNotFound)?;
+            if !info.enabled {
+                return Err(Error::ServiceDisabled);
+            }
+            let mut svc: ServingRef = service.into();
+            let mut providers = self.providers.get((user, service)).unwrap_or_default();
+            let exists = providers.contains(&provider);
+            let (cancelled, sent) = if exists {
+                let pending = flatten(svc.call().get_pending_refund(user, provider).try_invoke())?;
+                book::split_transfer(amount, pending)
+            } else {
+                if amount < self.min_transfer_amount {
+                    return Err(Error::MinimumDepositRequired { amount, minimum: self.min_transfer_amount });
+                }
+                if providers.len() >= MAX_PROVIDERS_PER_USER_PER_SERVICE as usize {
+                    return Err(Error::TooManyProvidersForService { max: MAX_PROVIDERS_PER_USER_PER_SERVICE });
+                }
+                providers.push(provider);
+                (0, amount)
+            };
+            let mut held = self.held.get((user, service)).unwrap_or(0);
+            record.balance.fund_service(&mut held, sent)?;
+            if !exists {
+                self.track_service(user, service)?;
+                self.providers.insert((user, service), &providers);
+            }
+            self.liabilities = self.liabilities.checked_sub(sent).ok_or(Error::Overflow)?;
+            self.ledgers.insert(user, &record);
+            self.held.insert((user, service), &held);
+            self.env().emit_event(FundTransferred { user, service, provider, amount, cancelled, sent });
+            if exists {
+                flatten(svc.call_mut().deposit_fund(user, provider, cancelled).transferred_value(sent).try_invoke())
+            } else {
+                let info = self.additional_info.get(user).unwrap_or_default();
+                flatten(svc.call_mut().add_account(user, provider, info).transferred_value(sent).try_invoke())
+            }
+        }
+
+        /// For each listed provider the caller has a sub-account with at `service` (others are skipped):
+        /// collects the unlocked refunds (credited by the tokens actually received, at most what the service
+        /// holds for the caller) and queues a refund of the rest. Works on disabled services too.
+        #[ink(message)]
+        pub fn retrieve_fund(&mut self, providers: Vec<AccountId>, service: AccountId) -> Result<Balance, Error> {
+            let user = self.env().caller();
+            let len = u32::try_from(providers.len()).unwrap_or(u32::MAX);
+            if len > MAX_PROVIDERS_PER_BATCH {
+                return Err(Error::TooManyProviders { len, max: MAX_PROVIDERS_PER_BATCH });
+            }
+            if !self.services.contains(service) {
+                return Err(Error::ServiceNotFound);
+            }
+            let mut record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
+            let tracked = self.providers.get((user, service)).unwrap_or_default();
+            let mut held = self.held.get((user, service)).unwrap_or(0);
+            let mut svc: ServingRef = service.into();
+            let mut total_credited: Balance = 0;
+            for provider in providers {
+                if !tracked.contains(&provider) {
+                    continue;
+                }
+                let before = self.env().balance();
+                flatten(svc.call_mut().process_refund(user, provider).try_invoke())?;
+                let received = self.env().balance().saturating_sub(before);
+                let credited = record.balance.credit_from_service(&mut held, received)?;
+                total_credited = total_credited.checked_add(credited).ok_or(Error::Overflow)?;
+                let requested = flatten(svc.call_mut().request_refund_all(user, provider).try_invoke())?;
+                self.env().emit_event(FundRetrieved {
+                    user,
+                    service,
+                    provider,
+                    amount: credited,
+                    refund_requested: requested,
+                });
+            }
+            self.liabilities = self.liabilities.checked_add(total_credited).ok_or(Error::Overflow)?;
+            self.ledgers.insert(user, &record);
+            self.held.insert((user, service), &held);
+            Ok(total_credited)
+        }
+
+        /// Deletes the caller's ledger once its total is zero: deletes up to `MAX_DELETIONS_PER_CALL`
+        /// sub-accounts per call (their nonces survive in the services) and then the ledger itself. Returns the
+        /// number of sub-accounts still to delete (call again while it is non-zero).
+        #[ink(message)]
+        pub fn delete_ledger(&mut self) -> Result<u32, Error> {
+            let user = self.env().caller();
+            let record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
+            if record.balance.total != 0 {
+                return Err(Error::MustWithdrawAllFundsFirst { total: record.balance.total });
+            }
+            let mut services = self.user_services.get(user).unwrap_or_default();
+            let mut deleted: u32 = 0;
+            while deleted < MAX_DELETIONS_PER_CALL {
+                let Some(service) = services.last().copied() else { break };
+                let mut providers = self.providers.get((user, service)).unwrap_or_default();
+                let mut svc: ServingRef = service.into();
+                while deleted < MAX_DELETIONS_PER_CALL {
+                    let Some(provider) = providers.pop() else { break };
+                    if flatten(svc.call_mut().delete_account(user, provider).try_invoke()).is_err() {
+                        self.env().emit_event(SubAccountDeleteFailed { user, service, provider });
+                    }
+                    deleted = deleted.saturating_add(1);
+                }
+                if providers.is_empty() {
+                    services.pop();
+                    self.providers.remove((user, service));
+                    self.held.remove((user, service));
+                } else {
+                    self.providers.insert((user, service), &providers);
+                }
+            }
+            let remaining: u32 = services
+                .iter()
+                .map(|s| self.providers.get((user, *s)).map(|p| p.len()).unwrap_or(0))
+                .sum::<usize>()
+                .try_into()
+                .unwrap_or(u32::MAX);
+            if services.is_empty() {
+                self.user_services.remove(user);
+                self.remove_ledger(user, record.index)?;
+                self.env().emit_event(LedgerDeleted { user });
+            } else {
+                self.user_services.insert(user, &services);
+                self.env().emit_event(LedgerDeletionProgress { user, deleted, remaining });
+            }
+            Ok(remaining)
+        }
+
+        // ------------------------------------------------------------------ owner
+
+        /// Registers a service contract under (service_type, version). The contract must answer
+        /// `Serving::serving_info` with this ledger and interface version.
+        #[ink(message)]
+        pub fn register_service(
+            &mut self,
+            service_type: String,
+            version: String,
+            service: AccountId,
+            description: String,
+        ) -> Result<(), Error> {
+            self.ensure_owner()?;
+            if service == zero_account() {
+                return Err(Error::ZeroAddress);
+            }
+            if service_type.is_empty() {
+                return Err(Error::ServiceTypeRequired);
+            }
+            if version.is_empty() {
+                return Err(Error::VersionRequired);
+            }
+            check_len(&service_type, MAX_NAME_LENGTH)?;
+            check_len(&version, MAX_NAME_LENGTH)?;
+            check_len(&description, MAX_ADDITIONAL_INFO_LENGTH)?;
+            if self.services.contains(service) {
+                return Err(Error::ServiceAlreadyRegistered);
+            }
+            let key = (service_type.clone(), version.clone());
+            if self.service_by_name.contains(&key) {
+                return Err(Error::ServiceNameExists);
+            }
+            if self.service_count >= MAX_SERVICES {
+                return Err(Error::ServiceRegistryLimitReached { max: MAX_SERVICES });
+            }
+            let mut versions = self.versions_by_type.get(&service_type).unwrap_or_default();
+            if versions.len() >= MAX_VERSIONS_PER_TYPE as usize {
+                return Err(Error::TooManyVersions { max: MAX_VERSIONS_PER_TYPE });
+            }
+            let svc: ServingRef = service.into();
+            let expected = ServingInfo { interface_version: SERVING_INTERFACE_VERSION, ledger: self.env().account_id() };
+            match svc.call().serving_info().try_invoke() {
+                Ok(Ok(info)) if info == expected => {}
+                _ => return Err(Error::ServiceMustImplementServing),
+            }
+            versions.push(service);
+            self.versions_by_type.insert(&service_type, &versions);
+            self.service_by_name.insert(&key, &service);
+            self.service_at.insert(self.service_count, &service);
+            self.service_count = self.service_count.checked_add(1).ok_or(Error::Overflow)?;
+            self.services.insert(
+                service,
+                &ServiceInfo {
+                    service_type: service_type.clone(),
+                    version: version.clone(),
+                    description,
+                    is_recommended: false,
+                    enabled: true,
+                    registered_at: self.env().block_timestamp(),
+                },
+            );
+            self.env().emit_event(ServiceRegistered { service, service_type, version });
+            Ok(())
+        }
+
+        /// Marks (service_type, version) as the recommended version of its type.
+        #[ink(message)]
+        pub fn set_recommended_service(&mut self, service_type: String, version: String) -> Result<(), Error> {
+            self.ensure_owner()?;
+            let service =
+                self.service_by_name.get((service_type.clone(), version.clone())).ok_or(Error::ServiceNotFound)?;
+            if let Some(previous) = self.recommended.get(&service_type) {
+                if previous != service {
+                    if let Some(mut p) = self.services.get(previous) {
+                        p.is_recommended = false;
+                        self.services.insert(previous, &p);
+                    }
+                }
+            }
+            let mut info = self.services.get(service).ok_or(Error::ServiceNotFound)?;
+            info.is_recommended = true;
+            self.services.insert(service, &info);
+            self.recommended.insert(&service_type, &service);
+            self.env().emit_event(RecommendedServiceUpdated { service_type, version, service });
+            Ok(())
+        }
+
+        /// Enables or disables a service. A disabled service cannot be funded or spend; refunds still flow back.
+        #[ink(message)]
+        pub fn set_service_enabled(&mut self, service: AccountId, enabled: bool) -> Result<(), Error> {
+            self.ensure_owner()?;
+            let mut info = self.services.get(service).ok_or(Error::ServiceNotFound)?;
+            info.enabled = enabled;
+            self.services.insert(service, &info);
+            self.env().emit_event(ServiceEnabledChanged { service, enabled });
+            Ok(())
+        }
+
+        /// Sets the minimum to open a ledger (and to keep after a partial withdrawal) and the minimum first
+        /// transfer to a sub-account. Applies to later operations only.
+        #[ink(message)]
+        pub fn set_minimums(&mut self, min_account_balance: Balance, min_transfer_amount: Balance) -> Result<(), Error> {
+            self.ensure_owner()?;
+            self.min_account_balance = min_account_balance;
+            self.min_transfer_amount = min_transfer_amount;
+            self.env().emit_event(MinimumsUpdated { min_account_balance, min_transfer_amount });
+            Ok(())
+        }
+
+        /// First step of an ownership transfer: proposes `new_owner`, who must call `accept_ownership`.
+        #[ink(message)]
+        pub fn transfer_ownership(&mut self, new_owner: AccountId) -> Result<(), Error> {
+            self.ensure_owner()?;
+            if new_owner == zero_account() {
+                return Err(Error::ZeroAddress);
+            }
+            self.pending_owner = Some(new_owner);
+            self.env().emit_event(OwnershipTransferStarted { owner: self.owner, pending_owner: new_owner });
+            Ok(())
+        }
+
+        /// Second step: the proposed owner takes over.
+        #[ink(message)]
+        pub fn accept_ownership(&mut self) -> Result<(), Error> {
+            let caller = self.env().caller();
+            if self.pending_owner != Some(caller) {
+                return Err(Error::NotPendingOwner);
+            }
+            let previous_owner = self.owner;
+            self.owner = caller;
+            self.pending_owner = None;
+            self.env().emit_event(OwnershipTransferred { previous_owner, new_owner: caller });
+            Ok(())
+        }
+
+        /// Sends tokens the ledger holds beyond what it owes (direct transfers, over-payments by services) to
+        /// `to`. Never touches users' money.
+        #[ink(message)]
+        pub fn withdraw_surplus(&mut self, to: AccountId) -> Result<Balance, Error> {
+            self.ensure_owner()?;
+            let amount = self.surplus();
+            if amount == 0 {
+                return Err(Error::ZeroAmount);
+            }
+            self.env().emit_event(SurplusWithdrawn { to, amount });
+            self.env().transfer(to, amount).map_err(|_| Error::TransferFailed)?;
+            Ok(amount)
+        }
+
+        /// Replaces this contract's code, keeping its storage (owner only).
+        #[ink(message)]
+        pub fn set_code(&mut self, code_hash: Hash) -> Result<(), Error> {
+            self.ensure_owner()?;
+            self.env().set_code_hash(&code_hash).map_err(|_| Error::UpgradeFailed)?;
+            self.env().emit_event(CodeUpgraded { code_hash });
+            Ok(())
+        }
+
+        // ------------------------------------------------------------------ views
+
+        #[ink(message)]
+        pub fn owner(&self) -> AccountId {
+            self.owner
+        }
+
+        #[ink(message)]
+        pub fn pending_owner(&self) -> Option<AccountId> {
+            self.pending_owner
+        }
+
+        #[ink(message)]
+        pub fn chain_id(&self) -> u64 {
+            self.chain_id
+        }
+
+        /// (min_account_balance, min_transfer_amount)
+        #[ink(message)]
+        pub fn minimums(&self) -> (Balance, Balance) {
+            (self.min_account_balance, self.min_transfer_amount)
+        }
+
+        /// What the ledger owes in native tokens: the sum of all available balances.
+        #[ink(message)]
+        pub fn liabilities(&self) -> Balance {
+            self.liabilities
+        }
+
+        /// Native tokens beyond what the ledger owes.
+        #[ink(message)]
+        pub fn surplus(&self) -> Balance {
+            self.env().balance().saturating_sub(self.liabilities)
+        }
+
+        #[ink(message)]
+        pub fn get_ledger(&self, user: AccountId) -> Result<LedgerView, Error> {
+            let record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
+            Ok(self.view(user, record))
+        }
+
+        /// A page of ledgers (limit 0 = 50, at most 50) and the number of ledgers. Order is insertion order with
+        /// the last ledger moved into a deleted one's place.
+        #[ink(message)]
+        pub fn get_all_ledgers(&self, offset: u32, limit: u32) -> Result<(Vec<LedgerView>, u32), Error> {
+            let range = book::page(offset, limit, self.ledger_count, MAX_PAGE)?;
+            let mut out = Vec::new();
+            for i in range {
+                if let Some(user) = self.ledger_at.get(i) {
+                    if let Some(record) = self.ledgers.get(user) {
+                        out.push(self.view(user, record));
+                    }
+                }
+            }
+            Ok((out, self.ledger_count))
+        }
+
+        /// The providers the user has sub-accounts with at `service`.
+        #[ink(message)]
+        pub fn get_ledger_providers(&self, user: AccountId, service: AccountId) -> Result<Vec<AccountId>, Error> {
+            if !self.services.contains(service) {
+                return Err(Error::ServiceNotFound);
+            }
+            Ok(self.providers.get((user, service)).unwrap_or_default())
+        }
+
+        /// The services the user has sub-accounts in.
+        #[ink(message)]
+        pub fn get_user_services(&self, user: AccountId) -> Vec<AccountId> {
+            self.user_services.get(user).unwrap_or_default()
+        }
+
+        /// What `service` holds for `user` (the sum of the user's sub-account balances there).
+        #[ink(message)]
+        pub fn get_held(&self, user: AccountId, service: AccountId) -> Balance {
+            self.held.get((user, service)).unwrap_or(0)
+        }
+
+        #[ink(message)]
+        pub fn get_service_info(&self, service: AccountId) -> Option<ServiceInfo> {
+            self.services.get(service)
+        }
+
+        #[ink(message)]
+        pub fn get_service_address_by_name(&self, service_type: String, version: String) -> Option<AccountId> {
+            self.service_by_name.get((service_type, version))
+        }
+
+        /// A page of registered services in registration order (stable: services are never removed).
+        #[ink(message)]
+        pub fn get_all_services(&self, offset: u32, limit: u32) -> Result<(Vec<ServiceEntry>, u32), Error> {
+            let range = book::page(offset, limit, self.service_count, MAX_PAGE)?;
+            let mut out = Vec::new();
+            for i in range {
+                if let Some(address) = self.service_at.get(i) {
+                    if let Some(info) = self.services.get(address) {
+                        out.push(ServiceEntry { address, info });
+                    }
+                }
+            }
+            Ok((out, self.service_count))
+        }
+
+        /// (version, address) of the recommended service of a type.
+        #[ink(message)]
+        pub fn get_recommended_service(&self, service_type: String) -> Result<(String, AccountId), Error> {
+            let address = self.recommended.get(&service_type).ok_or(Error::NoRecommendedService)?;
+            let info = self.services.get(address).ok_or(Error::NoRecommendedService)?;
+            Ok((info.version, address))
+        }
+
+        /// Every version of a type (at most `MAX_VERSIONS_PER_TYPE`), in registration order.
+        #[ink(message)]
+        pub fn get_all_versions(&self, service_type: String) -> Vec<ServiceEntry> {
+            self.versions_by_type
+                .get(&service_type)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|address| self.services.get(address).map(|info| ServiceEntry { address, info }))
+                .collect()
+        }
+
+        #[ink(message)]
+        pub fn is_recommended_version(&self, service_type: String, version: String) -> bool {
+            self.service_by_name
+                .get((service_type, version))
+                .and_then(|a| self.services.get(a))
+                .map(|i| i.is_recommended)
+                .unwrap_or(false)
+        }
+
+        // ------------------------------------------------------------------ internals
+
+        fn ensure_owner(&self) -> Result<(), Error> {
+            if self.env().caller() != self.owner {
+                return Err(Error::NotOwner);
+            }
+            Ok(())
+        }
+
+        fn view(&self, user: AccountId, record: LedgerRecord) -> LedgerView {
+            LedgerView {
+                user,
+                available_balance: record.balance.available,
+                total_balance: record.balance.total,
+                additional_info: self.additional_info.get(user).unwrap_or_default(),
+            }
+        }
+
+        fn deposit_to(&mut self, user: AccountId) -> Result<(), Error> {
+            let from = self.env().caller();
+            let amount = self.env().transferred_value();
+            if amount == 0 {
+                return Err(Error::ZeroAmount);
+            }
+            match self.ledgers.get(user) {
+                Some(mut record) => {
+                    record.balance.deposit(amount)?;
+                    self.liabilities = self.liabilities.checked_add(amount).ok_or(Error::Overflow)?;
+                    self.ledgers.insert(user, &record);
+                    self.env().emit_event(FundDeposited { user, from, amount });
+                }
+                None => {
+                    let balance = UserBalance::open(amount, self.min_account_balance)?;
+                    self.create_ledger(user, balance)?;
+                    self.env().emit_event(LedgerAdded { user, amount });
+                    if from != user {
+                        self.env().emit_event(FundDeposited { user, from, amount });
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        fn create_ledger(&mut self, user: AccountId, balance: UserBalance) -> Result<(), Error> {
+            let index = self.ledger_count;
+            self.ledger_count = index.checked_add(1).ok_or(Error::Overflow)?;
+            self.liabilities = self.liabilities.checked_add(balance.available).ok_or(Error::Overflow)?;
+            self.ledger_at.insert(index, &user);
+            self.ledgers.insert(user, &LedgerRecord { balance, index });
+            Ok(())
+        }
+
+        /// Removes the record, moving the last ledger into its enumeration slot.
+        fn remove_ledger(&mut self, user: AccountId, index: u32) -> Result<(), Error> {
+            let last = self.ledger_count.checked_sub(1).ok_or(Error::Overflow)?;
+            if index != last {
+                if let Some(moved) = self.ledger_at.get(last) {
+                    self.ledger_at.insert(index, &moved);
+                    if let Some(mut r) = self.ledgers.get(moved) {
+                        r.index = index;
+                        self.ledgers.insert(moved, &r);
+                    }
+                }
+            }
+            self.ledger_at.remove(last);
+            self.ledger_count = last;
+            self.ledgers.remove(user);
+            self.additional_info.remove(user);
+            Ok(())
+        }
+
+        /// Adds `service` to the user's services if it is not there yet.
+        fn track_service(&mut self, user: AccountId, service: AccountId) -> Result<(), Error> {
+            let mut services = self.user_services.get(user).unwrap_or_default();
+            if services.contains(&service) {
+                return Ok(());
+            }
+            if services.len() >= MAX_SERVICES_PER_USER as usize {
+                return Err(Error::TooManyServicesForUser { max: MAX_SERVICES_PER_USER });
+            }
+            services.push(service);
+            self.user_services.insert(user, &services);
+            Ok(())
+        }
+
+        /// The calling service, if registered and enabled.
+        fn calling_service(&self) -> Result<AccountId, Error> {
+            let service = self.env().caller();
+            let info = self.services.get(service).ok_or(Error::CallerNotRegisteredService)?;
+            if !info.enabled {
+                return Err(Error::ServiceDisabled);
+            }
+            Ok(service)
+        }
+
+        fn spend_one(&mut self, service: AccountId, user: AccountId, amount: Balance) -> Result<(), Error> {
+            let mut record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
+            let mut held = self.held.get((user, service)).unwrap_or(0);
+            record.balance.spend(&mut held, amount)?;
+            self.ledgers.insert(user, &record);
+            self.held.insert((user, service), &held);
+            self.env().emit_event(FundSpent { user, service, amount });
+            Ok(())
+        }
+    }
+
+    impl LedgerApi for Ledger {
+        #[ink(message)]
+        fn spend_fund(&mut self, user: AccountId, amount: Balance) -> Result<(), Error> {
+            let service = self.calling_service()?;
+            self.spend_one(service, user, amount)
+        }
+
+        #[ink(message)]
+        fn spend_funds(&mut self, spends: Vec<(AccountId, Balance)>) -> Result<(), Error> {
+            let service = self.calling_service()?;
+            let len = u32::try_from(spends.len()).unwrap_or(u32::MAX);
+            if len == 0 {
+                return Err(Error::EmptyBatch);
+            }
+            if len > MAX_SPENDS_PER_BATCH {
+                return Err(Error::BatchTooLarge { len, max: MAX_SPENDS_PER_BATCH });
+            }
+            for (user, amount) in spends {
+                self.spend_one(service, user, amount)?;
+            }
+            Ok(())
+        }
+    }
+}

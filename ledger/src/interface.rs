@@ -1,0 +1,113 @@
+//! The cross-contract interface between the ledger and the service contracts.
+//!
+//! * [`Serving`]: what every service contract (inference, fine-tuning) implements for the ledger. Only the
+//!   ledger the service was instantiated with may call the state-changing messages.
+//! * [`LedgerApi`]: what the ledger offers to registered services: spending what that service holds for a
+//!   user, one entry or a batch at once.
+use crate::{Balance, Error};
+use ink::prelude::{string::String, vec::Vec};
+use ink::primitives::AccountId;
+
+/// The version of [`Serving`] this ledger speaks. A service reports it in [`ServingInfo`] and the ledger
+/// refuses to register a service that reports another one.
+pub const SERVING_INTERFACE_VERSION: u32 = 1;
+
+/// What a service tells the ledger about itself at registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub struct ServingInfo {
+    /// Must equal [`SERVING_INTERFACE_VERSION`].
+    pub interface_version: u32,
+    /// The ledger the service accepts calls from; must be the registering ledger.
+    pub ledger: AccountId,
+}
+
+/// Errors a service returns to the ledger. The ledger wraps them in [`Error::Service`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub enum ServingError {
+    /// The caller is not the service's ledger.
+    CallerNotLedger,
+    /// The zero account was given as user or provider.
+    InvalidAddress,
+    /// user == provider.
+    ProviderCannotBeUser,
+    /// The provider has no registered service here.
+    ProviderHasNoService,
+    /// The sub-account already exists.
+    AccountExists,
+    /// The sub-account does not exist.
+    AccountNotExists,
+    /// Additional info longer than the limit.
+    InfoTooLong,
+    /// The sub-account already has the maximum number of active refunds.
+    TooManyRefunds,
+    /// Paying the ledger failed.
+    TransferFailed,
+    /// An amount overflowed.
+    Overflow,
+    /// The service refuses this operation (for example: it is paused).
+    NotAllowed,
+}
+
+/// Implemented by every service contract; called by the ledger only.
+#[ink::trait_definition]
+pub trait Serving {
+    /// The interface version and the ledger this service is bound to.
+    #[ink(message)]
+    fn serving_info(&self) -> ServingInfo;
+
+    /// Whether the (user, provider) sub-account exists.
+    #[ink(message)]
+    fn account_exists(&self, user: AccountId, provider: AccountId) -> bool;
+
+    /// The total of the sub-account's active refunds.
+    #[ink(message)]
+    fn get_pending_refund(&self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError>;
+
+    /// Opens the sub-account with the transferred value as its balance.
+    #[ink(message, payable)]
+    fn add_account(
+        &mut self,
+        user: AccountId,
+        provider: AccountId,
+        additional_info: String,
+    ) -> Result<(), ServingError>;
+
+    /// Adds the transferred value to the balance and cancels up to `cancel_refund` of pending refunds,
+    /// newest first.
+    #[ink(message, payable)]
+    fn deposit_fund(
+        &mut self,
+        user: AccountId,
+        provider: AccountId,
+        cancel_refund: Balance,
+    ) -> Result<(), ServingError>;
+
+    /// Queues a refund of everything not already pending; returns the amount queued (0: nothing queued).
+    #[ink(message)]
+    fn request_refund_all(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError>;
+
+    /// Pays every unlocked refund to the ledger (a plain transfer); returns the amount paid. The ledger credits
+    /// what it actually received, never the returned number.
+    #[ink(message)]
+    fn process_refund(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError>;
+
+    /// Deletes the sub-account, keeping its nonce (so old vouchers stay spent). A no-op if it does not exist.
+    #[ink(message)]
+    fn delete_account(&mut self, user: AccountId, provider: AccountId) -> Result<(), ServingError>;
+}
+
+/// What the ledger offers to registered, enabled services.
+#[ink::trait_definition]
+pub trait LedgerApi {
+    /// Records that the calling service spent `amount` of what it holds for `user` (it pays the provider
+    /// itself). Fails unless the service holds at least that much for the user.
+    #[ink(message)]
+    fn spend_fund(&mut self, user: AccountId, amount: Balance) -> Result<(), Error>;
+
+    /// [`LedgerApi::spend_fund`] for up to [`crate::MAX_SPENDS_PER_BATCH`] entries, all or nothing. A user may
+    /// appear more than once.
+    #[ink(message)]
+    fn spend_funds(&mut self, spends: Vec<(AccountId, Balance)>) -> Result<(), Error>;
+}
