@@ -1,1 +1,146 @@
+//! Test support for the end-to-end suite: a sandbox whose clock is in milliseconds and moves when a test says
+//! so, and a recorder of the events the contracts emit (ink_e2e 5.1.1's sandbox client returns none).
+//!
+//! The e2e tests run on a current-thread runtime, so the test body and the sandbox share one thread: the
+//! clock and the event log are thread-locals.
+use ink_sandbox::macros::{DefaultSandboxRuntime, RuntimeEvent};
+use ink_sandbox::{DefaultSandbox, Sandbox, Snapshot};
+use std::cell::{Cell, RefCell};
 
+/// The sandbox client the tests get with `backend(runtime_only(sandbox = ClockSandbox))`.
+pub type Client = ink_e2e::SandboxClient<ink::primitives::AccountId, ink::primitives::Hash, ClockSandbox>;
+
+/// The clock's starting point: 2026-01-01T00:00:00Z in milliseconds.
+pub const START_MS: u64 = 1_767_225_600_000;
+
+thread_local! {
+    static NOW_MS: Cell<u64> = const { Cell::new(START_MS) };
+    static EVENTS: RefCell<Vec<ContractEvent>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The sandbox's current time in milliseconds (what `block_timestamp()` returns in the contracts).
+pub fn now_ms() -> u64 {
+    NOW_MS.with(|c| c.get())
+}
+
+/// Moves the clock forward.
+pub fn advance_ms(delta: u64) {
+    NOW_MS.with(|c| c.set(c.get().checked_add(delta).expect("clock overflow")));
+}
+
+/// One event emitted by a contract.
+#[derive(Clone, Debug)]
+pub struct ContractEvent {
+    pub contract: [u8; 32],
+    pub topics: Vec<[u8; 32]>,
+    pub data: Vec<u8>,
+}
+
+/// Takes every event recorded since the last call.
+pub fn take_events() -> Vec<ContractEvent> {
+    EVENTS.with(|e| std::mem::take(&mut *e.borrow_mut()))
+}
+
+/// Decodes the recorded events of type `E` emitted by `contract` (matched by the event's signature topic).
+pub fn events_of<E>(events: &[ContractEvent], contract: &[u8; 32]) -> Vec<E>
+where
+    E: ink::env::Event + ink::scale::Decode,
+{
+    let signature = E::SIGNATURE_TOPIC.expect("anonymous events are not used here");
+    events
+        .iter()
+        .filter(|e| &e.contract == contract && e.topics.first() == Some(&signature))
+        .map(|e| E::decode(&mut &e.data[..]).expect("event data decodes"))
+        .collect()
+}
+
+/// ink_e2e's default sandbox (real pallet-contracts, balances, timestamp), with a millisecond clock the
+/// test controls and an event recorder. Use with
+/// `#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]`.
+#[derive(Default)]
+pub struct ClockSandbox {
+    inner: DefaultSandbox,
+}
+
+type Runtime = DefaultSandboxRuntime;
+
+impl Sandbox for ClockSandbox {
+    type Runtime = Runtime;
+
+    fn execute_with<T>(&mut self, execute: impl FnOnce() -> T) -> T {
+        let now = now_ms();
+        self.inner.execute_with(|| {
+            ink_sandbox::pallet_timestamp::Now::<Runtime>::put(now);
+            ink_sandbox::frame_system::Pallet::<Runtime>::reset_events();
+            let out = execute();
+            record_events();
+            out
+        })
+    }
+
+    fn dry_run<T>(&mut self, action: impl FnOnce(&mut Self) -> T) -> T {
+        let snapshot = self.inner.take_snapshot();
+        let recorded = EVENTS.with(|e| e.borrow().len());
+        let out = action(self);
+        self.inner.restore_snapshot(snapshot);
+        EVENTS.with(|e| e.borrow_mut().truncate(recorded));
+        out
+    }
+
+    fn register_extension<E: std::any::Any + ink_sandbox::Extension>(&mut self, ext: E) {
+        self.inner.register_extension(ext);
+    }
+
+    fn initialize_block(
+        height: ink_sandbox::frame_system::pallet_prelude::BlockNumberFor<Runtime>,
+        parent_hash: <Runtime as ink_sandbox::frame_system::Config>::Hash,
+    ) {
+        DefaultSandbox::initialize_block(height, parent_hash)
+    }
+
+    fn finalize_block(
+        height: ink_sandbox::frame_system::pallet_prelude::BlockNumberFor<Runtime>,
+    ) -> <Runtime as ink_sandbox::frame_system::Config>::Hash {
+        DefaultSandbox::finalize_block(height)
+    }
+
+    fn default_actor() -> ink_sandbox::AccountIdFor<Runtime> {
+        DefaultSandbox::default_actor()
+    }
+
+    fn get_metadata() -> ink_sandbox::RuntimeMetadataPrefixed {
+        DefaultSandbox::get_metadata()
+    }
+
+    fn convert_account_to_origin(
+        account: ink_sandbox::AccountIdFor<Runtime>,
+    ) -> <<Runtime as ink_sandbox::frame_system::Config>::RuntimeCall as ink_sandbox::frame_support::sp_runtime::traits::Dispatchable>::RuntimeOrigin{
+        DefaultSandbox::convert_account_to_origin(account)
+    }
+
+    fn take_snapshot(&mut self) -> Snapshot {
+        self.inner.take_snapshot()
+    }
+
+    fn restore_snapshot(&mut self, snapshot: Snapshot) {
+        self.inner.restore_snapshot(snapshot)
+    }
+}
+
+fn record_events() {
+    let records = ink_sandbox::frame_system::Pallet::<Runtime>::events();
+    EVENTS.with(|log| {
+        let mut log = log.borrow_mut();
+        for r in records {
+            if let RuntimeEvent::Contracts(ink_sandbox::pallet_contracts::Event::ContractEmitted { contract, data }) =
+                r.event
+            {
+                log.push(ContractEvent {
+                    contract: *contract.as_ref(),
+                    topics: r.topics.iter().map(|t| t.0).collect(),
+                    data,
+                });
+            }
+        }
+    });
+}

@@ -15,6 +15,7 @@ pub const SERVING_INTERFACE_VERSION: u32 = 1;
 /// What a service tells the ledger about itself at registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
 pub struct ServingInfo {
     /// Must equal [`SERVING_INTERFACE_VERSION`].
     pub interface_version: u32,

@@ -561,6 +561,10 @@ pub mod ledger {
             if versions.len() >= MAX_VERSIONS_PER_TYPE as usize {
                 return Err(Error::TooManyVersions { max: MAX_VERSIONS_PER_TYPE });
             }
+            // Calling itself would be a re-entrant call, which pallet-contracts turns into a trap.
+            if service == self.env().account_id() {
+                return Err(Error::ServiceMustImplementServing);
+            }
             let svc: ServingRef = service.into();
             let expected = ServingInfo { interface_version: SERVING_INTERFACE_VERSION, ledger: self.env().account_id() };
             match svc.call().serving_info().try_invoke() {
@@ -939,5 +943,254 @@ pub mod ledger {
             }
             Ok(())
         }
+    }
+}
+
+/// Off-chain tests of the messages that make no cross-contract call: checks in order, every error, events.
+/// The cross-contract flows (transfer, retrieve, spend, registration, deletion) are in `e2e-tests/`.
+#[cfg(test)]
+mod tests {
+    use super::ledger::*;
+    use super::*;
+    use ink::env::test::{self, DefaultAccounts};
+    use ink::env::DefaultEnvironment as Env;
+    use ink::primitives::AccountId;
+
+    const MIN: Balance = 300;
+    const MIN_T: Balance = 100;
+
+    fn accounts() -> DefaultAccounts<Env> {
+        test::default_accounts::<Env>()
+    }
+
+    /// What the contract account holds before any user money (the off-chain engine's existential deposit).
+    const BASE: Balance = 1_000_000;
+
+    fn setup() -> Ledger {
+        let a = accounts();
+        test::set_caller::<Env>(a.alice);
+        test::set_callee::<Env>(AccountId::from([0x42; 32]));
+        test::set_account_balance::<Env>(AccountId::from([0x42; 32]), BASE);
+        Ledger::new(7, MIN, MIN_T)
+    }
+
+    fn call(who: AccountId, value: Balance) {
+        test::set_caller::<Env>(who);
+        test::set_value_transferred::<Env>(value);
+        // The off-chain engine does not move the value itself: credit the contract like the chain would.
+        let me = AccountId::from([0x42; 32]);
+        let b = test::get_account_balance::<Env>(me).unwrap_or(0);
+        test::set_account_balance::<Env>(me, b + value);
+    }
+
+    fn events() -> usize {
+        test::recorded_events().count()
+    }
+
+    #[ink::test]
+    fn add_ledger_checks_in_order() {
+        let a = accounts();
+        let mut l = setup();
+        let long = "x".repeat(MAX_ADDITIONAL_INFO_LENGTH as usize + 1);
+        call(a.bob, 0);
+        assert_eq!(l.add_ledger(long.clone()), Err(Error::ZeroAmount));
+        call(a.bob, MIN - 1);
+        assert_eq!(l.add_ledger(long.clone()), Err(Error::MinimumDepositRequired { amount: MIN - 1, minimum: MIN }));
+        call(a.bob, MIN);
+        assert_eq!(l.add_ledger(long), Err(Error::TooLong { len: 4097, max: 4096 }));
+        assert_eq!(l.get_ledger(a.bob), Err(Error::LedgerNotExists));
+        assert_eq!(events(), 0);
+        call(a.bob, MIN);
+        assert_eq!(l.add_ledger("x".repeat(4096)), Ok(()));
+        assert_eq!(events(), 1);
+        call(a.bob, MIN);
+        assert_eq!(l.add_ledger(String::new()), Err(Error::LedgerExists));
+        let v = l.get_ledger(a.bob).unwrap();
+        assert_eq!((v.available_balance, v.total_balance, v.additional_info.len()), (MIN, MIN, 4096));
+        assert_eq!(l.liabilities(), MIN);
+    }
+
+    #[ink::test]
+    fn deposits_create_or_top_up() {
+        let a = accounts();
+        let mut l = setup();
+        call(a.bob, 0);
+        assert_eq!(l.deposit_fund(), Err(Error::ZeroAmount));
+        call(a.bob, MIN - 1);
+        assert_eq!(l.deposit_fund(), Err(Error::MinimumDepositRequired { amount: MIN - 1, minimum: MIN }));
+        call(a.bob, MIN);
+        assert_eq!(l.deposit_fund(), Ok(()));
+        call(a.bob, 1);
+        assert_eq!(l.deposit_fund(), Ok(()), "any positive amount tops up an existing ledger");
+        call(a.charlie, 5);
+        assert_eq!(l.deposit_fund_for(AccountId::from([0u8; 32])), Err(Error::ZeroAddress));
+        assert_eq!(l.deposit_fund_for(a.bob), Ok(()));
+        assert_eq!(l.deposit_fund_for(a.django), Err(Error::MinimumDepositRequired { amount: 5, minimum: MIN }));
+        let v = l.get_ledger(a.bob).unwrap();
+        assert_eq!((v.available_balance, v.total_balance), (MIN + 6, MIN + 6));
+        assert_eq!(l.liabilities(), MIN + 6);
+        // LedgerAdded, FundDeposited (bob), FundDeposited (charlie for bob)
+        assert_eq!(events(), 3);
+        call(a.charlie, MIN);
+        assert_eq!(l.deposit_fund_for(a.django), Ok(()));
+        assert_eq!(events(), 5, "LedgerAdded + FundDeposited for a ledger opened by someone else");
+        assert_eq!(l.get_all_ledgers(0, 0).unwrap().1, 2);
+    }
+
+    #[ink::test]
+    fn refund_checks_in_order_and_pays() {
+        let a = accounts();
+        let mut l = setup();
+        call(a.bob, 0);
+        assert_eq!(l.refund(1), Err(Error::LedgerNotExists));
+        call(a.bob, 1000);
+        l.add_ledger(String::new()).unwrap();
+        call(a.bob, 0);
+        assert_eq!(l.refund(0), Err(Error::ZeroAmount));
+        assert_eq!(l.refund(1001), Err(Error::InsufficientBalance { available: 1000, requested: 1001 }));
+        assert_eq!(l.refund(701), Err(Error::MinimumDepositRequired { amount: 299, minimum: MIN }));
+        let bob0 = test::get_account_balance::<Env>(a.bob).unwrap();
+        assert_eq!(l.refund(700), Ok(()));
+        assert_eq!(test::get_account_balance::<Env>(a.bob).unwrap(), bob0 + 700);
+        assert_eq!(l.liabilities(), 300);
+        assert_eq!(l.refund(300), Ok(()));
+        assert_eq!(l.get_ledger(a.bob), Err(Error::LedgerNotExists), "total 0 and no sub-accounts: removed");
+        assert_eq!(l.get_all_ledgers(0, 0).unwrap(), (vec![], 0));
+        assert_eq!(l.liabilities(), 0);
+    }
+
+    #[ink::test]
+    fn delete_ledger_requires_zero_total() {
+        let a = accounts();
+        let mut l = setup();
+        call(a.bob, 0);
+        assert_eq!(l.delete_ledger(), Err(Error::LedgerNotExists));
+        call(a.bob, 500);
+        l.add_ledger(String::new()).unwrap();
+        call(a.bob, 0);
+        assert_eq!(l.delete_ledger(), Err(Error::MustWithdrawAllFundsFirst { total: 500 }));
+    }
+
+    #[ink::test]
+    fn update_info() {
+        let a = accounts();
+        let mut l = setup();
+        call(a.bob, 0);
+        assert_eq!(l.update_additional_info("a".into()), Err(Error::LedgerNotExists));
+        assert_eq!(l.update_additional_info("x".repeat(5000)), Err(Error::TooLong { len: 5000, max: 4096 }));
+        call(a.bob, MIN);
+        l.add_ledger("old".into()).unwrap();
+        call(a.bob, 0);
+        assert_eq!(l.update_additional_info("new".into()), Ok(()));
+        assert_eq!(l.get_ledger(a.bob).unwrap().additional_info, "new");
+        assert_eq!(events(), 2);
+    }
+
+    #[ink::test]
+    fn paging_and_swap_remove() {
+        let a = accounts();
+        let mut l = setup();
+        for u in [a.bob, a.charlie, a.django, a.eve] {
+            call(u, MIN);
+            l.add_ledger(String::new()).unwrap();
+        }
+        assert_eq!(l.get_all_ledgers(0, 51), Err(Error::LimitTooLarge { limit: 51, max: 50 }));
+        let (page, total) = l.get_all_ledgers(1, 2).unwrap();
+        assert_eq!(total, 4);
+        assert_eq!(page.iter().map(|v| v.user).collect::<Vec<_>>(), vec![a.charlie, a.django]);
+        call(a.charlie, 0);
+        l.refund(MIN).unwrap();
+        let (page, total) = l.get_all_ledgers(0, 0).unwrap();
+        assert_eq!(total, 3);
+        assert_eq!(page.iter().map(|v| v.user).collect::<Vec<_>>(), vec![a.bob, a.eve, a.django]);
+        assert_eq!(l.get_all_ledgers(u32::MAX, 50).unwrap(), (vec![], 3));
+    }
+
+    #[ink::test]
+    fn owner_only_and_two_step_ownership() {
+        let a = accounts();
+        let mut l = setup();
+        call(a.bob, 0);
+        assert_eq!(l.set_minimums(1, 1), Err(Error::NotOwner));
+        assert_eq!(l.transfer_ownership(a.bob), Err(Error::NotOwner));
+        assert_eq!(l.set_service_enabled(a.eve, false), Err(Error::NotOwner));
+        assert_eq!(l.set_recommended_service("t".into(), "v".into()), Err(Error::NotOwner));
+        assert_eq!(l.register_service("t".into(), "v".into(), a.eve, String::new()), Err(Error::NotOwner));
+        assert_eq!(l.withdraw_surplus(a.bob), Err(Error::NotOwner));
+        assert_eq!(l.set_code(ink::primitives::Hash::from([1u8; 32])), Err(Error::NotOwner));
+        call(a.alice, 0);
+        assert_eq!(l.set_minimums(10, 5), Ok(()));
+        assert_eq!(l.minimums(), (10, 5));
+        assert_eq!(l.set_service_enabled(a.eve, false), Err(Error::ServiceNotFound));
+        assert_eq!(l.set_recommended_service("t".into(), "v".into()), Err(Error::ServiceNotFound));
+        assert_eq!(l.transfer_ownership(AccountId::from([0u8; 32])), Err(Error::ZeroAddress));
+        assert_eq!(l.transfer_ownership(a.bob), Ok(()));
+        assert_eq!(l.owner(), a.alice, "not transferred until accepted");
+        assert_eq!(l.pending_owner(), Some(a.bob));
+        call(a.charlie, 0);
+        assert_eq!(l.accept_ownership(), Err(Error::NotPendingOwner));
+        call(a.bob, 0);
+        assert_eq!(l.accept_ownership(), Ok(()));
+        assert_eq!((l.owner(), l.pending_owner()), (a.bob, None));
+        call(a.alice, 0);
+        assert_eq!(l.set_minimums(1, 1), Err(Error::NotOwner), "old owner lost its rights");
+        // MinimumsUpdated, OwnershipTransferStarted, OwnershipTransferred
+        assert_eq!(events(), 3);
+    }
+
+    #[ink::test]
+    fn register_service_input_checks_before_any_call() {
+        let a = accounts();
+        let mut l = setup();
+        call(a.alice, 0);
+        let zero = AccountId::from([0u8; 32]);
+        assert_eq!(l.register_service("t".into(), "v".into(), zero, String::new()), Err(Error::ZeroAddress));
+        assert_eq!(l.register_service("".into(), "v".into(), a.eve, String::new()), Err(Error::ServiceTypeRequired));
+        assert_eq!(l.register_service("t".into(), "".into(), a.eve, String::new()), Err(Error::VersionRequired));
+        assert_eq!(
+            l.register_service("t".repeat(65), "v".into(), a.eve, String::new()),
+            Err(Error::TooLong { len: 65, max: 64 })
+        );
+        assert_eq!(
+            l.register_service("t".into(), "v".repeat(65), a.eve, String::new()),
+            Err(Error::TooLong { len: 65, max: 64 })
+        );
+        assert_eq!(
+            l.register_service("t".into(), "v".into(), a.eve, "d".repeat(4097)),
+            Err(Error::TooLong { len: 4097, max: 4096 })
+        );
+    }
+
+    #[ink::test]
+    fn spend_only_by_registered_services() {
+        let a = accounts();
+        let mut l = setup();
+        call(a.bob, MIN);
+        l.add_ledger(String::new()).unwrap();
+        call(a.eve, 0);
+        assert_eq!(l.spend_fund(a.bob, 1), Err(Error::CallerNotRegisteredService));
+        assert_eq!(l.spend_funds(vec![(a.bob, 1)]), Err(Error::CallerNotRegisteredService));
+        assert_eq!(l.get_ledger(a.bob).unwrap().total_balance, MIN);
+    }
+
+    #[ink::test]
+    fn surplus_is_what_is_not_owed() {
+        let a = accounts();
+        let mut l = setup();
+        call(a.bob, MIN);
+        l.add_ledger(String::new()).unwrap();
+        assert_eq!(l.surplus(), BASE);
+        // A plain transfer to the contract (no code runs on chain) becomes surplus, not anyone's balance.
+        call(a.eve, 0);
+        let me = AccountId::from([0x42; 32]);
+        test::set_account_balance::<Env>(me, BASE + MIN + 77);
+        assert_eq!(l.surplus(), BASE + 77);
+        call(a.alice, 0);
+        let frank0 = test::get_account_balance::<Env>(a.frank).unwrap_or(0);
+        assert_eq!(l.withdraw_surplus(a.frank), Ok(BASE + 77));
+        assert_eq!(test::get_account_balance::<Env>(a.frank).unwrap(), frank0 + BASE + 77);
+        assert_eq!(l.surplus(), 0);
+        assert_eq!(l.withdraw_surplus(a.frank), Err(Error::ZeroAmount));
+        assert_eq!(l.get_ledger(a.bob).unwrap().available_balance, MIN);
     }
 }

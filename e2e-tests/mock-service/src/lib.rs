@@ -1,1 +1,244 @@
+//! A test-only service contract for the ledger's e2e tests. In `Honest` mode it keeps simple sub-accounts
+//! (balance, one pending refund with an unlock time) and plays by the rules; the other modes misbehave on
+//! purpose, and the tests check that the ledger loses nothing to them. Never deploy this anywhere real.
 #![cfg_attr(not(feature = "std"), no_std, no_main)]
+
+#[ink::contract]
+pub mod mock_service {
+    use ink::codegen::TraitCallBuilder;
+    use ink::prelude::{string::String, vec::Vec};
+    use ink::storage::Mapping;
+    use ledger::{Error as LedgerError, LedgerApi, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[ink::scale_derive(Encode, Decode, TypeInfo)]
+    #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+    pub enum Mode {
+        /// Plays by the rules.
+        Honest,
+        /// `get_pending_refund` claims everything is pending, `process_refund` claims a huge payout but pays
+        /// nothing.
+        Liar,
+        /// `process_refund` pays the ledger more than the sub-account holds (from the contract's own funds).
+        OverPayer,
+        /// `settle` skips its own balance check and asks the ledger to spend what it does not hold.
+        Thief,
+        /// `add_account`/`deposit_fund` try to re-enter the ledger (spend the user's money mid-transfer).
+        Reenter,
+        /// Every ledger-facing message traps.
+        Trap,
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    #[ink::scale_derive(Encode, Decode, TypeInfo)]
+    #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+    pub struct Sub {
+        pub balance: Balance,
+        pub pending_refund: Balance,
+        pub unlock_at: u64,
+    }
+
+    #[ink(storage)]
+    pub struct MockService {
+        ledger: AccountId,
+        lock_ms: u64,
+        mode: Mode,
+        info: ServingInfo,
+        subs: Mapping<(AccountId, AccountId), Sub>,
+        /// Outcome of the last re-entry attempt (`Reenter` mode): did the ledger accept the nested call?
+        reentry_succeeded: Option<bool>,
+    }
+
+    impl MockService {
+        #[ink(constructor)]
+        pub fn new(ledger: AccountId, lock_ms: u64) -> Self {
+            Self::with_info(ledger, lock_ms, SERVING_INTERFACE_VERSION, ledger)
+        }
+
+        /// A service that reports `interface_version` and `claimed_ledger` (to test registration checks).
+        #[ink(constructor)]
+        pub fn with_info(ledger: AccountId, lock_ms: u64, interface_version: u32, claimed_ledger: AccountId) -> Self {
+            Self {
+                ledger,
+                lock_ms,
+                mode: Mode::Honest,
+                info: ServingInfo { interface_version, ledger: claimed_ledger },
+                subs: Mapping::default(),
+                reentry_succeeded: None,
+            }
+        }
+
+        #[ink(message)]
+        pub fn set_mode(&mut self, mode: Mode) {
+            self.mode = mode;
+        }
+
+        #[ink(message)]
+        pub fn get_sub(&self, user: AccountId, provider: AccountId) -> Option<Sub> {
+            self.subs.get((user, provider))
+        }
+
+        #[ink(message)]
+        pub fn reentry_succeeded(&self) -> Option<bool> {
+            self.reentry_succeeded
+        }
+
+        /// Accepts tokens (tests fund the contract so an `OverPayer` can over-pay).
+        #[ink(message, payable)]
+        pub fn top_up(&mut self) {}
+
+        /// The caller (a provider) settles `amount` from `user`'s sub-account: pays itself and tells the ledger.
+        #[ink(message)]
+        pub fn settle(&mut self, user: AccountId, amount: Balance) -> Result<(), LedgerError> {
+            let provider = self.env().caller();
+            let mut sub = self.subs.get((user, provider)).unwrap_or_default();
+            if self.mode != Mode::Thief {
+                sub.balance = sub.balance.checked_sub(amount).ok_or(LedgerError::InsufficientHeld {
+                    held: sub.balance,
+                    amount,
+                })?;
+                sub.pending_refund = sub.pending_refund.min(sub.balance);
+                self.subs.insert((user, provider), &sub);
+            }
+            let mut ledger: ink::contract_ref!(LedgerApi) = self.ledger.into();
+            match ledger.call_mut().spend_fund(user, amount).try_invoke() {
+                Ok(Ok(r)) => r?,
+                _ => return Err(LedgerError::ServiceCallFailed),
+            }
+            self.env().transfer(provider, amount).map_err(|_| LedgerError::TransferFailed)
+        }
+
+        /// Batch form: one `spend_funds` for all entries (the caller is the provider of every entry).
+        #[ink(message)]
+        pub fn settle_batch(&mut self, entries: Vec<(AccountId, Balance)>) -> Result<(), LedgerError> {
+            let provider = self.env().caller();
+            let mut total: Balance = 0;
+            for (user, amount) in entries.iter().copied() {
+                let mut sub = self.subs.get((user, provider)).unwrap_or_default();
+                if self.mode != Mode::Thief {
+                    sub.balance = sub.balance.checked_sub(amount).ok_or(LedgerError::InsufficientHeld {
+                        held: sub.balance,
+                        amount,
+                    })?;
+                    sub.pending_refund = sub.pending_refund.min(sub.balance);
+                    self.subs.insert((user, provider), &sub);
+                }
+                total = total.checked_add(amount).ok_or(LedgerError::Overflow)?;
+            }
+            let mut ledger: ink::contract_ref!(LedgerApi) = self.ledger.into();
+            match ledger.call_mut().spend_funds(entries).try_invoke() {
+                Ok(Ok(r)) => r?,
+                _ => return Err(LedgerError::ServiceCallFailed),
+            }
+            self.env().transfer(provider, total).map_err(|_| LedgerError::TransferFailed)
+        }
+
+        fn only_ledger(&self) -> Result<(), ServingError> {
+            if self.mode == Mode::Trap {
+                panic!("mock service trapped on purpose");
+            }
+            if self.env().caller() != self.ledger {
+                return Err(ServingError::CallerNotLedger);
+            }
+            Ok(())
+        }
+
+        fn try_reenter(&mut self, user: AccountId) {
+            if self.mode != Mode::Reenter {
+                return;
+            }
+            let value = self.env().transferred_value();
+            let mut ledger: ink::contract_ref!(LedgerApi) = self.ledger.into();
+            let ok = matches!(ledger.call_mut().spend_fund(user, value.max(1)).try_invoke(), Ok(Ok(Ok(()))));
+            self.reentry_succeeded = Some(ok);
+        }
+    }
+
+    impl Serving for MockService {
+        #[ink(message)]
+        fn serving_info(&self) -> ServingInfo {
+            self.info
+        }
+
+        #[ink(message)]
+        fn account_exists(&self, user: AccountId, provider: AccountId) -> bool {
+            self.subs.contains((user, provider))
+        }
+
+        #[ink(message)]
+        fn get_pending_refund(&self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
+            let sub = self.subs.get((user, provider)).ok_or(ServingError::AccountNotExists)?;
+            Ok(if self.mode == Mode::Liar { Balance::MAX } else { sub.pending_refund })
+        }
+
+        #[ink(message, payable)]
+        fn add_account(&mut self, user: AccountId, provider: AccountId, _info: String) -> Result<(), ServingError> {
+            self.only_ledger()?;
+            if user == provider {
+                return Err(ServingError::ProviderCannotBeUser);
+            }
+            if self.subs.contains((user, provider)) {
+                return Err(ServingError::AccountExists);
+            }
+            let balance = self.env().transferred_value();
+            self.subs.insert((user, provider), &Sub { balance, pending_refund: 0, unlock_at: 0 });
+            self.try_reenter(user);
+            Ok(())
+        }
+
+        #[ink(message, payable)]
+        fn deposit_fund(&mut self, user: AccountId, provider: AccountId, cancel: Balance) -> Result<(), ServingError> {
+            self.only_ledger()?;
+            let mut sub = self.subs.get((user, provider)).ok_or(ServingError::AccountNotExists)?;
+            sub.pending_refund = sub.pending_refund.saturating_sub(cancel);
+            sub.balance = sub.balance.checked_add(self.env().transferred_value()).ok_or(ServingError::Overflow)?;
+            self.subs.insert((user, provider), &sub);
+            self.try_reenter(user);
+            Ok(())
+        }
+
+        #[ink(message)]
+        fn request_refund_all(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
+            self.only_ledger()?;
+            let mut sub = self.subs.get((user, provider)).ok_or(ServingError::AccountNotExists)?;
+            let amount = sub.balance.saturating_sub(sub.pending_refund);
+            if amount > 0 {
+                if sub.pending_refund > 0 {
+                    // This mock keeps one refund only: a second request while one is pending is refused.
+                    return Err(ServingError::TooManyRefunds);
+                }
+                sub.pending_refund = amount;
+                sub.unlock_at = self.env().block_timestamp().saturating_add(self.lock_ms);
+                self.subs.insert((user, provider), &sub);
+            }
+            Ok(amount)
+        }
+
+        #[ink(message)]
+        fn process_refund(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
+            self.only_ledger()?;
+            let mut sub = self.subs.get((user, provider)).ok_or(ServingError::AccountNotExists)?;
+            if self.mode == Mode::Liar {
+                return Ok(Balance::MAX / 2);
+            }
+            if sub.pending_refund == 0 || self.env().block_timestamp() < sub.unlock_at {
+                return Ok(0);
+            }
+            let paid = sub.pending_refund;
+            sub.balance = sub.balance.saturating_sub(paid);
+            sub.pending_refund = 0;
+            self.subs.insert((user, provider), &sub);
+            let extra = if self.mode == Mode::OverPayer { paid } else { 0 };
+            let send = paid.saturating_add(extra);
+            self.env().transfer(self.ledger, send).map_err(|_| ServingError::TransferFailed)?;
+            Ok(send)
+        }
+
+        #[ink(message)]
+        fn delete_account(&mut self, user: AccountId, provider: AccountId) -> Result<(), ServingError> {
+            self.only_ledger()?;
+            self.subs.remove((user, provider));
+            Ok(())
+        }
+    }
+}

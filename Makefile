@@ -1,0 +1,23 @@
+# The two commands a newcomer needs (each installs what it needs first):
+#   make demo   build the release contract bundles and show where they are
+#   make test   run every test
+.PHONY: demo test setup bundles vectors
+
+demo:
+	bash scripts/setup.sh
+	bash scripts/bundles.sh
+
+test:
+	bash scripts/test.sh
+
+setup:
+	bash scripts/setup.sh
+
+bundles:
+	bash scripts/bundles.sh
+
+# Regenerates verifier/vectors/vectors.json with eth-account (an independent EIP-712 implementation).
+vectors:
+	python3 -m venv /tmp/serving-vectors-venv
+	/tmp/serving-vectors-venv/bin/pip install -q eth-account==0.13.7
+	/tmp/serving-vectors-venv/bin/python verifier/vectors/gen_vectors.py > verifier/vectors/vectors.json

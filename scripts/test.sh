@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests (verifier, ledger rules), the e2e suite in ink_e2e's sandbox (real
+# pallet-contracts, contracts built by ink_e2e), and the release bundle build. Prints each phase's duration.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+
+phase() {
+  local name=$1; shift
+  local t0; t0=$(date +%s)
+  echo "=== phase: $name"
+  "$@"
+  echo "=== phase: $name done in $(( $(date +%s) - t0 )) s"
+}
+
+phase setup bash scripts/setup.sh
+phase format cargo fmt --all -- --check
+phase "unit tests" cargo test --workspace --exclude serving-e2e-tests -F serving-verifier/std
+phase "e2e tests (sandbox)" cargo test -p serving-e2e-tests
+phase "release bundles" bash scripts/bundles.sh
