@@ -21,9 +21,15 @@ pub enum Error {
     /// No ledger for this user.
     LedgerNotExists,
     /// Withdrawal larger than the available balance.
-    InsufficientBalance { available: Balance, requested: Balance },
+    InsufficientBalance {
+        available: Balance,
+        requested: Balance,
+    },
     /// A transfer to a service larger than the available balance.
-    InsufficientAvailableBalance { available: Balance, required: Balance },
+    InsufficientAvailableBalance {
+        available: Balance,
+        required: Balance,
+    },
     /// A service spends more than it holds for the user.
     InsufficientHeld { held: Balance, amount: Balance },
     /// No service registered at this address / under this (type, version).

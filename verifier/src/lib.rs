@@ -21,7 +21,9 @@ mod sig;
 pub use host::HostCrypto;
 #[cfg(feature = "std")]
 pub use local::{LocalCrypto, LocalSigner, SignerError};
-pub use sig::{check_signature, recover_signer, SignatureError, SECP256K1_HALF_ORDER, SECP256K1_ORDER};
+pub use sig::{
+    check_signature, recover_signer, SignatureError, SECP256K1_HALF_ORDER, SECP256K1_ORDER,
+};
 
 /// A 32-byte hash.
 pub type Hash32 = [u8; 32];
@@ -41,9 +43,11 @@ pub trait Crypto {
 }
 
 /// keccak256("EIP712Domain(string name,string version,uint256 chainId,bytes32 salt)")
-pub const DOMAIN_TYPEHASH: Hash32 = hex32("a604fff5a27d5951f334ccda7abff3286a8af29caeeb196a6f2b40a1dce7612b");
+pub const DOMAIN_TYPEHASH: Hash32 =
+    hex32("a604fff5a27d5951f334ccda7abff3286a8af29caeeb196a6f2b40a1dce7612b");
 /// keccak256("1"), the version of every domain here.
-pub const VERSION_1_HASH: Hash32 = hex32("c89efdaa54c0f20c7adf612882df0950f5a951637e0307cdcb4c672f298b8bc6");
+pub const VERSION_1_HASH: Hash32 =
+    hex32("c89efdaa54c0f20c7adf612882df0950f5a951637e0307cdcb4c672f298b8bc6");
 /// keccak256("0G Inference Serving")
 pub const INFERENCE_DOMAIN_NAME_HASH: Hash32 =
     hex32("2f4ba393a20b900f9f0a8fdd993b162f640c29a02a710d04f515521a29be839b");
@@ -52,7 +56,8 @@ pub const FINE_TUNING_DOMAIN_NAME_HASH: Hash32 =
     hex32("ee2d3041cec28b9a0a957f2f0163e12e53119960d5a7d160e2a52db3594161e7");
 
 /// The type strings, exactly as signed.
-pub const DOMAIN_TYPE: &str = "EIP712Domain(string name,string version,uint256 chainId,bytes32 salt)";
+pub const DOMAIN_TYPE: &str =
+    "EIP712Domain(string name,string version,uint256 chainId,bytes32 salt)";
 pub const TEE_SETTLEMENT_TYPE: &str =
     "TEESettlement(bytes32 requestsHash,uint256 nonce,bytes32 provider,bytes32 user,uint256 totalFee)";
 pub const VERIFIER_MESSAGE_TYPE: &str = "VerifierMessage(string id,bytes encryptedSecret,bytes modelRootHash,uint256 nonce,uint256 taskFee,bytes32 user,bytes32 provider)";
@@ -85,18 +90,32 @@ pub struct Domain {
 
 impl Domain {
     pub const fn inference(chain_id: u64, contract: AccountBytes) -> Self {
-        Self { name_hash: INFERENCE_DOMAIN_NAME_HASH, chain_id, contract }
+        Self {
+            name_hash: INFERENCE_DOMAIN_NAME_HASH,
+            chain_id,
+            contract,
+        }
     }
 
     pub const fn fine_tuning(chain_id: u64, contract: AccountBytes) -> Self {
-        Self { name_hash: FINE_TUNING_DOMAIN_NAME_HASH, chain_id, contract }
+        Self {
+            name_hash: FINE_TUNING_DOMAIN_NAME_HASH,
+            chain_id,
+            contract,
+        }
     }
 
     /// keccak256(abi.encode(DOMAIN_TYPEHASH, nameHash, keccak256("1"), chainId, salt))
     pub fn separator(&self, c: &impl Crypto) -> Hash32 {
         hash_words(
             c,
-            &[DOMAIN_TYPEHASH, self.name_hash, VERSION_1_HASH, uint(u128::from(self.chain_id)), self.contract],
+            &[
+                DOMAIN_TYPEHASH,
+                self.name_hash,
+                VERSION_1_HASH,
+                uint(u128::from(self.chain_id)),
+                self.contract,
+            ],
         )
     }
 

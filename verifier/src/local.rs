@@ -64,7 +64,9 @@ impl LocalSigner {
 
     /// A fresh key from the operating system's randomness.
     pub fn random() -> Self {
-        Self { key: SigningKey::random(&mut rand_core::OsRng) }
+        Self {
+            key: SigningKey::random(&mut rand_core::OsRng),
+        }
     }
 
     pub fn secret_bytes(&self) -> [u8; 32] {

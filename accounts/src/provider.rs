@@ -1,0 +1,228 @@
+//! Provider-side rules both services share: stakes with unbonding, the TEE signer and its owner
+//! acknowledgement, and two-step ownership of the contract.
+use crate::Balance;
+use ink::primitives::AccountId;
+use ink::storage::Mapping;
+
+/// Why a stake operation is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub enum StakeError {
+    /// First registration with less than the minimum stake.
+    InsufficientStake { value: Balance, minimum: Balance },
+    /// Value sent with an update of an already staked service.
+    CannotAddStakeWhenUpdating,
+    /// No stake is unbonding.
+    NoUnbondingStake,
+    /// The unbonding stake is not released yet.
+    StakeLocked { release_at: u64 },
+    Overflow,
+}
+
+/// A removed service's stake, payable from `release_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct Unbonding {
+    pub amount: Balance,
+    pub release_at: u64,
+}
+
+/// Active stakes of registered services and unbonding stakes of removed ones.
+#[ink::storage_item]
+#[derive(Default)]
+pub struct StakeBook {
+    active: Mapping<AccountId, Balance>,
+    unbonding: Mapping<AccountId, Unbonding>,
+    /// Σ active + Σ unbonding: what the service owes providers.
+    total: Balance,
+}
+
+impl StakeBook {
+    pub fn active(&self, provider: AccountId) -> Balance {
+        self.active.get(provider).unwrap_or(0)
+    }
+
+    pub fn unbonding(&self, provider: AccountId) -> Option<Unbonding> {
+        self.unbonding.get(provider)
+    }
+
+    pub fn total(&self) -> Balance {
+        self.total
+    }
+
+    /// Applies the stake rule of `add_or_update_service`: an update carries no value; a first registration
+    /// (or one after removal) carries at least `minimum`, all of which is kept. Returns `Some(staked)` for a
+    /// new stake.
+    pub fn on_register(
+        &mut self,
+        provider: AccountId,
+        value: Balance,
+        minimum: Balance,
+    ) -> Result<Option<Balance>, StakeError> {
+        if self.active(provider) > 0 {
+            if value != 0 {
+                return Err(StakeError::CannotAddStakeWhenUpdating);
+            }
+            return Ok(None);
+        }
+        if value < minimum || value == 0 {
+            return Err(StakeError::InsufficientStake { value, minimum });
+        }
+        self.total = self.total.checked_add(value).ok_or(StakeError::Overflow)?;
+        self.active.insert(provider, &value);
+        Ok(Some(value))
+    }
+
+    /// Moves the active stake to unbonding until `now + lock_ms` (added to any stake still unbonding, whose
+    /// release moves to the later time). Returns the new unbonding record, or `None` without an active stake.
+    pub fn unbond(&mut self, provider: AccountId, now: u64, lock_ms: u64) -> Result<Option<Unbonding>, StakeError> {
+        let amount = self.active(provider);
+        if amount == 0 {
+            return Ok(None);
+        }
+        let release_at = now.checked_add(lock_ms).ok_or(StakeError::Overflow)?;
+        let u = match self.unbonding.get(provider) {
+            Some(prev) => Unbonding {
+                amount: prev.amount.checked_add(amount).ok_or(StakeError::Overflow)?,
+                release_at: prev.release_at.max(release_at),
+            },
+            None => Unbonding { amount, release_at },
+        };
+        self.active.remove(provider);
+        self.unbonding.insert(provider, &u);
+        Ok(Some(u))
+    }
+
+    /// Releases the unbonding stake at `now` (≥ release time). Returns the amount to pay the provider.
+    pub fn withdraw(&mut self, provider: AccountId, now: u64) -> Result<Balance, StakeError> {
+        let u = self.unbonding.get(provider).ok_or(StakeError::NoUnbondingStake)?;
+        if now < u.release_at {
+            return Err(StakeError::StakeLocked { release_at: u.release_at });
+        }
+        self.total = self.total.checked_sub(u.amount).ok_or(StakeError::Overflow)?;
+        self.unbonding.remove(provider);
+        Ok(u.amount)
+    }
+}
+
+/// A provider's TEE signer and whether the owner acknowledged it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct SignerState {
+    /// The Ethereum address of the TEE key; zero = none.
+    pub signer: [u8; 20],
+    /// The owner acknowledged this signer.
+    pub acknowledged: bool,
+}
+
+impl SignerState {
+    /// The signer settlements may be checked against, if any: set and acknowledged.
+    pub fn usable(&self) -> Option<[u8; 20]> {
+        (self.acknowledged && self.signer != [0u8; 20]).then_some(self.signer)
+    }
+}
+
+/// Two-step ownership: the owner proposes, the proposed account accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct Ownership {
+    pub owner: AccountId,
+    pub pending: Option<AccountId>,
+}
+
+/// Why an ownership operation is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnershipError {
+    NotOwner,
+    NotPendingOwner,
+    ZeroAddress,
+}
+
+impl Ownership {
+    pub fn new(owner: AccountId) -> Self {
+        Self { owner, pending: None }
+    }
+
+    pub fn ensure(&self, caller: AccountId) -> Result<(), OwnershipError> {
+        if caller == self.owner {
+            Ok(())
+        } else {
+            Err(OwnershipError::NotOwner)
+        }
+    }
+
+    pub fn propose(&mut self, caller: AccountId, new_owner: AccountId) -> Result<(), OwnershipError> {
+        self.ensure(caller)?;
+        if new_owner == AccountId::from([0u8; 32]) {
+            return Err(OwnershipError::ZeroAddress);
+        }
+        self.pending = Some(new_owner);
+        Ok(())
+    }
+
+    /// Returns the previous owner.
+    pub fn accept(&mut self, caller: AccountId) -> Result<AccountId, OwnershipError> {
+        if self.pending != Some(caller) {
+            return Err(OwnershipError::NotPendingOwner);
+        }
+        let previous = self.owner;
+        self.owner = caller;
+        self.pending = None;
+        Ok(previous)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acc(b: u8) -> AccountId {
+        AccountId::from([b; 32])
+    }
+
+    #[ink::test]
+    fn stake_lifecycle() {
+        let mut s = StakeBook::default();
+        let p = acc(1);
+        assert_eq!(s.on_register(p, 99, 100), Err(StakeError::InsufficientStake { value: 99, minimum: 100 }));
+        assert_eq!(s.on_register(p, 0, 0), Err(StakeError::InsufficientStake { value: 0, minimum: 0 }));
+        assert_eq!(s.on_register(p, 150, 100), Ok(Some(150)));
+        assert_eq!(s.on_register(p, 1, 100), Err(StakeError::CannotAddStakeWhenUpdating));
+        assert_eq!(s.on_register(p, 0, 100), Ok(None));
+        assert_eq!(s.total(), 150);
+        assert_eq!(s.withdraw(p, 0), Err(StakeError::NoUnbondingStake));
+        assert_eq!(s.unbond(p, 10, 100), Ok(Some(Unbonding { amount: 150, release_at: 110 })));
+        assert_eq!(s.active(p), 0);
+        // Re-register and remove again before withdrawing: amounts add, release moves later.
+        assert_eq!(s.on_register(p, 100, 100), Ok(Some(100)));
+        assert_eq!(s.unbond(p, 50, 100), Ok(Some(Unbonding { amount: 250, release_at: 150 })));
+        assert_eq!(s.unbond(p, 60, 100), Ok(None));
+        assert_eq!(s.withdraw(p, 149), Err(StakeError::StakeLocked { release_at: 150 }));
+        assert_eq!(s.total(), 250);
+        assert_eq!(s.withdraw(p, 150), Ok(250));
+        assert_eq!(s.total(), 0);
+        assert_eq!(s.withdraw(p, 150), Err(StakeError::NoUnbondingStake));
+    }
+
+    #[test]
+    fn signer_usable_only_when_set_and_acknowledged() {
+        assert_eq!(SignerState { signer: [1; 20], acknowledged: false }.usable(), None);
+        assert_eq!(SignerState { signer: [0; 20], acknowledged: true }.usable(), None);
+        assert_eq!(SignerState { signer: [1; 20], acknowledged: true }.usable(), Some([1; 20]));
+    }
+
+    #[test]
+    fn two_step_ownership() {
+        let mut o = Ownership::new(acc(1));
+        assert_eq!(o.propose(acc(2), acc(3)), Err(OwnershipError::NotOwner));
+        assert_eq!(o.propose(acc(1), acc(0)), Err(OwnershipError::ZeroAddress));
+        o.propose(acc(1), acc(3)).unwrap();
+        assert_eq!(o.accept(acc(2)), Err(OwnershipError::NotPendingOwner));
+        assert_eq!(o.accept(acc(3)), Ok(acc(1)));
+        assert_eq!(o, Ownership { owner: acc(3), pending: None });
+        assert_eq!(o.ensure(acc(1)), Err(OwnershipError::NotOwner));
+    }
+}
