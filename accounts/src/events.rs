@@ -1,102 +1,7 @@
-//! Events both services emit for the shared sub-account and provider operations (defined once here; ink!
-//! collects them into each contract's metadata).
-use crate::Balance;
+//! Events defined once and emitted by several contracts (ink! collects every `#[ink::event]` of a linked crate
+//! into a contract's metadata, so the service events sit behind the `service-events` feature, which only the
+//! service contracts enable; the ledger gets just the administration events it emits).
 use ink::primitives::AccountId;
-
-/// A sub-account's balance changed (opened, funded, refunded, settled).
-#[ink::event]
-pub struct BalanceUpdated {
-    #[ink(topic)]
-    pub user: AccountId,
-    #[ink(topic)]
-    pub provider: AccountId,
-    pub balance: Balance,
-    pub pending_refund: Balance,
-}
-
-/// A refund was queued (only emitted when one was).
-#[ink::event]
-pub struct RefundRequested {
-    #[ink(topic)]
-    pub user: AccountId,
-    #[ink(topic)]
-    pub provider: AccountId,
-    pub amount: Balance,
-    /// Position in the queue (0 = oldest).
-    pub index: u32,
-    pub unlock_at: u64,
-}
-
-/// A sub-account was deleted (only emitted when one existed). `balance` is what it still held (0 when the
-/// ledger deletes it, since the user's total is 0 then).
-#[ink::event]
-pub struct AccountDeleted {
-    #[ink(topic)]
-    pub user: AccountId,
-    #[ink(topic)]
-    pub provider: AccountId,
-    pub balance: Balance,
-}
-
-/// The user granted or withdrew consent to settlements by the provider's TEE signer.
-#[ink::event]
-pub struct UserAcknowledgementChanged {
-    #[ink(topic)]
-    pub user: AccountId,
-    #[ink(topic)]
-    pub provider: AccountId,
-    pub acknowledged: bool,
-}
-
-#[ink::event]
-pub struct ProviderStaked {
-    #[ink(topic)]
-    pub provider: AccountId,
-    pub amount: Balance,
-}
-
-/// A removed service's stake starts unbonding; `withdraw_stake` pays it from `release_at`.
-#[ink::event]
-pub struct ProviderStakeUnbonding {
-    #[ink(topic)]
-    pub provider: AccountId,
-    pub amount: Balance,
-    pub release_at: u64,
-}
-
-#[ink::event]
-pub struct ProviderStakeReturned {
-    #[ink(topic)]
-    pub provider: AccountId,
-    pub amount: Balance,
-}
-
-#[ink::event]
-pub struct ServiceRemoved {
-    #[ink(topic)]
-    pub provider: AccountId,
-}
-
-/// The owner acknowledged or revoked a provider's TEE signer, or a provider update reset it.
-#[ink::event]
-pub struct ProviderTeeSignerAcknowledged {
-    #[ink(topic)]
-    pub provider: AccountId,
-    pub signer: [u8; 20],
-    pub acknowledged: bool,
-}
-
-#[ink::event]
-pub struct LockTimeUpdated {
-    pub old_ms: u64,
-    pub new_ms: u64,
-}
-
-#[ink::event]
-pub struct MinStakeUpdated {
-    pub old: Balance,
-    pub new: Balance,
-}
 
 #[ink::event]
 pub struct OwnershipTransferStarted {
@@ -117,4 +22,108 @@ pub struct OwnershipTransferred {
 #[ink::event]
 pub struct CodeUpgraded {
     pub code_hash: [u8; 32],
+}
+
+#[cfg(feature = "service-events")]
+pub use service::*;
+
+#[cfg(feature = "service-events")]
+mod service {
+    use crate::Balance;
+    use ink::primitives::AccountId;
+
+    /// A sub-account's balance changed (opened, funded, refunded, settled).
+    #[ink::event]
+    pub struct BalanceUpdated {
+        #[ink(topic)]
+        pub user: AccountId,
+        #[ink(topic)]
+        pub provider: AccountId,
+        pub balance: Balance,
+        pub pending_refund: Balance,
+    }
+
+    /// A refund was queued (only emitted when one was).
+    #[ink::event]
+    pub struct RefundRequested {
+        #[ink(topic)]
+        pub user: AccountId,
+        #[ink(topic)]
+        pub provider: AccountId,
+        pub amount: Balance,
+        /// Position in the queue (0 = oldest).
+        pub index: u32,
+        pub unlock_at: u64,
+    }
+
+    /// A sub-account was deleted (only emitted when one existed). `balance` is what it still held (0 when the
+    /// ledger deletes it, since the user's total is 0 then).
+    #[ink::event]
+    pub struct AccountDeleted {
+        #[ink(topic)]
+        pub user: AccountId,
+        #[ink(topic)]
+        pub provider: AccountId,
+        pub balance: Balance,
+    }
+
+    /// The user granted or withdrew consent to settlements by the provider's TEE signer.
+    #[ink::event]
+    pub struct UserAcknowledgementChanged {
+        #[ink(topic)]
+        pub user: AccountId,
+        #[ink(topic)]
+        pub provider: AccountId,
+        pub acknowledged: bool,
+    }
+
+    #[ink::event]
+    pub struct ProviderStaked {
+        #[ink(topic)]
+        pub provider: AccountId,
+        pub amount: Balance,
+    }
+
+    /// A removed service's stake starts unbonding; `withdraw_stake` pays it from `release_at`.
+    #[ink::event]
+    pub struct ProviderStakeUnbonding {
+        #[ink(topic)]
+        pub provider: AccountId,
+        pub amount: Balance,
+        pub release_at: u64,
+    }
+
+    #[ink::event]
+    pub struct ProviderStakeReturned {
+        #[ink(topic)]
+        pub provider: AccountId,
+        pub amount: Balance,
+    }
+
+    #[ink::event]
+    pub struct ServiceRemoved {
+        #[ink(topic)]
+        pub provider: AccountId,
+    }
+
+    /// The owner acknowledged or revoked a provider's TEE signer, or a provider update reset it.
+    #[ink::event]
+    pub struct ProviderTeeSignerAcknowledged {
+        #[ink(topic)]
+        pub provider: AccountId,
+        pub signer: [u8; 20],
+        pub acknowledged: bool,
+    }
+
+    #[ink::event]
+    pub struct LockTimeUpdated {
+        pub old_ms: u64,
+        pub new_ms: u64,
+    }
+
+    #[ink::event]
+    pub struct MinStakeUpdated {
+        pub old: Balance,
+        pub new: Balance,
+    }
 }

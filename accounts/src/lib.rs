@@ -133,10 +133,7 @@ impl SubAccount {
 
     /// Adds `value` and cancels up to `cancel` of pending refunds, newest first. Returns the amount cancelled.
     pub fn deposit(&mut self, value: Balance, cancel: Balance) -> Result<Balance, AccountError> {
-        let balance = self
-            .balance
-            .checked_add(value)
-            .ok_or(AccountError::Overflow)?;
+        let balance = self.balance.checked_add(value).ok_or(AccountError::Overflow)?;
         let cancelled = self.cancel_refunds(cancel);
         self.balance = balance;
         Ok(cancelled)
@@ -165,11 +162,7 @@ impl SubAccount {
 
     /// Queues a refund of everything not already pending, unlocking `lock_time_ms` after `now`. Returns the
     /// amount queued; 0 means nothing was queued (and no event should be emitted).
-    pub fn request_refund_all(
-        &mut self,
-        now: u64,
-        lock_time_ms: u64,
-    ) -> Result<Balance, AccountError> {
+    pub fn request_refund_all(&mut self, now: u64, lock_time_ms: u64) -> Result<Balance, AccountError> {
         let amount = self.free();
         if amount == 0 {
             return Ok(0);
@@ -177,18 +170,9 @@ impl SubAccount {
         if self.refunds.len() >= MAX_REFUNDS {
             return Err(AccountError::TooManyRefunds);
         }
-        let unlock_at = now
-            .checked_add(lock_time_ms)
-            .ok_or(AccountError::Overflow)?;
-        self.refunds.push(Refund {
-            amount,
-            created_at: now,
-            unlock_at,
-        });
-        self.pending_refund = self
-            .pending_refund
-            .checked_add(amount)
-            .ok_or(AccountError::Overflow)?;
+        let unlock_at = now.checked_add(lock_time_ms).ok_or(AccountError::Overflow)?;
+        self.refunds.push(Refund { amount, created_at: now, unlock_at });
+        self.pending_refund = self.pending_refund.checked_add(amount).ok_or(AccountError::Overflow)?;
         Ok(amount)
     }
 
@@ -218,20 +202,13 @@ impl SubAccount {
         let cancelled = self.cancel_refunds(from_refunds);
         debug_assert_eq!(cancelled, from_refunds);
         self.balance = self.balance.saturating_sub(settled);
-        Charge {
-            settled,
-            unsettled: fee.saturating_sub(settled),
-            from_refunds,
-        }
+        Charge { settled, unsettled: fee.saturating_sub(settled), from_refunds }
     }
 
     /// What survives deletion: the nonce, and a new token generation (so tokens revoked before deletion stay
     /// revoked after the sub-account is re-created).
     pub fn tombstone(&self) -> Tombstone {
-        Tombstone {
-            nonce: self.nonce,
-            generation: self.generation.saturating_add(1),
-        }
+        Tombstone { nonce: self.nonce, generation: self.generation.saturating_add(1) }
     }
 
     /// Checks the invariants; returns a description of the first broken one.
@@ -239,10 +216,7 @@ impl SubAccount {
         if self.pending_refund > self.balance {
             return Err("pending refund exceeds balance");
         }
-        let sum = self
-            .refunds
-            .iter()
-            .try_fold(0u128, |acc, r| acc.checked_add(r.amount));
+        let sum = self.refunds.iter().try_fold(0u128, |acc, r| acc.checked_add(r.amount));
         if sum != Some(self.pending_refund) {
             return Err("pending refund differs from the sum of active refunds");
         }
@@ -252,11 +226,7 @@ impl SubAccount {
         if self.refunds.iter().any(|r| r.amount == 0) {
             return Err("an active refund of zero");
         }
-        if self
-            .refunds
-            .windows(2)
-            .any(|w| w[0].created_at > w[1].created_at)
-        {
+        if self.refunds.windows(2).any(|w| w[0].created_at > w[1].created_at) {
             return Err("refunds out of creation order");
         }
         Ok(())
@@ -287,11 +257,7 @@ mod tests {
     fn with_refunds(amounts: &[Balance], balance: Balance) -> SubAccount {
         let mut a = SubAccount::open(balance, None);
         for (i, x) in amounts.iter().enumerate() {
-            a.refunds.push(Refund {
-                amount: *x,
-                created_at: i as u64,
-                unlock_at: i as u64 + H,
-            });
+            a.refunds.push(Refund { amount: *x, created_at: i as u64, unlock_at: i as u64 + H });
             a.pending_refund += x;
         }
         ok(&a);
@@ -300,26 +266,11 @@ mod tests {
 
     #[test]
     fn open_carries_nonce_and_generation() {
-        let a = SubAccount::open(
-            5,
-            Some(Tombstone {
-                nonce: 9,
-                generation: 3,
-            }),
-        );
-        assert_eq!(
-            (a.nonce, a.generation, a.balance, a.acknowledged),
-            (9, 3, 5, true)
-        );
+        let a = SubAccount::open(5, Some(Tombstone { nonce: 9, generation: 3 }));
+        assert_eq!((a.nonce, a.generation, a.balance, a.acknowledged), (9, 3, 5, true));
         let mut b = a.clone();
         b.nonce = 12;
-        assert_eq!(
-            b.tombstone(),
-            Tombstone {
-                nonce: 12,
-                generation: 4
-            }
-        );
+        assert_eq!(b.tombstone(), Tombstone { nonce: 12, generation: 4 });
     }
 
     #[test]
@@ -327,15 +278,9 @@ mod tests {
         // upstream §4.1: [100, 200, 150], pending 450, cancel 250 → [100, 100], pending 200.
         let mut a = with_refunds(&[100, 200, 150], 1000);
         assert_eq!(a.cancel_refunds(250), 250);
-        assert_eq!(
-            a.refunds.iter().map(|r| r.amount).collect::<Vec<_>>(),
-            vec![100, 100]
-        );
+        assert_eq!(a.refunds.iter().map(|r| r.amount).collect::<Vec<_>>(), vec![100, 100]);
         assert_eq!(a.pending_refund, 200);
-        assert_eq!(
-            a.refunds[1].created_at, 1,
-            "a partly cancelled refund keeps its time"
-        );
+        assert_eq!(a.refunds[1].created_at, 1, "a partly cancelled refund keeps its time");
         ok(&a);
         assert_eq!(a.cancel_refunds(10_000), 200, "at most what is pending");
         assert!(a.refunds.is_empty());
@@ -357,19 +302,8 @@ mod tests {
     fn refund_request_and_cap() {
         let mut a = SubAccount::open(100, None);
         assert_eq!(a.request_refund_all(10, H), Ok(100));
-        assert_eq!(
-            a.refunds,
-            vec![Refund {
-                amount: 100,
-                created_at: 10,
-                unlock_at: 10 + H
-            }]
-        );
-        assert_eq!(
-            a.request_refund_all(11, H),
-            Ok(0),
-            "nothing free: nothing queued"
-        );
+        assert_eq!(a.refunds, vec![Refund { amount: 100, created_at: 10, unlock_at: 10 + H }]);
+        assert_eq!(a.request_refund_all(11, H), Ok(0), "nothing free: nothing queued");
         assert_eq!(a.refunds.len(), 1);
         for i in 0..4 {
             a.deposit(1, 0).unwrap();
@@ -378,10 +312,7 @@ mod tests {
         }
         a.deposit(1, 0).unwrap();
         let before = a.clone();
-        assert_eq!(
-            a.request_refund_all(30, H),
-            Err(AccountError::TooManyRefunds)
-        );
+        assert_eq!(a.request_refund_all(30, H), Err(AccountError::TooManyRefunds));
         assert_eq!(a, before);
     }
 
@@ -395,14 +326,7 @@ mod tests {
         a.deposit(2, 0).unwrap(); // free 2
         assert_eq!(a.process_refunds(H - 1), 0, "still locked one ms before");
         assert_eq!(a.process_refunds(H), 10, "the boundary counts as unlocked");
-        assert_eq!(
-            a.refunds,
-            vec![Refund {
-                amount: 3,
-                created_at: 100,
-                unlock_at: 100 + H
-            }]
-        );
+        assert_eq!(a.refunds, vec![Refund { amount: 3, created_at: 100, unlock_at: 100 + H }]);
         assert_eq!((a.balance, a.pending_refund), (5, 3));
         ok(&a);
     }
@@ -424,29 +348,12 @@ mod tests {
     fn charge_takes_free_then_newest_refunds() {
         let mut a = with_refunds(&[100, 200], 500); // free 200
         let c = a.charge(250);
-        assert_eq!(
-            c,
-            Charge {
-                settled: 250,
-                unsettled: 0,
-                from_refunds: 50
-            }
-        );
+        assert_eq!(c, Charge { settled: 250, unsettled: 0, from_refunds: 50 });
         assert_eq!((a.balance, a.pending_refund), (250, 250));
-        assert_eq!(
-            a.refunds.iter().map(|r| r.amount).collect::<Vec<_>>(),
-            vec![100, 150]
-        );
+        assert_eq!(a.refunds.iter().map(|r| r.amount).collect::<Vec<_>>(), vec![100, 150]);
         ok(&a);
         let c = a.charge(1000);
-        assert_eq!(
-            c,
-            Charge {
-                settled: 250,
-                unsettled: 750,
-                from_refunds: 250
-            }
-        );
+        assert_eq!(c, Charge { settled: 250, unsettled: 750, from_refunds: 250 });
         assert_eq!((a.balance, a.pending_refund, a.refunds.len()), (0, 0, 0));
         ok(&a);
         assert_eq!(a.charge(0), Charge::default());
@@ -454,16 +361,10 @@ mod tests {
 
     #[test]
     fn lock_time_range() {
-        assert_eq!(
-            check_lock_time(MIN_LOCK_TIME_MS - 1),
-            Err(AccountError::LockTimeOutOfRange)
-        );
+        assert_eq!(check_lock_time(MIN_LOCK_TIME_MS - 1), Err(AccountError::LockTimeOutOfRange));
         assert_eq!(check_lock_time(MIN_LOCK_TIME_MS), Ok(()));
         assert_eq!(check_lock_time(MAX_LOCK_TIME_MS), Ok(()));
-        assert_eq!(
-            check_lock_time(MAX_LOCK_TIME_MS + 1),
-            Err(AccountError::LockTimeOutOfRange)
-        );
+        assert_eq!(check_lock_time(MAX_LOCK_TIME_MS + 1), Err(AccountError::LockTimeOutOfRange));
     }
 
     /// A small deterministic random walk over every operation, checking the invariants and conservation
@@ -491,9 +392,7 @@ mod tests {
                     }
                     1 => {
                         let before = a.clone();
-                        if a.request_refund_all(now, MIN_LOCK_TIME_MS + next(10))
-                            .is_err()
-                        {
+                        if a.request_refund_all(now, MIN_LOCK_TIME_MS + next(10)).is_err() {
                             assert_eq!(a, before);
                             assert_eq!(a.refunds.len(), MAX_REFUNDS);
                         }

@@ -9,13 +9,18 @@ use ink::storage::Mapping;
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
 pub enum StakeError {
     /// First registration with less than the minimum stake.
-    InsufficientStake { value: Balance, minimum: Balance },
+    InsufficientStake {
+        value: Balance,
+        minimum: Balance,
+    },
     /// Value sent with an update of an already staked service.
     CannotAddStakeWhenUpdating,
     /// No stake is unbonding.
     NoUnbondingStake,
     /// The unbonding stake is not released yet.
-    StakeLocked { release_at: u64 },
+    StakeLocked {
+        release_at: u64,
+    },
     Overflow,
 }
 

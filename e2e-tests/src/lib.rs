@@ -8,8 +8,7 @@ use ink_sandbox::{DefaultSandbox, Sandbox, Snapshot};
 use std::cell::{Cell, RefCell};
 
 /// The sandbox client the tests get with `backend(runtime_only(sandbox = ClockSandbox))`.
-pub type Client =
-    ink_e2e::SandboxClient<ink::primitives::AccountId, ink::primitives::Hash, ClockSandbox>;
+pub type Client = ink_e2e::SandboxClient<ink::primitives::AccountId, ink::primitives::Hash, ClockSandbox>;
 
 /// The clock's starting point: 2026-01-01T00:00:00Z in milliseconds.
 pub const START_MS: u64 = 1_767_225_600_000;
@@ -133,9 +132,8 @@ fn record_events() {
     EVENTS.with(|log| {
         let mut log = log.borrow_mut();
         for r in records {
-            if let RuntimeEvent::Contracts(
-                ink_sandbox::pallet_contracts::Event::ContractEmitted { contract, data },
-            ) = r.event
+            if let RuntimeEvent::Contracts(ink_sandbox::pallet_contracts::Event::ContractEmitted { contract, data }) =
+                r.event
             {
                 log.push(ContractEvent {
                     contract: *contract.as_ref(),

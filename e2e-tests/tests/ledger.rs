@@ -4,8 +4,8 @@
 use ink::primitives::AccountId;
 use ink_e2e::{account_id, AccountKeyring, ChainBackend, ContractsBackend};
 use ledger::ledger::{
-    FundDeposited, FundRetrieved, FundSpent, FundTransferred, Ledger, LedgerAdded, LedgerDeleted,
-    LedgerRef, LedgerRefunded, ServiceRegistered,
+    FundDeposited, FundRetrieved, FundSpent, FundTransferred, Ledger, LedgerAdded, LedgerDeleted, LedgerRef,
+    LedgerRefunded, ServiceRegistered,
 };
 use ledger::{Error, ServingError};
 use mock_service::mock_service::{MockService, MockServiceRef, Mode, Sub};
@@ -45,25 +45,14 @@ mod pallet_contracts_deposit {
 /// Deploys the ledger (owner: alice) and `n` mock services registered as ("mock", "v<i>").
 async fn deploy(client: &mut Client, n: usize) -> E2EResult<(AccountId, Vec<AccountId>)> {
     let mut constructor = LedgerRef::new(CHAIN_ID, MIN_ACCOUNT, MIN_TRANSFER);
-    let ledger = client
-        .instantiate("ledger", &ink_e2e::alice(), &mut constructor)
-        .submit()
-        .await?
-        .account_id;
+    let ledger = client.instantiate("ledger", &ink_e2e::alice(), &mut constructor).submit().await?.account_id;
     let mut services = Vec::new();
     for i in 0..n {
         let mut c = MockServiceRef::new(ledger, LOCK_MS);
-        let svc = client
-            .instantiate("mock-service", &ink_e2e::alice(), &mut c)
-            .submit()
-            .await?
-            .account_id;
+        let svc = client.instantiate("mock-service", &ink_e2e::alice(), &mut c).submit().await?.account_id;
         let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
         let r = client
-            .call(
-                &ink_e2e::alice(),
-                &l.register_service("mock".into(), format!("v{i}"), svc, "test".into()),
-            )
+            .call(&ink_e2e::alice(), &l.register_service("mock".into(), format!("v{i}"), svc, "test".into()))
             .submit()
             .await?;
         assert_eq!(r.return_value(), Ok(()));
@@ -85,35 +74,21 @@ async fn check_invariants(
     let mut sum_available = 0u128;
     let mut held_by_service = vec![0u128; services.len()];
     for u in users {
-        let view = client
-            .call(&ink_e2e::alice(), &l.get_ledger(*u))
-            .dry_run()
-            .await?
-            .return_value();
+        let view = client.call(&ink_e2e::alice(), &l.get_ledger(*u)).dry_run().await?.return_value();
         let Ok(view) = view else { continue };
-        assert!(
-            view.available_balance <= view.total_balance,
-            "available > total for {u:?}"
-        );
+        assert!(view.available_balance <= view.total_balance, "available > total for {u:?}");
         sum_available += view.available_balance;
         let mut held_sum = 0u128;
         for (i, s) in services.iter().enumerate() {
-            let held = client
-                .call(&ink_e2e::alice(), &l.get_held(*u, *s))
-                .dry_run()
-                .await?
-                .return_value();
+            let held = client.call(&ink_e2e::alice(), &l.get_held(*u, *s)).dry_run().await?.return_value();
             held_sum += held;
             held_by_service[i] += held;
             // What the (honest) service holds for the user equals the sum of the user's sub-account balances.
             let m = ink_e2e::create_call_builder::<MockService>(*s);
             let mut subs = 0u128;
             for p in providers {
-                let sub: Option<Sub> = client
-                    .call(&ink_e2e::alice(), &m.get_sub(*u, *p))
-                    .dry_run()
-                    .await?
-                    .return_value();
+                let sub: Option<Sub> =
+                    client.call(&ink_e2e::alice(), &m.get_sub(*u, *p)).dry_run().await?.return_value();
                 if let Some(sub) = sub {
                     assert!(sub.pending_refund <= sub.balance, "pending > balance");
                     subs += sub.balance;
@@ -121,33 +96,15 @@ async fn check_invariants(
             }
             assert_eq!(held, subs, "held by ledger != sub-account balances");
         }
-        assert_eq!(
-            view.total_balance - view.available_balance,
-            held_sum,
-            "locked != sum of held"
-        );
+        assert_eq!(view.total_balance - view.available_balance, held_sum, "locked != sum of held");
     }
-    let liabilities = client
-        .call(&ink_e2e::alice(), &l.liabilities())
-        .dry_run()
-        .await?
-        .return_value();
-    assert_eq!(
-        liabilities, sum_available,
-        "liabilities != sum of available"
-    );
+    let liabilities = client.call(&ink_e2e::alice(), &l.liabilities()).dry_run().await?.return_value();
+    assert_eq!(liabilities, sum_available, "liabilities != sum of available");
     let ledger_balance = client.free_balance(ledger).await?;
-    assert!(
-        ledger_balance >= liabilities,
-        "ledger balance {ledger_balance} < liabilities {liabilities}"
-    );
+    assert!(ledger_balance >= liabilities, "ledger balance {ledger_balance} < liabilities {liabilities}");
     for (i, s) in services.iter().enumerate() {
         let b = client.free_balance(*s).await?;
-        assert!(
-            b >= held_by_service[i],
-            "service balance {b} < held {}",
-            held_by_service[i]
-        );
+        assert!(b >= held_by_service[i], "service balance {b} < held {}", held_by_service[i]);
     }
     Ok(())
 }
@@ -161,136 +118,64 @@ async fn full_user_story(mut client: Client) -> E2EResult<()> {
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let mut m = ink_e2e::create_call_builder::<MockService>(svc);
     let ev = take_events();
-    assert_eq!(
-        events_of::<ServiceRegistered>(&ev, &bytes(&ledger)).len(),
-        1
-    );
+    assert_eq!(events_of::<ServiceRegistered>(&ev, &bytes(&ledger)).len(), 1);
 
     // 1. add_ledger with 10 M.
     let bob0 = client.free_balance(bob()).await?;
     let ledger0 = client.free_balance(ledger).await?;
-    let r = client
-        .call(&ink_e2e::bob(), &l.add_ledger("info".into()))
-        .value(10_000_000)
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.add_ledger("info".into())).value(10_000_000).submit().await?;
     let d = deposit(&r.dry_run);
     assert_eq!(r.return_value(), Ok(()));
-    assert_eq!(
-        client.free_balance(bob()).await? as i128,
-        bob0 as i128 - 10_000_000 - d
-    );
+    assert_eq!(client.free_balance(bob()).await? as i128, bob0 as i128 - 10_000_000 - d);
     assert_eq!(client.free_balance(ledger).await?, ledger0 + 10_000_000);
     let ev = take_events();
     let added = events_of::<LedgerAdded>(&ev, &bytes(&ledger));
-    assert_eq!(
-        (added.len(), added[0].user, added[0].amount),
-        (1, bob(), 10_000_000)
-    );
+    assert_eq!((added.len(), added[0].user, added[0].amount), (1, bob(), 10_000_000));
     check_invariants(&mut client, ledger, &services, &users, &providers).await?;
 
     // 2. deposit_fund 1 and deposit_fund_for from dave.
-    let r = client
-        .call(&ink_e2e::bob(), &l.deposit_fund())
-        .value(1)
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.deposit_fund()).value(1).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    let r = client
-        .call(&ink_e2e::dave(), &l.deposit_fund_for(bob()))
-        .value(999_999)
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::dave(), &l.deposit_fund_for(bob())).value(999_999).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let ev = take_events();
     let dep = events_of::<FundDeposited>(&ev, &bytes(&ledger));
-    assert_eq!(
-        dep.iter().map(|e| (e.from, e.amount)).collect::<Vec<_>>(),
-        vec![(bob(), 1), (dave(), 999_999)]
-    );
-    let view = client
-        .call(&ink_e2e::bob(), &l.get_ledger(bob()))
-        .dry_run()
-        .await?
-        .return_value()
-        .unwrap();
-    assert_eq!(
-        (view.available_balance, view.total_balance),
-        (11_000_000, 11_000_000)
-    );
+    assert_eq!(dep.iter().map(|e| (e.from, e.amount)).collect::<Vec<_>>(), vec![(bob(), 1), (dave(), 999_999)]);
+    let view = client.call(&ink_e2e::bob(), &l.get_ledger(bob())).dry_run().await?.return_value().unwrap();
+    assert_eq!((view.available_balance, view.total_balance), (11_000_000, 11_000_000));
     assert_eq!(view.additional_info, "info");
     check_invariants(&mut client, ledger, &services, &users, &providers).await?;
 
     // 3. transfer 4 M to a new sub-account with charlie.
     let svc0 = client.free_balance(svc).await?;
-    let r = client
-        .call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 4_000_000))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 4_000_000)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     assert_eq!(client.free_balance(svc).await?, svc0 + 4_000_000);
-    let view = client
-        .call(&ink_e2e::bob(), &l.get_ledger(bob()))
-        .dry_run()
-        .await?
-        .return_value()
-        .unwrap();
-    assert_eq!(
-        (view.available_balance, view.total_balance),
-        (7_000_000, 11_000_000)
-    );
+    let view = client.call(&ink_e2e::bob(), &l.get_ledger(bob())).dry_run().await?.return_value().unwrap();
+    assert_eq!((view.available_balance, view.total_balance), (7_000_000, 11_000_000));
     let ev = take_events();
     let t = events_of::<FundTransferred>(&ev, &bytes(&ledger));
-    assert_eq!(
-        (t[0].amount, t[0].cancelled, t[0].sent, t[0].provider),
-        (4_000_000, 0, 4_000_000, charlie())
-    );
-    let providers_listed = client
-        .call(&ink_e2e::bob(), &l.get_ledger_providers(bob(), svc))
-        .dry_run()
-        .await?
-        .return_value();
+    assert_eq!((t[0].amount, t[0].cancelled, t[0].sent, t[0].provider), (4_000_000, 0, 4_000_000, charlie()));
+    let providers_listed =
+        client.call(&ink_e2e::bob(), &l.get_ledger_providers(bob(), svc)).dry_run().await?.return_value();
     assert_eq!(providers_listed, Ok(vec![charlie()]));
     check_invariants(&mut client, ledger, &services, &users, &providers).await?;
 
     // 4. the provider settles 1 M: paid from the service, ledger total drops.
     let charlie0 = client.free_balance(charlie()).await?;
-    let r = client
-        .call(&ink_e2e::charlie(), &m.settle(bob(), 1_000_000))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::charlie(), &m.settle(bob(), 1_000_000)).submit().await?;
     let d = deposit(&r.dry_run);
     assert_eq!(r.return_value(), Ok(()));
-    assert_eq!(
-        client.free_balance(charlie()).await? as i128,
-        charlie0 as i128 + 1_000_000 - d
-    );
-    let view = client
-        .call(&ink_e2e::bob(), &l.get_ledger(bob()))
-        .dry_run()
-        .await?
-        .return_value()
-        .unwrap();
-    assert_eq!(
-        (view.available_balance, view.total_balance),
-        (7_000_000, 10_000_000)
-    );
+    assert_eq!(client.free_balance(charlie()).await? as i128, charlie0 as i128 + 1_000_000 - d);
+    let view = client.call(&ink_e2e::bob(), &l.get_ledger(bob())).dry_run().await?.return_value().unwrap();
+    assert_eq!((view.available_balance, view.total_balance), (7_000_000, 10_000_000));
     let ev = take_events();
     let s = events_of::<FundSpent>(&ev, &bytes(&ledger));
-    assert_eq!(
-        (s[0].user, s[0].service, s[0].amount),
-        (bob(), svc, 1_000_000)
-    );
+    assert_eq!((s[0].user, s[0].service, s[0].amount), (bob(), svc, 1_000_000));
     check_invariants(&mut client, ledger, &services, &users, &providers).await?;
 
     // 5. retrieve: queues a refund of the remaining 3 M; nothing credited yet.
-    let r = client
-        .call(
-            &ink_e2e::bob(),
-            &l.retrieve_fund(vec![charlie(), dave()], svc),
-        )
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie(), dave()], svc)).submit().await?;
     assert_eq!(r.return_value(), Ok(0));
     let ev = take_events();
     let rf = events_of::<FundRetrieved>(&ev, &bytes(&ledger));
@@ -300,18 +185,10 @@ async fn full_user_story(mut client: Client) -> E2EResult<()> {
 
     // 6. a transfer of 1 M now cancels 1 M of the pending refund and moves no tokens.
     let svc1 = client.free_balance(svc).await?;
-    let r = client
-        .call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 1_000_000))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 1_000_000)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     assert_eq!(client.free_balance(svc).await?, svc1);
-    let sub = client
-        .call(&ink_e2e::bob(), &m.get_sub(bob(), charlie()))
-        .dry_run()
-        .await?
-        .return_value()
-        .unwrap();
+    let sub = client.call(&ink_e2e::bob(), &m.get_sub(bob(), charlie())).dry_run().await?.return_value().unwrap();
     assert_eq!((sub.balance, sub.pending_refund), (3_000_000, 2_000_000));
     let ev = take_events();
     let t = events_of::<FundTransferred>(&ev, &bytes(&ledger));
@@ -320,93 +197,38 @@ async fn full_user_story(mut client: Client) -> E2EResult<()> {
 
     // 7. before the lock time nothing comes back; after it the 2 M do.
     advance_ms(LOCK_MS - 1);
-    let r = client
-        .call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc))
-        .submit()
-        .await?;
-    assert_eq!(
-        r.return_value(),
-        Err(Error::Service(ServingError::TooManyRefunds)),
-        "mock keeps one refund"
-    );
-    let r = client
-        .call(&ink_e2e::charlie(), &m.settle(bob(), 1_000_000))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc)).submit().await?;
+    assert_eq!(r.return_value(), Err(Error::Service(ServingError::TooManyRefunds)), "mock keeps one refund");
+    let r = client.call(&ink_e2e::charlie(), &m.settle(bob(), 1_000_000)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     advance_ms(1);
     let ledger1 = client.free_balance(ledger).await?;
-    let r = client
-        .call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc)).submit().await?;
     assert_eq!(r.return_value(), Ok(2_000_000));
     assert_eq!(client.free_balance(ledger).await?, ledger1 + 2_000_000);
-    let view = client
-        .call(&ink_e2e::bob(), &l.get_ledger(bob()))
-        .dry_run()
-        .await?
-        .return_value()
-        .unwrap();
-    assert_eq!(
-        (view.available_balance, view.total_balance),
-        (9_000_000, 9_000_000)
-    );
+    let view = client.call(&ink_e2e::bob(), &l.get_ledger(bob())).dry_run().await?.return_value().unwrap();
+    assert_eq!((view.available_balance, view.total_balance), (9_000_000, 9_000_000));
     check_invariants(&mut client, ledger, &services, &users, &providers).await?;
 
     // 8. withdraw everything: the sub-account remains, so the ledger stays (total 0) until delete_ledger.
     let bob1 = client.free_balance(bob()).await?;
-    let r = client
-        .call(&ink_e2e::bob(), &l.refund(9_000_000))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.refund(9_000_000)).submit().await?;
     let d = deposit(&r.dry_run);
     assert_eq!(r.return_value(), Ok(()));
-    assert_eq!(
-        client.free_balance(bob()).await? as i128,
-        bob1 as i128 + 9_000_000 - d
-    );
+    assert_eq!(client.free_balance(bob()).await? as i128, bob1 as i128 + 9_000_000 - d);
     let ev = take_events();
-    assert_eq!(
-        events_of::<LedgerRefunded>(&ev, &bytes(&ledger))[0].amount,
-        9_000_000
-    );
+    assert_eq!(events_of::<LedgerRefunded>(&ev, &bytes(&ledger))[0].amount, 9_000_000);
     check_invariants(&mut client, ledger, &services, &users, &providers).await?;
-    let r = client
-        .call(&ink_e2e::bob(), &l.delete_ledger())
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.delete_ledger()).submit().await?;
     assert_eq!(r.return_value(), Ok(0));
     let ev = take_events();
     assert_eq!(events_of::<LedgerDeleted>(&ev, &bytes(&ledger)).len(), 1);
-    let gone = client
-        .call(&ink_e2e::bob(), &l.get_ledger(bob()))
-        .dry_run()
-        .await?
-        .return_value();
+    let gone = client.call(&ink_e2e::bob(), &l.get_ledger(bob())).dry_run().await?.return_value();
     assert_eq!(gone, Err(Error::LedgerNotExists));
-    let sub = client
-        .call(&ink_e2e::bob(), &m.get_sub(bob(), charlie()))
-        .dry_run()
-        .await?
-        .return_value();
+    let sub = client.call(&ink_e2e::bob(), &m.get_sub(bob(), charlie())).dry_run().await?.return_value();
     assert_eq!(sub, None, "sub-account deleted in the service");
-    assert_eq!(
-        client
-            .call(&ink_e2e::bob(), &l.liabilities())
-            .dry_run()
-            .await?
-            .return_value(),
-        0
-    );
-    assert_eq!(
-        client
-            .call(&ink_e2e::bob(), &l.surplus())
-            .dry_run()
-            .await?
-            .return_value(),
-        0
-    );
+    assert_eq!(client.call(&ink_e2e::bob(), &l.liabilities()).dry_run().await?.return_value(), 0);
+    assert_eq!(client.call(&ink_e2e::bob(), &l.surplus()).dry_run().await?.return_value(), 0);
     Ok(())
 }
 
@@ -419,32 +241,16 @@ async fn open_with_sub(
     sub: u128,
 ) -> E2EResult<()> {
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
-    let r = client
-        .call(&ink_e2e::bob(), &l.add_ledger(String::new()))
-        .value(amount)
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.add_ledger(String::new())).value(amount).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    let r = client
-        .call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, sub))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, sub)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     Ok(())
 }
 
-async fn ledger_of(
-    client: &mut Client,
-    ledger: AccountId,
-    user: AccountId,
-) -> E2EResult<(u128, u128)> {
+async fn ledger_of(client: &mut Client, ledger: AccountId, user: AccountId) -> E2EResult<(u128, u128)> {
     let l = ink_e2e::create_call_builder::<Ledger>(ledger);
-    let v = client
-        .call(&ink_e2e::alice(), &l.get_ledger(user))
-        .dry_run()
-        .await?
-        .return_value()
-        .unwrap();
+    let v = client.call(&ink_e2e::alice(), &l.get_ledger(user)).dry_run().await?.return_value().unwrap();
     Ok((v.available_balance, v.total_balance))
 }
 
@@ -453,84 +259,32 @@ async fn transfer_fund_checks_in_order(mut client: Client) -> E2EResult<()> {
     let (ledger, services) = deploy(&mut client, 1).await?;
     let svc = services[0];
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
-    let r = client
-        .call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 0))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 0)).submit().await?;
     assert_eq!(r.return_value(), Err(Error::ZeroAmount));
-    let r = client
-        .call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 5))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 5)).submit().await?;
     assert_eq!(r.return_value(), Err(Error::LedgerNotExists));
-    let r = client
-        .call(&ink_e2e::bob(), &l.add_ledger(String::new()))
-        .value(5_000_000)
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.add_ledger(String::new())).value(5_000_000).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    let r = client
-        .call(&ink_e2e::bob(), &l.transfer_fund(charlie(), dave(), 5))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), dave(), 5)).submit().await?;
     assert_eq!(r.return_value(), Err(Error::ServiceNotFound));
-    let r = client
-        .call(
-            &ink_e2e::bob(),
-            &l.transfer_fund(charlie(), svc, MIN_TRANSFER - 1),
-        )
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, MIN_TRANSFER - 1)).submit().await?;
     assert_eq!(
         r.return_value(),
-        Err(Error::MinimumDepositRequired {
-            amount: MIN_TRANSFER - 1,
-            minimum: MIN_TRANSFER
-        })
+        Err(Error::MinimumDepositRequired { amount: MIN_TRANSFER - 1, minimum: MIN_TRANSFER })
     );
-    let r = client
-        .call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 5_000_001))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 5_000_001)).submit().await?;
     assert_eq!(
         r.return_value(),
-        Err(Error::InsufficientAvailableBalance {
-            available: 5_000_000,
-            required: 5_000_001
-        })
+        Err(Error::InsufficientAvailableBalance { available: 5_000_000, required: 5_000_001 })
     );
     // The service's own refusal comes back typed: user == provider.
-    let r = client
-        .call(&ink_e2e::bob(), &l.transfer_fund(bob(), svc, MIN_TRANSFER))
-        .submit()
-        .await?;
-    assert_eq!(
-        r.return_value(),
-        Err(Error::Service(ServingError::ProviderCannotBeUser))
-    );
-    assert_eq!(
-        ledger_of(&mut client, ledger, bob()).await?,
-        (5_000_000, 5_000_000),
-        "nothing moved"
-    );
-    assert_eq!(
-        client.free_balance(svc).await?,
-        client.free_balance(svc).await?
-    );
-    let got = client
-        .call(&ink_e2e::bob(), &l.get_ledger_providers(bob(), svc))
-        .dry_run()
-        .await?
-        .return_value();
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(bob(), svc, MIN_TRANSFER)).submit().await?;
+    assert_eq!(r.return_value(), Err(Error::Service(ServingError::ProviderCannotBeUser)));
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (5_000_000, 5_000_000), "nothing moved");
+    assert_eq!(client.free_balance(svc).await?, client.free_balance(svc).await?);
+    let got = client.call(&ink_e2e::bob(), &l.get_ledger_providers(bob(), svc)).dry_run().await?.return_value();
     assert_eq!(got, Ok(vec![]), "failed transfers track nothing");
-    check_invariants(
-        &mut client,
-        ledger,
-        &services,
-        &[bob()],
-        &[charlie(), bob()],
-    )
-    .await?;
+    check_invariants(&mut client, ledger, &services, &[bob()], &[charlie(), bob()]).await?;
     Ok(())
 }
 
@@ -539,48 +293,22 @@ async fn transfer_to_new_sub_account_checks_minimum_and_cap(mut client: Client) 
     let (ledger, services) = deploy(&mut client, 1).await?;
     let svc = services[0];
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
-    let r = client
-        .call(&ink_e2e::bob(), &l.add_ledger(String::new()))
-        .value(200_000_000)
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.add_ledger(String::new())).value(200_000_000).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     // 50 providers are accepted, the 51st is refused.
     for i in 0..50u8 {
         let p = AccountId::from([i + 100; 32]);
-        let r = client
-            .call(&ink_e2e::bob(), &l.transfer_fund(p, svc, MIN_TRANSFER))
-            .submit()
-            .await?;
+        let r = client.call(&ink_e2e::bob(), &l.transfer_fund(p, svc, MIN_TRANSFER)).submit().await?;
         assert_eq!(r.return_value(), Ok(()), "provider {i}");
     }
     let p = AccountId::from([200; 32]);
-    let r = client
-        .call(&ink_e2e::bob(), &l.transfer_fund(p, svc, MIN_TRANSFER))
-        .submit()
-        .await?;
-    assert_eq!(
-        r.return_value(),
-        Err(Error::TooManyProvidersForService { max: 50 })
-    );
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(p, svc, MIN_TRANSFER)).submit().await?;
+    assert_eq!(r.return_value(), Err(Error::TooManyProvidersForService { max: 50 }));
     // An existing sub-account takes any positive amount.
-    let r = client
-        .call(
-            &ink_e2e::bob(),
-            &l.transfer_fund(AccountId::from([100; 32]), svc, 1),
-        )
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(AccountId::from([100; 32]), svc, 1)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    assert_eq!(
-        ledger_of(&mut client, ledger, bob()).await?,
-        (200_000_000 - 50 * MIN_TRANSFER - 1, 200_000_000)
-    );
-    let held = client
-        .call(&ink_e2e::bob(), &l.get_held(bob(), svc))
-        .dry_run()
-        .await?
-        .return_value();
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (200_000_000 - 50 * MIN_TRANSFER - 1, 200_000_000));
+    let held = client.call(&ink_e2e::bob(), &l.get_held(bob(), svc)).dry_run().await?.return_value();
     assert_eq!(held, 50 * MIN_TRANSFER + 1);
     Ok(())
 }
@@ -592,37 +320,18 @@ async fn liar_service_cannot_inflate_balances(mut client: Client) -> E2EResult<(
     open_with_sub(&mut client, ledger, svc, 10_000_000, 4_000_000).await?;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let mut m = ink_e2e::create_call_builder::<MockService>(svc);
-    client
-        .call(&ink_e2e::alice(), &m.set_mode(Mode::Liar))
-        .submit()
-        .await?;
+    client.call(&ink_e2e::alice(), &m.set_mode(Mode::Liar)).submit().await?;
     let ledger0 = client.free_balance(ledger).await?;
     // It claims a huge payout but pays nothing: nothing is credited.
-    let r = client
-        .call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc)).submit().await?;
     assert_eq!(r.return_value(), Ok(0));
-    assert_eq!(
-        ledger_of(&mut client, ledger, bob()).await?,
-        (6_000_000, 10_000_000)
-    );
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (6_000_000, 10_000_000));
     // It claims everything is pending: a transfer then only cancels, no tokens leave the ledger.
-    let r = client
-        .call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 2_000_000))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 2_000_000)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    assert_eq!(
-        ledger_of(&mut client, ledger, bob()).await?,
-        (6_000_000, 10_000_000)
-    );
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (6_000_000, 10_000_000));
     assert_eq!(client.free_balance(ledger).await?, ledger0);
-    let liabilities = client
-        .call(&ink_e2e::bob(), &l.liabilities())
-        .dry_run()
-        .await?
-        .return_value();
+    let liabilities = client.call(&ink_e2e::bob(), &l.liabilities()).dry_run().await?.return_value();
     assert_eq!(liabilities, 6_000_000);
     Ok(())
 }
@@ -634,56 +343,23 @@ async fn over_paying_service_creates_surplus_not_balance(mut client: Client) -> 
     open_with_sub(&mut client, ledger, svc, 10_000_000, 4_000_000).await?;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let mut m = ink_e2e::create_call_builder::<MockService>(svc);
-    client
-        .call(&ink_e2e::alice(), &m.top_up())
-        .value(50_000_000)
-        .submit()
-        .await?;
-    client
-        .call(&ink_e2e::alice(), &m.set_mode(Mode::OverPayer))
-        .submit()
-        .await?;
-    let r = client
-        .call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc))
-        .submit()
-        .await?;
+    client.call(&ink_e2e::alice(), &m.top_up()).value(50_000_000).submit().await?;
+    client.call(&ink_e2e::alice(), &m.set_mode(Mode::OverPayer)).submit().await?;
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc)).submit().await?;
     assert_eq!(r.return_value(), Ok(0));
     advance_ms(LOCK_MS);
     let ledger0 = client.free_balance(ledger).await?;
-    let r = client
-        .call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc)).submit().await?;
     // It pays 8 M for a 4 M sub-account: 4 M credited, 4 M surplus.
     assert_eq!(r.return_value(), Ok(4_000_000));
     assert_eq!(client.free_balance(ledger).await?, ledger0 + 8_000_000);
-    assert_eq!(
-        ledger_of(&mut client, ledger, bob()).await?,
-        (10_000_000, 10_000_000)
-    );
-    let surplus = client
-        .call(&ink_e2e::bob(), &l.surplus())
-        .dry_run()
-        .await?
-        .return_value();
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (10_000_000, 10_000_000));
+    let surplus = client.call(&ink_e2e::bob(), &l.surplus()).dry_run().await?.return_value();
     assert_eq!(surplus, 4_000_000);
-    let frank0 = client
-        .free_balance(account_id(AccountKeyring::Ferdie))
-        .await?;
-    let r = client
-        .call(
-            &ink_e2e::alice(),
-            &l.withdraw_surplus(account_id(AccountKeyring::Ferdie)),
-        )
-        .submit()
-        .await?;
+    let frank0 = client.free_balance(account_id(AccountKeyring::Ferdie)).await?;
+    let r = client.call(&ink_e2e::alice(), &l.withdraw_surplus(account_id(AccountKeyring::Ferdie))).submit().await?;
     assert_eq!(r.return_value(), Ok(4_000_000));
-    assert_eq!(
-        client
-            .free_balance(account_id(AccountKeyring::Ferdie))
-            .await?,
-        frank0 + 4_000_000
-    );
+    assert_eq!(client.free_balance(account_id(AccountKeyring::Ferdie)).await?, frank0 + 4_000_000);
     assert_eq!(client.free_balance(ledger).await?, ledger0 + 4_000_000);
     Ok(())
 }
@@ -695,71 +371,23 @@ async fn thief_service_cannot_spend_other_services_funds(mut client: Client) -> 
     open_with_sub(&mut client, ledger, honest, 10_000_000, 4_000_000).await?;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     // The thief holds 1 M for bob and tries to spend 2 M (the other 1 M is the honest service's money).
-    let r = client
-        .call(
-            &ink_e2e::bob(),
-            &l.transfer_fund(charlie(), thief, 1_000_000),
-        )
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), thief, 1_000_000)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let mut t = ink_e2e::create_call_builder::<MockService>(thief);
-    client
-        .call(&ink_e2e::alice(), &t.set_mode(Mode::Thief))
-        .submit()
-        .await?;
-    client
-        .call(&ink_e2e::alice(), &t.top_up())
-        .value(10_000_000)
-        .submit()
-        .await?;
+    client.call(&ink_e2e::alice(), &t.set_mode(Mode::Thief)).submit().await?;
+    client.call(&ink_e2e::alice(), &t.top_up()).value(10_000_000).submit().await?;
     let charlie0 = client.free_balance(charlie()).await?;
-    let r = client
-        .call(&ink_e2e::charlie(), &t.settle(bob(), 2_000_000))
-        .submit()
-        .await?;
-    assert_eq!(
-        r.return_value(),
-        Err(Error::InsufficientHeld {
-            held: 1_000_000,
-            amount: 2_000_000
-        })
-    );
-    let r = client
-        .call(
-            &ink_e2e::charlie(),
-            &t.settle_batch(vec![(bob(), 600_000), (bob(), 600_000)]),
-        )
-        .submit()
-        .await?;
-    assert_eq!(
-        r.return_value(),
-        Err(Error::InsufficientHeld {
-            held: 400_000,
-            amount: 600_000
-        }),
-        "all or nothing"
-    );
+    let r = client.call(&ink_e2e::charlie(), &t.settle(bob(), 2_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Err(Error::InsufficientHeld { held: 1_000_000, amount: 2_000_000 }));
+    let r =
+        client.call(&ink_e2e::charlie(), &t.settle_batch(vec![(bob(), 600_000), (bob(), 600_000)])).submit().await?;
+    assert_eq!(r.return_value(), Err(Error::InsufficientHeld { held: 400_000, amount: 600_000 }), "all or nothing");
     // A user with no money at the thief at all.
-    let r = client
-        .call(&ink_e2e::charlie(), &t.settle(dave(), 1))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::charlie(), &t.settle(dave(), 1)).submit().await?;
     assert_eq!(r.return_value(), Err(Error::LedgerNotExists));
-    assert_eq!(
-        client.free_balance(charlie()).await?,
-        charlie0,
-        "provider got nothing"
-    );
-    assert_eq!(
-        ledger_of(&mut client, ledger, bob()).await?,
-        (5_000_000, 10_000_000)
-    );
-    let held = client
-        .call(&ink_e2e::bob(), &l.get_held(bob(), honest))
-        .dry_run()
-        .await?
-        .return_value();
+    assert_eq!(client.free_balance(charlie()).await?, charlie0, "provider got nothing");
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (5_000_000, 10_000_000));
+    let held = client.call(&ink_e2e::bob(), &l.get_held(bob(), honest)).dry_run().await?.return_value();
     assert_eq!(held, 4_000_000);
     Ok(())
 }
@@ -771,74 +399,35 @@ async fn batch_spend_settles_many_users_in_one_call(mut client: Client) -> E2ERe
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let mut m = ink_e2e::create_call_builder::<MockService>(svc);
     for (kp, _) in [(ink_e2e::bob(), bob()), (ink_e2e::dave(), dave())] {
-        let r = client
-            .call(&kp, &l.add_ledger(String::new()))
-            .value(5_000_000)
-            .submit()
-            .await?;
+        let r = client.call(&kp, &l.add_ledger(String::new())).value(5_000_000).submit().await?;
         assert_eq!(r.return_value(), Ok(()));
-        let r = client
-            .call(&kp, &l.transfer_fund(charlie(), svc, 3_000_000))
-            .submit()
-            .await?;
+        let r = client.call(&kp, &l.transfer_fund(charlie(), svc, 3_000_000)).submit().await?;
         assert_eq!(r.return_value(), Ok(()));
     }
-    let r = client
-        .call(&ink_e2e::charlie(), &m.settle_batch(vec![]))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::charlie(), &m.settle_batch(vec![])).submit().await?;
     assert_eq!(r.return_value(), Err(Error::EmptyBatch));
     let too_many: Vec<_> = (0..51).map(|_| (bob(), 1u128)).collect();
-    let r = client
-        .call(&ink_e2e::charlie(), &m.settle_batch(too_many))
-        .submit()
-        .await?;
-    assert_eq!(
-        r.return_value(),
-        Err(Error::BatchTooLarge { len: 51, max: 50 })
-    );
+    let r = client.call(&ink_e2e::charlie(), &m.settle_batch(too_many)).submit().await?;
+    assert_eq!(r.return_value(), Err(Error::BatchTooLarge { len: 51, max: 50 }));
     let charlie0 = client.free_balance(charlie()).await?;
     let svc0 = client.free_balance(svc).await?;
     let r = client
-        .call(
-            &ink_e2e::charlie(),
-            &m.settle_batch(vec![
-                (bob(), 1_000_000),
-                (dave(), 2_000_000),
-                (bob(), 500_000),
-            ]),
-        )
+        .call(&ink_e2e::charlie(), &m.settle_batch(vec![(bob(), 1_000_000), (dave(), 2_000_000), (bob(), 500_000)]))
         .submit()
         .await?;
     let d = deposit(&r.dry_run);
     assert_eq!(r.return_value(), Ok(()));
-    assert_eq!(
-        client.free_balance(charlie()).await? as i128,
-        charlie0 as i128 + 3_500_000 - d
-    );
+    assert_eq!(client.free_balance(charlie()).await? as i128, charlie0 as i128 + 3_500_000 - d);
     assert_eq!(client.free_balance(svc).await?, svc0 - 3_500_000);
-    assert_eq!(
-        ledger_of(&mut client, ledger, bob()).await?,
-        (2_000_000, 3_500_000)
-    );
-    assert_eq!(
-        ledger_of(&mut client, ledger, dave()).await?,
-        (2_000_000, 3_000_000)
-    );
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (2_000_000, 3_500_000));
+    assert_eq!(ledger_of(&mut client, ledger, dave()).await?, (2_000_000, 3_000_000));
     let ev = take_events();
     let spent = events_of::<FundSpent>(&ev, &bytes(&ledger));
     assert_eq!(
         spent.iter().map(|e| (e.user, e.amount)).collect::<Vec<_>>(),
         vec![(bob(), 1_000_000), (dave(), 2_000_000), (bob(), 500_000)]
     );
-    check_invariants(
-        &mut client,
-        ledger,
-        &services,
-        &[bob(), dave()],
-        &[charlie()],
-    )
-    .await?;
+    check_invariants(&mut client, ledger, &services, &[bob(), dave()], &[charlie()]).await?;
     Ok(())
 }
 
@@ -848,49 +437,19 @@ async fn reentering_service_is_refused(mut client: Client) -> E2EResult<()> {
     let svc = services[0];
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let mut m = ink_e2e::create_call_builder::<MockService>(svc);
-    client
-        .call(&ink_e2e::alice(), &m.set_mode(Mode::Reenter))
-        .submit()
-        .await?;
-    let r = client
-        .call(&ink_e2e::bob(), &l.add_ledger(String::new()))
-        .value(10_000_000)
-        .submit()
-        .await?;
+    client.call(&ink_e2e::alice(), &m.set_mode(Mode::Reenter)).submit().await?;
+    let r = client.call(&ink_e2e::bob(), &l.add_ledger(String::new())).value(10_000_000).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     // The nested call into the ledger is refused by pallet-contracts (ReentranceDenied traps the service),
     // so the ledger sees a failed call, returns a typed error and reverts: nothing moves.
-    let (ledger0, svc0) = (
-        client.free_balance(ledger).await?,
-        client.free_balance(svc).await?,
-    );
-    let r = client
-        .call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 4_000_000))
-        .submit()
-        .await?;
+    let (ledger0, svc0) = (client.free_balance(ledger).await?, client.free_balance(svc).await?);
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 4_000_000)).submit().await?;
     assert_eq!(r.return_value(), Err(Error::ServiceCallFailed));
-    assert_eq!(
-        (
-            client.free_balance(ledger).await?,
-            client.free_balance(svc).await?
-        ),
-        (ledger0, svc0)
-    );
-    let reentered = client
-        .call(&ink_e2e::bob(), &m.reentry_succeeded())
-        .dry_run()
-        .await?
-        .return_value();
+    assert_eq!((client.free_balance(ledger).await?, client.free_balance(svc).await?), (ledger0, svc0));
+    let reentered = client.call(&ink_e2e::bob(), &m.reentry_succeeded()).dry_run().await?.return_value();
     assert_eq!(reentered, None, "the service's own state was reverted too");
-    assert_eq!(
-        ledger_of(&mut client, ledger, bob()).await?,
-        (10_000_000, 10_000_000)
-    );
-    let held = client
-        .call(&ink_e2e::bob(), &l.get_held(bob(), svc))
-        .dry_run()
-        .await?
-        .return_value();
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (10_000_000, 10_000_000));
+    let held = client.call(&ink_e2e::bob(), &l.get_held(bob(), svc)).dry_run().await?.return_value();
     assert_eq!(held, 0);
     check_invariants(&mut client, ledger, &services, &[bob()], &[charlie()]).await?;
     Ok(())
@@ -903,45 +462,16 @@ async fn trapping_service_gives_typed_error_and_loses_nothing(mut client: Client
     open_with_sub(&mut client, ledger, svc, 10_000_000, 4_000_000).await?;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let mut m = ink_e2e::create_call_builder::<MockService>(svc);
-    client
-        .call(&ink_e2e::alice(), &m.set_mode(Mode::Trap))
-        .submit()
-        .await?;
-    let (ledger0, svc0) = (
-        client.free_balance(ledger).await?,
-        client.free_balance(svc).await?,
-    );
-    let r = client
-        .call(&ink_e2e::bob(), &l.transfer_fund(dave(), svc, 2_000_000))
-        .submit()
-        .await?;
+    client.call(&ink_e2e::alice(), &m.set_mode(Mode::Trap)).submit().await?;
+    let (ledger0, svc0) = (client.free_balance(ledger).await?, client.free_balance(svc).await?);
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(dave(), svc, 2_000_000)).submit().await?;
     assert_eq!(r.return_value(), Err(Error::ServiceCallFailed));
-    let r = client
-        .call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc)).submit().await?;
     assert_eq!(r.return_value(), Err(Error::ServiceCallFailed));
-    assert_eq!(
-        (
-            client.free_balance(ledger).await?,
-            client.free_balance(svc).await?
-        ),
-        (ledger0, svc0)
-    );
-    assert_eq!(
-        ledger_of(&mut client, ledger, bob()).await?,
-        (6_000_000, 10_000_000)
-    );
-    let providers = client
-        .call(&ink_e2e::bob(), &l.get_ledger_providers(bob(), svc))
-        .dry_run()
-        .await?
-        .return_value();
-    assert_eq!(
-        providers,
-        Ok(vec![charlie()]),
-        "the failed transfer to dave tracked nothing"
-    );
+    assert_eq!((client.free_balance(ledger).await?, client.free_balance(svc).await?), (ledger0, svc0));
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (6_000_000, 10_000_000));
+    let providers = client.call(&ink_e2e::bob(), &l.get_ledger_providers(bob(), svc)).dry_run().await?.return_value();
+    assert_eq!(providers, Ok(vec![charlie()]), "the failed transfer to dave tracked nothing");
     Ok(())
 }
 
@@ -952,115 +482,55 @@ async fn disabled_service_cannot_be_funded_or_spend(mut client: Client) -> E2ERe
     open_with_sub(&mut client, ledger, svc, 10_000_000, 4_000_000).await?;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let mut m = ink_e2e::create_call_builder::<MockService>(svc);
-    let r = client
-        .call(&ink_e2e::bob(), &l.set_service_enabled(svc, false))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.set_service_enabled(svc, false)).submit().await?;
     assert_eq!(r.return_value(), Err(Error::NotOwner));
-    let r = client
-        .call(&ink_e2e::alice(), &l.set_service_enabled(svc, false))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::alice(), &l.set_service_enabled(svc, false)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    let r = client
-        .call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 1_000_000))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 1_000_000)).submit().await?;
     assert_eq!(r.return_value(), Err(Error::ServiceDisabled));
-    let r = client
-        .call(&ink_e2e::charlie(), &m.settle(bob(), 1_000_000))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::charlie(), &m.settle(bob(), 1_000_000)).submit().await?;
     assert_eq!(r.return_value(), Err(Error::ServiceDisabled));
     // Money still comes back.
-    let r = client
-        .call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc)).submit().await?;
     assert_eq!(r.return_value(), Ok(0));
     advance_ms(LOCK_MS);
-    let r = client
-        .call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc)).submit().await?;
     assert_eq!(r.return_value(), Ok(4_000_000));
-    assert_eq!(
-        ledger_of(&mut client, ledger, bob()).await?,
-        (10_000_000, 10_000_000)
-    );
-    let r = client
-        .call(&ink_e2e::alice(), &l.set_service_enabled(svc, true))
-        .submit()
-        .await?;
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (10_000_000, 10_000_000));
+    let r = client.call(&ink_e2e::alice(), &l.set_service_enabled(svc, true)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    let r = client
-        .call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 1_000_000))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 1_000_000)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     check_invariants(&mut client, ledger, &services, &[bob()], &[charlie()]).await?;
     Ok(())
 }
 
 #[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
-async fn registration_requires_serving_interface_bound_to_this_ledger(
-    mut client: Client,
-) -> E2EResult<()> {
+async fn registration_requires_serving_interface_bound_to_this_ledger(mut client: Client) -> E2EResult<()> {
     let (ledger, services) = deploy(&mut client, 1).await?;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let mut c = MockServiceRef::with_info(ledger, LOCK_MS, 2, ledger);
-    let wrong_version = client
-        .instantiate("mock-service", &ink_e2e::alice(), &mut c)
-        .submit()
-        .await?
-        .account_id;
+    let wrong_version = client.instantiate("mock-service", &ink_e2e::alice(), &mut c).submit().await?.account_id;
     let mut c = MockServiceRef::with_info(ledger, LOCK_MS, 1, dave());
-    let wrong_ledger = client
-        .instantiate("mock-service", &ink_e2e::alice(), &mut c)
-        .submit()
-        .await?
-        .account_id;
-    for (svc, name) in [
-        (wrong_version, "a"),
-        (wrong_ledger, "b"),
-        (dave(), "c"),
-        (ledger, "d"),
-    ] {
+    let wrong_ledger = client.instantiate("mock-service", &ink_e2e::alice(), &mut c).submit().await?.account_id;
+    for (svc, name) in [(wrong_version, "a"), (wrong_ledger, "b"), (dave(), "c"), (ledger, "d")] {
         let r = client
-            .call(
-                &ink_e2e::alice(),
-                &l.register_service("mock".into(), name.into(), svc, String::new()),
-            )
+            .call(&ink_e2e::alice(), &l.register_service("mock".into(), name.into(), svc, String::new()))
             .submit()
             .await?;
-        assert_eq!(
-            r.return_value(),
-            Err(Error::ServiceMustImplementServing),
-            "{name}"
-        );
+        assert_eq!(r.return_value(), Err(Error::ServiceMustImplementServing), "{name}");
     }
     let r = client
-        .call(
-            &ink_e2e::alice(),
-            &l.register_service("other".into(), "v".into(), services[0], String::new()),
-        )
+        .call(&ink_e2e::alice(), &l.register_service("other".into(), "v".into(), services[0], String::new()))
         .submit()
         .await?;
     assert_eq!(r.return_value(), Err(Error::ServiceAlreadyRegistered));
     let r = client
-        .call(
-            &ink_e2e::bob(),
-            &l.register_service("other".into(), "v".into(), wrong_version, String::new()),
-        )
+        .call(&ink_e2e::bob(), &l.register_service("other".into(), "v".into(), wrong_version, String::new()))
         .submit()
         .await?;
     assert_eq!(r.return_value(), Err(Error::NotOwner));
-    let (all, total) = client
-        .call(&ink_e2e::bob(), &l.get_all_services(0, 0))
-        .dry_run()
-        .await?
-        .return_value()
-        .unwrap();
+    let (all, total) = client.call(&ink_e2e::bob(), &l.get_all_services(0, 0)).dry_run().await?.return_value().unwrap();
     assert_eq!((all.len(), total), (1, 1));
     Ok(())
 }
@@ -1072,109 +542,57 @@ async fn registry_keys_are_pairs(mut client: Client) -> E2EResult<()> {
     let mut addrs = Vec::new();
     for _ in 0..3 {
         let mut c = MockServiceRef::new(ledger, LOCK_MS);
-        addrs.push(
-            client
-                .instantiate("mock-service", &ink_e2e::alice(), &mut c)
-                .submit()
-                .await?
-                .account_id,
-        );
+        addrs.push(client.instantiate("mock-service", &ink_e2e::alice(), &mut c).submit().await?.account_id);
     }
     // "fine" + "tuning-x" and "fine-tuning" + "x" are different keys.
     let r = client
-        .call(
-            &ink_e2e::alice(),
-            &l.register_service("fine".into(), "tuning-x".into(), addrs[0], String::new()),
-        )
+        .call(&ink_e2e::alice(), &l.register_service("fine".into(), "tuning-x".into(), addrs[0], String::new()))
         .submit()
         .await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client
-        .call(
-            &ink_e2e::alice(),
-            &l.register_service("fine-tuning".into(), "x".into(), addrs[1], String::new()),
-        )
+        .call(&ink_e2e::alice(), &l.register_service("fine-tuning".into(), "x".into(), addrs[1], String::new()))
         .submit()
         .await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client
-        .call(
-            &ink_e2e::alice(),
-            &l.register_service("fine-tuning".into(), "x".into(), addrs[2], String::new()),
-        )
+        .call(&ink_e2e::alice(), &l.register_service("fine-tuning".into(), "x".into(), addrs[2], String::new()))
         .submit()
         .await?;
     assert_eq!(r.return_value(), Err(Error::ServiceNameExists));
     let r = client
-        .call(
-            &ink_e2e::alice(),
-            &l.register_service("fine-tuning".into(), "y".into(), addrs[2], String::new()),
-        )
+        .call(&ink_e2e::alice(), &l.register_service("fine-tuning".into(), "y".into(), addrs[2], String::new()))
         .submit()
         .await?;
     assert_eq!(r.return_value(), Ok(()));
     let got = client
-        .call(
-            &ink_e2e::bob(),
-            &l.get_service_address_by_name("fine-tuning".into(), "x".into()),
-        )
+        .call(&ink_e2e::bob(), &l.get_service_address_by_name("fine-tuning".into(), "x".into()))
         .dry_run()
         .await?
         .return_value();
     assert_eq!(got, Some(addrs[1]));
-    let r = client
-        .call(
-            &ink_e2e::bob(),
-            &l.get_recommended_service("fine-tuning".into()),
-        )
-        .dry_run()
-        .await?
-        .return_value();
+    let r =
+        client.call(&ink_e2e::bob(), &l.get_recommended_service("fine-tuning".into())).dry_run().await?.return_value();
     assert_eq!(r, Err(Error::NoRecommendedService));
-    let r = client
-        .call(
-            &ink_e2e::alice(),
-            &l.set_recommended_service("fine-tuning".into(), "x".into()),
-        )
-        .submit()
-        .await?;
+    let r =
+        client.call(&ink_e2e::alice(), &l.set_recommended_service("fine-tuning".into(), "x".into())).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    let r = client
-        .call(
-            &ink_e2e::alice(),
-            &l.set_recommended_service("fine-tuning".into(), "y".into()),
-        )
-        .submit()
-        .await?;
+    let r =
+        client.call(&ink_e2e::alice(), &l.set_recommended_service("fine-tuning".into(), "y".into())).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    let r = client
-        .call(
-            &ink_e2e::bob(),
-            &l.get_recommended_service("fine-tuning".into()),
-        )
-        .dry_run()
-        .await?
-        .return_value();
+    let r =
+        client.call(&ink_e2e::bob(), &l.get_recommended_service("fine-tuning".into())).dry_run().await?.return_value();
     assert_eq!(r, Ok(("y".to_string(), addrs[2])));
     let x = client
-        .call(
-            &ink_e2e::bob(),
-            &l.is_recommended_version("fine-tuning".into(), "x".into()),
-        )
+        .call(&ink_e2e::bob(), &l.is_recommended_version("fine-tuning".into(), "x".into()))
         .dry_run()
         .await?
         .return_value();
     assert!(!x, "the previous recommendation is cleared");
-    let versions = client
-        .call(&ink_e2e::bob(), &l.get_all_versions("fine-tuning".into()))
-        .dry_run()
-        .await?
-        .return_value();
+    let versions =
+        client.call(&ink_e2e::bob(), &l.get_all_versions("fine-tuning".into())).dry_run().await?.return_value();
     assert_eq!(
-        versions
-            .iter()
-            .map(|e| (e.info.version.clone(), e.info.is_recommended))
-            .collect::<Vec<_>>(),
+        versions.iter().map(|e| (e.info.version.clone(), e.info.is_recommended)).collect::<Vec<_>>(),
         vec![("x".to_string(), false), ("y".to_string(), true)]
     );
     Ok(())
@@ -1184,111 +602,54 @@ async fn registry_keys_are_pairs(mut client: Client) -> E2EResult<()> {
 async fn delete_ledger_in_bounded_steps(mut client: Client) -> E2EResult<()> {
     let (ledger, services) = deploy(&mut client, 2).await?;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
-    let r = client
-        .call(&ink_e2e::bob(), &l.add_ledger(String::new()))
-        .value(40 * MIN_TRANSFER)
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.add_ledger(String::new())).value(40 * MIN_TRANSFER).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     // 20 providers in each of two services: 40 sub-accounts.
     for svc in &services {
         for i in 0..20u8 {
             let p = AccountId::from([i + 1; 32]);
-            let r = client
-                .call(&ink_e2e::bob(), &l.transfer_fund(p, *svc, MIN_TRANSFER))
-                .submit()
-                .await?;
+            let r = client.call(&ink_e2e::bob(), &l.transfer_fund(p, *svc, MIN_TRANSFER)).submit().await?;
             assert_eq!(r.return_value(), Ok(()));
         }
     }
-    let r = client
-        .call(&ink_e2e::bob(), &l.delete_ledger())
-        .submit()
-        .await?;
-    assert_eq!(
-        r.return_value(),
-        Err(Error::MustWithdrawAllFundsFirst {
-            total: 40 * MIN_TRANSFER
-        })
-    );
+    let r = client.call(&ink_e2e::bob(), &l.delete_ledger()).submit().await?;
+    assert_eq!(r.return_value(), Err(Error::MustWithdrawAllFundsFirst { total: 40 * MIN_TRANSFER }));
     // Take everything back: request refunds, wait out the lock time, collect, withdraw.
     let providers: Vec<AccountId> = (0..20u8).map(|i| AccountId::from([i + 1; 32])).collect();
     for svc in &services {
-        let r = client
-            .call(&ink_e2e::bob(), &l.retrieve_fund(providers.clone(), *svc))
-            .submit()
-            .await?;
+        let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(providers.clone(), *svc)).submit().await?;
         assert_eq!(r.return_value(), Ok(0));
     }
     advance_ms(LOCK_MS);
     for svc in &services {
-        let r = client
-            .call(&ink_e2e::bob(), &l.retrieve_fund(providers.clone(), *svc))
-            .submit()
-            .await?;
+        let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(providers.clone(), *svc)).submit().await?;
         assert_eq!(r.return_value(), Ok(20 * MIN_TRANSFER));
     }
-    let r = client
-        .call(&ink_e2e::bob(), &l.refund(40 * MIN_TRANSFER))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.refund(40 * MIN_TRANSFER)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    assert_eq!(
-        ledger_of(&mut client, ledger, bob()).await?,
-        (0, 0),
-        "kept while sub-accounts exist"
-    );
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (0, 0), "kept while sub-accounts exist");
     take_events();
-    let r = client
-        .call(&ink_e2e::bob(), &l.delete_ledger())
-        .submit()
-        .await?;
-    assert_eq!(
-        r.return_value(),
-        Ok(15),
-        "25 of 40 deleted in the first call"
-    );
+    let r = client.call(&ink_e2e::bob(), &l.delete_ledger()).submit().await?;
+    assert_eq!(r.return_value(), Ok(15), "25 of 40 deleted in the first call");
     let ev = take_events();
     let progress = events_of::<ledger::ledger::LedgerDeletionProgress>(&ev, &bytes(&ledger));
     assert_eq!((progress[0].deleted, progress[0].remaining), (25, 15));
-    let r = client
-        .call(&ink_e2e::bob(), &l.delete_ledger())
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::bob(), &l.delete_ledger()).submit().await?;
     assert_eq!(r.return_value(), Ok(0));
     let ev = take_events();
     assert_eq!(events_of::<LedgerDeleted>(&ev, &bytes(&ledger)).len(), 1);
-    let gone = client
-        .call(&ink_e2e::bob(), &l.get_ledger(bob()))
-        .dry_run()
-        .await?
-        .return_value();
+    let gone = client.call(&ink_e2e::bob(), &l.get_ledger(bob())).dry_run().await?.return_value();
     assert_eq!(gone, Err(Error::LedgerNotExists));
     for svc in &services {
         let m = ink_e2e::create_call_builder::<MockService>(*svc);
         for p in &providers {
-            let sub = client
-                .call(&ink_e2e::bob(), &m.get_sub(bob(), *p))
-                .dry_run()
-                .await?
-                .return_value();
+            let sub = client.call(&ink_e2e::bob(), &m.get_sub(bob(), *p)).dry_run().await?.return_value();
             assert_eq!(sub, None);
         }
-        let listed = client
-            .call(&ink_e2e::bob(), &l.get_ledger_providers(bob(), *svc))
-            .dry_run()
-            .await?
-            .return_value();
+        let listed = client.call(&ink_e2e::bob(), &l.get_ledger_providers(bob(), *svc)).dry_run().await?.return_value();
         assert_eq!(listed, Ok(vec![]));
     }
-    assert_eq!(
-        client
-            .call(&ink_e2e::bob(), &l.get_user_services(bob()))
-            .dry_run()
-            .await?
-            .return_value(),
-        vec![]
-    );
+    assert_eq!(client.call(&ink_e2e::bob(), &l.get_user_services(bob())).dry_run().await?.return_value(), vec![]);
     Ok(())
 }
 
@@ -1298,40 +659,18 @@ async fn owner_upgrade_keeps_balances(mut client: Client) -> E2EResult<()> {
     let svc = services[0];
     open_with_sub(&mut client, ledger, svc, 10_000_000, 4_000_000).await?;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
-    let code_hash = ContractsBackend::<ink::env::DefaultEnvironment>::upload(
-        &mut client,
-        "ledger",
-        &ink_e2e::alice(),
-    )
-    .submit()
-    .await?
-    .code_hash;
-    let r = client
-        .call(&ink_e2e::bob(), &l.set_code(code_hash))
+    let code_hash = ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "ledger", &ink_e2e::alice())
         .submit()
-        .await?;
+        .await?
+        .code_hash;
+    let r = client.call(&ink_e2e::bob(), &l.set_code(code_hash)).submit().await?;
     assert_eq!(r.return_value(), Err(Error::NotOwner));
-    let r = client
-        .call(
-            &ink_e2e::alice(),
-            &l.set_code(ink::primitives::Hash::from([7u8; 32])),
-        )
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::alice(), &l.set_code(ink::primitives::Hash::from([7u8; 32]))).submit().await?;
     assert_eq!(r.return_value(), Err(Error::UpgradeFailed));
-    let r = client
-        .call(&ink_e2e::alice(), &l.set_code(code_hash))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::alice(), &l.set_code(code_hash)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    assert_eq!(
-        ledger_of(&mut client, ledger, bob()).await?,
-        (6_000_000, 10_000_000)
-    );
-    let r = client
-        .call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 1_000_000))
-        .submit()
-        .await?;
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (6_000_000, 10_000_000));
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 1_000_000)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     check_invariants(&mut client, ledger, &services, &[bob()], &[charlie()]).await?;
     Ok(())

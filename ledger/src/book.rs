@@ -27,10 +27,7 @@ impl UserBalance {
         if amount < minimum {
             return Err(Error::MinimumDepositRequired { amount, minimum });
         }
-        Ok(Self {
-            available: amount,
-            total: amount,
-        })
+        Ok(Self { available: amount, total: amount })
     }
 
     /// What services hold for the user.
@@ -56,15 +53,9 @@ impl UserBalance {
         let remaining = self
             .available
             .checked_sub(amount)
-            .ok_or(Error::InsufficientBalance {
-                available: self.available,
-                requested: amount,
-            })?;
+            .ok_or(Error::InsufficientBalance { available: self.available, requested: amount })?;
         if remaining != 0 && remaining < minimum {
-            return Err(Error::MinimumDepositRequired {
-                amount: remaining,
-                minimum,
-            });
+            return Err(Error::MinimumDepositRequired { amount: remaining, minimum });
         }
         self.available = remaining;
         self.total = self.total.checked_sub(amount).ok_or(Error::Overflow)?;
@@ -73,13 +64,10 @@ impl UserBalance {
 
     /// Moves `sent` from the ledger to a service, which then holds it (`held`) for the user.
     pub fn fund_service(&mut self, held: &mut Balance, sent: Balance) -> Result<(), Error> {
-        let available =
-            self.available
-                .checked_sub(sent)
-                .ok_or(Error::InsufficientAvailableBalance {
-                    available: self.available,
-                    required: sent,
-                })?;
+        let available = self
+            .available
+            .checked_sub(sent)
+            .ok_or(Error::InsufficientAvailableBalance { available: self.available, required: sent })?;
         let new_held = held.checked_add(sent).ok_or(Error::Overflow)?;
         self.available = available;
         *held = new_held;
@@ -89,16 +77,9 @@ impl UserBalance {
     /// A service paid `received` back to the ledger for the user. At most what the service holds for the
     /// user is credited; the rest (a service paying more than it holds) is not the user's and stays surplus.
     /// Returns the amount credited.
-    pub fn credit_from_service(
-        &mut self,
-        held: &mut Balance,
-        received: Balance,
-    ) -> Result<Balance, Error> {
+    pub fn credit_from_service(&mut self, held: &mut Balance, received: Balance) -> Result<Balance, Error> {
         let credited = received.min(*held);
-        self.available = self
-            .available
-            .checked_add(credited)
-            .ok_or(Error::Overflow)?;
+        self.available = self.available.checked_add(credited).ok_or(Error::Overflow)?;
         *held = held.checked_sub(credited).ok_or(Error::Overflow)?;
         Ok(credited)
     }
@@ -108,10 +89,7 @@ impl UserBalance {
         if amount == 0 {
             return Err(Error::ZeroAmount);
         }
-        let new_held = held.checked_sub(amount).ok_or(Error::InsufficientHeld {
-            held: *held,
-            amount,
-        })?;
+        let new_held = held.checked_sub(amount).ok_or(Error::InsufficientHeld { held: *held, amount })?;
         self.total = self.total.checked_sub(amount).ok_or(Error::Overflow)?;
         *held = new_held;
         Ok(())
@@ -143,54 +121,25 @@ mod tests {
 
     impl World {
         fn check(&self) {
-            assert!(
-                self.user.available <= self.user.total,
-                "available > total: {:?}",
-                self.user
-            );
-            assert_eq!(
-                self.user.locked(),
-                self.held.iter().sum::<Balance>(),
-                "locked != sum of held"
-            );
+            assert!(self.user.available <= self.user.total, "available > total: {:?}", self.user);
+            assert_eq!(self.user.locked(), self.held.iter().sum::<Balance>(), "locked != sum of held");
         }
     }
 
     #[test]
     fn open_requires_minimum_and_non_zero() {
         assert_eq!(UserBalance::open(0, 3), Err(Error::ZeroAmount));
-        assert_eq!(
-            UserBalance::open(2, 3),
-            Err(Error::MinimumDepositRequired {
-                amount: 2,
-                minimum: 3
-            })
-        );
-        assert_eq!(
-            UserBalance::open(3, 3),
-            Ok(UserBalance {
-                available: 3,
-                total: 3
-            })
-        );
+        assert_eq!(UserBalance::open(2, 3), Err(Error::MinimumDepositRequired { amount: 2, minimum: 3 }));
+        assert_eq!(UserBalance::open(3, 3), Ok(UserBalance { available: 3, total: 3 }));
     }
 
     #[test]
     fn full_cycle_keeps_invariants() {
-        let mut w = World {
-            user: UserBalance::open(100, 3).unwrap(),
-            held: [0, 0],
-        };
+        let mut w = World { user: UserBalance::open(100, 3).unwrap(), held: [0, 0] };
         w.check();
         w.user.deposit(50).unwrap();
         w.check();
-        assert_eq!(
-            w.user,
-            UserBalance {
-                available: 150,
-                total: 150
-            }
-        );
+        assert_eq!(w.user, UserBalance { available: 150, total: 150 });
         let (u, h) = (&mut w.user, &mut w.held[0]);
         u.fund_service(h, 60).unwrap();
         w.check();
@@ -205,13 +154,7 @@ mod tests {
         assert_eq!((w.user.total, w.held[0]), (125, 35));
         // Service 1 cannot spend what service 0 holds.
         let (u, h) = (&mut w.user, &mut w.held[1]);
-        assert_eq!(
-            u.spend(h, 41),
-            Err(Error::InsufficientHeld {
-                held: 40,
-                amount: 41
-            })
-        );
+        assert_eq!(u.spend(h, 41), Err(Error::InsufficientHeld { held: 40, amount: 41 }));
         w.check();
         // Service 0 returns 35 but pays 50: only 35 credited.
         let (u, h) = (&mut w.user, &mut w.held[0]);
@@ -232,55 +175,25 @@ mod tests {
         let before = (u, held);
         assert_eq!(
             u.fund_service(&mut held, 11),
-            Err(Error::InsufficientAvailableBalance {
-                available: 10,
-                required: 11
-            })
+            Err(Error::InsufficientAvailableBalance { available: 10, required: 11 })
         );
         assert_eq!((u, held), before);
-        assert_eq!(
-            u.withdraw(11, 3),
-            Err(Error::InsufficientBalance {
-                available: 10,
-                requested: 11
-            })
-        );
-        assert_eq!(
-            u.withdraw(8, 3),
-            Err(Error::MinimumDepositRequired {
-                amount: 2,
-                minimum: 3
-            })
-        );
+        assert_eq!(u.withdraw(11, 3), Err(Error::InsufficientBalance { available: 10, requested: 11 }));
+        assert_eq!(u.withdraw(8, 3), Err(Error::MinimumDepositRequired { amount: 2, minimum: 3 }));
         assert_eq!(u.withdraw(0, 3), Err(Error::ZeroAmount));
         assert_eq!(u.deposit(0), Err(Error::ZeroAmount));
         assert_eq!(u.spend(&mut held, 0), Err(Error::ZeroAmount));
         assert_eq!((u, held), before);
-        let mut big = UserBalance {
-            available: Balance::MAX,
-            total: Balance::MAX,
-        };
+        let mut big = UserBalance { available: Balance::MAX, total: Balance::MAX };
         assert_eq!(big.deposit(1), Err(Error::Overflow));
-        assert_eq!(
-            big,
-            UserBalance {
-                available: Balance::MAX,
-                total: Balance::MAX
-            }
-        );
+        assert_eq!(big, UserBalance { available: Balance::MAX, total: Balance::MAX });
     }
 
     #[test]
     fn withdraw_to_zero_or_above_minimum() {
         let mut u = UserBalance::open(10, 3).unwrap();
         u.withdraw(7, 3).unwrap();
-        assert_eq!(
-            u,
-            UserBalance {
-                available: 3,
-                total: 3
-            }
-        );
+        assert_eq!(u, UserBalance { available: 3, total: 3 });
         u.withdraw(3, 3).unwrap();
         assert_eq!(u, UserBalance::default());
     }
@@ -298,9 +211,6 @@ mod tests {
         assert_eq!(page(100, 50, 120, 50), Ok(100..120));
         assert_eq!(page(130, 10, 120, 50), Ok(120..120));
         assert_eq!(page(u32::MAX, 50, 120, 50), Ok(120..120));
-        assert_eq!(
-            page(0, 51, 120, 50),
-            Err(Error::LimitTooLarge { limit: 51, max: 50 })
-        );
+        assert_eq!(page(0, 51, 120, 50), Err(Error::LimitTooLarge { limit: 51, max: 50 }));
     }
 }

@@ -21,15 +21,9 @@ pub enum Error {
     /// No ledger for this user.
     LedgerNotExists,
     /// Withdrawal larger than the available balance.
-    InsufficientBalance {
-        available: Balance,
-        requested: Balance,
-    },
+    InsufficientBalance { available: Balance, requested: Balance },
     /// A transfer to a service larger than the available balance.
-    InsufficientAvailableBalance {
-        available: Balance,
-        required: Balance,
-    },
+    InsufficientAvailableBalance { available: Balance, required: Balance },
     /// A service spends more than it holds for the user.
     InsufficientHeld { held: Balance, amount: Balance },
     /// No service registered at this address / under this (type, version).
@@ -84,5 +78,16 @@ pub enum Error {
 impl From<ServingError> for Error {
     fn from(e: ServingError) -> Self {
         Error::Service(e)
+    }
+}
+
+impl From<accounts::provider::OwnershipError> for Error {
+    fn from(e: accounts::provider::OwnershipError) -> Self {
+        use accounts::provider::OwnershipError as O;
+        match e {
+            O::NotOwner => Error::NotOwner,
+            O::NotPendingOwner => Error::NotPendingOwner,
+            O::ZeroAddress => Error::ZeroAddress,
+        }
     }
 }

@@ -64,11 +64,7 @@ pub trait Serving {
 
     /// The total of the sub-account's active refunds.
     #[ink(message)]
-    fn get_pending_refund(
-        &self,
-        user: AccountId,
-        provider: AccountId,
-    ) -> Result<Balance, ServingError>;
+    fn get_pending_refund(&self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError>;
 
     /// Opens the sub-account with the transferred value as its balance.
     #[ink(message, payable)]
@@ -91,20 +87,12 @@ pub trait Serving {
 
     /// Queues a refund of everything not already pending; returns the amount queued (0: nothing queued).
     #[ink(message)]
-    fn request_refund_all(
-        &mut self,
-        user: AccountId,
-        provider: AccountId,
-    ) -> Result<Balance, ServingError>;
+    fn request_refund_all(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError>;
 
     /// Pays every unlocked refund to the ledger (a plain transfer); returns the amount paid. The ledger credits
     /// what it actually received, never the returned number.
     #[ink(message)]
-    fn process_refund(
-        &mut self,
-        user: AccountId,
-        provider: AccountId,
-    ) -> Result<Balance, ServingError>;
+    fn process_refund(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError>;
 
     /// Deletes the sub-account, keeping its nonce (so old vouchers stay spent). A no-op if it does not exist.
     #[ink(message)]

@@ -42,6 +42,8 @@ pub mod ledger {
     use crate::book::{self, UserBalance};
     use crate::interface::{LedgerApi, Serving, ServingInfo, SERVING_INTERFACE_VERSION};
     use crate::*;
+    use accounts::events::{CodeUpgraded, OwnershipTransferStarted, OwnershipTransferred};
+    use accounts::provider::Ownership;
     use ink::codegen::TraitCallBuilder;
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
@@ -213,37 +215,15 @@ pub mod ledger {
     }
 
     #[ink(event)]
-    pub struct OwnershipTransferStarted {
-        #[ink(topic)]
-        pub owner: AccountId,
-        #[ink(topic)]
-        pub pending_owner: AccountId,
-    }
-
-    #[ink(event)]
-    pub struct OwnershipTransferred {
-        #[ink(topic)]
-        pub previous_owner: AccountId,
-        #[ink(topic)]
-        pub new_owner: AccountId,
-    }
-
-    #[ink(event)]
     pub struct SurplusWithdrawn {
         #[ink(topic)]
         pub to: AccountId,
         pub amount: Balance,
     }
 
-    #[ink(event)]
-    pub struct CodeUpgraded {
-        pub code_hash: Hash,
-    }
-
     #[ink(storage)]
     pub struct Ledger {
-        owner: AccountId,
-        pending_owner: Option<AccountId>,
+        ownership: Ownership,
         chain_id: u64,
         min_account_balance: Balance,
         min_transfer_amount: Balance,
@@ -272,9 +252,7 @@ pub mod ledger {
     type Providers = Vec<AccountId>;
 
     /// Turns the nested result of a cross-contract call into the ledger's error.
-    fn flatten<T>(
-        r: Result<ink::MessageResult<Result<T, ServingError>>, ink::env::Error>,
-    ) -> Result<T, Error> {
+    fn flatten<T>(r: Result<ink::MessageResult<Result<T, ServingError>>, ink::env::Error>) -> Result<T, Error> {
         match r {
             Ok(Ok(inner)) => inner.map_err(Error::Service),
             _ => Err(Error::ServiceCallFailed),
@@ -297,14 +275,9 @@ pub mod ledger {
         /// A ledger owned by the caller. Defaults for an 18-decimal token: `min_account_balance` 3·10^18,
         /// `min_transfer_amount` 10^18.
         #[ink(constructor)]
-        pub fn new(
-            chain_id: u64,
-            min_account_balance: Balance,
-            min_transfer_amount: Balance,
-        ) -> Self {
+        pub fn new(chain_id: u64, min_account_balance: Balance, min_transfer_amount: Balance) -> Self {
             Self {
-                owner: Self::env().caller(),
-                pending_owner: None,
+                ownership: Ownership::new(Self::env().caller()),
                 chain_id,
                 min_account_balance,
                 min_transfer_amount,
@@ -339,10 +312,7 @@ pub mod ledger {
             }
             self.create_ledger(user, balance)?;
             self.additional_info.insert(user, &additional_info);
-            self.env().emit_event(LedgerAdded {
-                user,
-                amount: value,
-            });
+            self.env().emit_event(LedgerAdded { user, amount: value });
             Ok(())
         }
 
@@ -355,10 +325,7 @@ pub mod ledger {
                 return Err(Error::LedgerNotExists);
             }
             self.additional_info.insert(user, &additional_info);
-            self.env().emit_event(LedgerInfoUpdated {
-                user,
-                additional_info,
-            });
+            self.env().emit_event(LedgerInfoUpdated { user, additional_info });
             Ok(())
         }
 
@@ -386,33 +353,21 @@ pub mod ledger {
             let user = self.env().caller();
             let mut record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
             record.balance.withdraw(amount, self.min_account_balance)?;
-            self.liabilities = self
-                .liabilities
-                .checked_sub(amount)
-                .ok_or(Error::Overflow)?;
-            if record.balance.total == 0
-                && self.user_services.get(user).unwrap_or_default().is_empty()
-            {
+            self.liabilities = self.liabilities.checked_sub(amount).ok_or(Error::Overflow)?;
+            if record.balance.total == 0 && self.user_services.get(user).unwrap_or_default().is_empty() {
                 self.remove_ledger(user, record.index)?;
             } else {
                 self.ledgers.insert(user, &record);
             }
             self.env().emit_event(LedgerRefunded { user, amount });
-            self.env()
-                .transfer(user, amount)
-                .map_err(|_| Error::TransferFailed)
+            self.env().transfer(user, amount).map_err(|_| Error::TransferFailed)
         }
 
         /// Moves `amount` into the caller's sub-account with `provider` at `service`. For an existing
         /// sub-account the amount first cancels pending refunds (newest first) and only the rest leaves the
         /// ledger; a new sub-account needs at least `min_transfer_amount`.
         #[ink(message)]
-        pub fn transfer_fund(
-            &mut self,
-            provider: AccountId,
-            service: AccountId,
-            amount: Balance,
-        ) -> Result<(), Error> {
+        pub fn transfer_fund(&mut self, provider: AccountId, service: AccountId, amount: Balance) -> Result<(), Error> {
             let user = self.env().caller();
             if amount == 0 {
                 return Err(Error::ZeroAmount);
@@ -430,15 +385,10 @@ pub mod ledger {
                 book::split_transfer(amount, pending)
             } else {
                 if amount < self.min_transfer_amount {
-                    return Err(Error::MinimumDepositRequired {
-                        amount,
-                        minimum: self.min_transfer_amount,
-                    });
+                    return Err(Error::MinimumDepositRequired { amount, minimum: self.min_transfer_amount });
                 }
                 if providers.len() >= MAX_PROVIDERS_PER_USER_PER_SERVICE as usize {
-                    return Err(Error::TooManyProvidersForService {
-                        max: MAX_PROVIDERS_PER_USER_PER_SERVICE,
-                    });
+                    return Err(Error::TooManyProvidersForService { max: MAX_PROVIDERS_PER_USER_PER_SERVICE });
                 }
                 providers.push(provider);
                 (0, amount)
@@ -452,29 +402,12 @@ pub mod ledger {
             self.liabilities = self.liabilities.checked_sub(sent).ok_or(Error::Overflow)?;
             self.ledgers.insert(user, &record);
             self.held.insert((user, service), &held);
-            self.env().emit_event(FundTransferred {
-                user,
-                service,
-                provider,
-                amount,
-                cancelled,
-                sent,
-            });
+            self.env().emit_event(FundTransferred { user, service, provider, amount, cancelled, sent });
             if exists {
-                flatten(
-                    svc.call_mut()
-                        .deposit_fund(user, provider, cancelled)
-                        .transferred_value(sent)
-                        .try_invoke(),
-                )
+                flatten(svc.call_mut().deposit_fund(user, provider, cancelled).transferred_value(sent).try_invoke())
             } else {
                 let info = self.additional_info.get(user).unwrap_or_default();
-                flatten(
-                    svc.call_mut()
-                        .add_account(user, provider, info)
-                        .transferred_value(sent)
-                        .try_invoke(),
-                )
+                flatten(svc.call_mut().add_account(user, provider, info).transferred_value(sent).try_invoke())
             }
         }
 
@@ -482,18 +415,11 @@ pub mod ledger {
         /// collects the unlocked refunds (credited by the tokens actually received, at most what the service
         /// holds for the caller) and queues a refund of the rest. Works on disabled services too.
         #[ink(message)]
-        pub fn retrieve_fund(
-            &mut self,
-            providers: Vec<AccountId>,
-            service: AccountId,
-        ) -> Result<Balance, Error> {
+        pub fn retrieve_fund(&mut self, providers: Vec<AccountId>, service: AccountId) -> Result<Balance, Error> {
             let user = self.env().caller();
             let len = u32::try_from(providers.len()).unwrap_or(u32::MAX);
             if len > MAX_PROVIDERS_PER_BATCH {
-                return Err(Error::TooManyProviders {
-                    len,
-                    max: MAX_PROVIDERS_PER_BATCH,
-                });
+                return Err(Error::TooManyProviders { len, max: MAX_PROVIDERS_PER_BATCH });
             }
             if !self.services.contains(service) {
                 return Err(Error::ServiceNotFound);
@@ -511,14 +437,8 @@ pub mod ledger {
                 flatten(svc.call_mut().process_refund(user, provider).try_invoke())?;
                 let received = self.env().balance().saturating_sub(before);
                 let credited = record.balance.credit_from_service(&mut held, received)?;
-                total_credited = total_credited
-                    .checked_add(credited)
-                    .ok_or(Error::Overflow)?;
-                let requested = flatten(
-                    svc.call_mut()
-                        .request_refund_all(user, provider)
-                        .try_invoke(),
-                )?;
+                total_credited = total_credited.checked_add(credited).ok_or(Error::Overflow)?;
+                let requested = flatten(svc.call_mut().request_refund_all(user, provider).try_invoke())?;
                 self.env().emit_event(FundRetrieved {
                     user,
                     service,
@@ -527,10 +447,7 @@ pub mod ledger {
                     refund_requested: requested,
                 });
             }
-            self.liabilities = self
-                .liabilities
-                .checked_add(total_credited)
-                .ok_or(Error::Overflow)?;
+            self.liabilities = self.liabilities.checked_add(total_credited).ok_or(Error::Overflow)?;
             self.ledgers.insert(user, &record);
             self.held.insert((user, service), &held);
             Ok(total_credited)
@@ -544,9 +461,7 @@ pub mod ledger {
             let user = self.env().caller();
             let record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
             if record.balance.total != 0 {
-                return Err(Error::MustWithdrawAllFundsFirst {
-                    total: record.balance.total,
-                });
+                return Err(Error::MustWithdrawAllFundsFirst { total: record.balance.total });
             }
             let mut services = self.user_services.get(user).unwrap_or_default();
             let mut deleted: u32 = 0;
@@ -560,13 +475,8 @@ pub mod ledger {
                     let Some(provider) = providers.pop() else {
                         break;
                     };
-                    if flatten(svc.call_mut().delete_account(user, provider).try_invoke()).is_err()
-                    {
-                        self.env().emit_event(SubAccountDeleteFailed {
-                            user,
-                            service,
-                            provider,
-                        });
+                    if flatten(svc.call_mut().delete_account(user, provider).try_invoke()).is_err() {
+                        self.env().emit_event(SubAccountDeleteFailed { user, service, provider });
                     }
                     deleted = deleted.saturating_add(1);
                 }
@@ -590,11 +500,7 @@ pub mod ledger {
                 self.env().emit_event(LedgerDeleted { user });
             } else {
                 self.user_services.insert(user, &services);
-                self.env().emit_event(LedgerDeletionProgress {
-                    user,
-                    deleted,
-                    remaining,
-                });
+                self.env().emit_event(LedgerDeletionProgress { user, deleted, remaining });
             }
             Ok(remaining)
         }
@@ -636,19 +542,15 @@ pub mod ledger {
             }
             let mut versions = self.versions_by_type.get(&service_type).unwrap_or_default();
             if versions.len() >= MAX_VERSIONS_PER_TYPE as usize {
-                return Err(Error::TooManyVersions {
-                    max: MAX_VERSIONS_PER_TYPE,
-                });
+                return Err(Error::TooManyVersions { max: MAX_VERSIONS_PER_TYPE });
             }
             // Calling itself would be a re-entrant call, which pallet-contracts turns into a trap.
             if service == self.env().account_id() {
                 return Err(Error::ServiceMustImplementServing);
             }
             let svc: ServingRef = service.into();
-            let expected = ServingInfo {
-                interface_version: SERVING_INTERFACE_VERSION,
-                ledger: self.env().account_id(),
-            };
+            let expected =
+                ServingInfo { interface_version: SERVING_INTERFACE_VERSION, ledger: self.env().account_id() };
             match svc.call().serving_info().try_invoke() {
                 Ok(Ok(info)) if info == expected => {}
                 _ => return Err(Error::ServiceMustImplementServing),
@@ -669,26 +571,16 @@ pub mod ledger {
                     registered_at: self.env().block_timestamp(),
                 },
             );
-            self.env().emit_event(ServiceRegistered {
-                service,
-                service_type,
-                version,
-            });
+            self.env().emit_event(ServiceRegistered { service, service_type, version });
             Ok(())
         }
 
         /// Marks (service_type, version) as the recommended version of its type.
         #[ink(message)]
-        pub fn set_recommended_service(
-            &mut self,
-            service_type: String,
-            version: String,
-        ) -> Result<(), Error> {
+        pub fn set_recommended_service(&mut self, service_type: String, version: String) -> Result<(), Error> {
             self.ensure_owner()?;
-            let service = self
-                .service_by_name
-                .get((service_type.clone(), version.clone()))
-                .ok_or(Error::ServiceNotFound)?;
+            let service =
+                self.service_by_name.get((service_type.clone(), version.clone())).ok_or(Error::ServiceNotFound)?;
             if let Some(previous) = self.recommended.get(&service_type) {
                 if previous != service {
                     if let Some(mut p) = self.services.get(previous) {
@@ -701,27 +593,18 @@ pub mod ledger {
             info.is_recommended = true;
             self.services.insert(service, &info);
             self.recommended.insert(&service_type, &service);
-            self.env().emit_event(RecommendedServiceUpdated {
-                service_type,
-                version,
-                service,
-            });
+            self.env().emit_event(RecommendedServiceUpdated { service_type, version, service });
             Ok(())
         }
 
         /// Enables or disables a service. A disabled service cannot be funded or spend; refunds still flow back.
         #[ink(message)]
-        pub fn set_service_enabled(
-            &mut self,
-            service: AccountId,
-            enabled: bool,
-        ) -> Result<(), Error> {
+        pub fn set_service_enabled(&mut self, service: AccountId, enabled: bool) -> Result<(), Error> {
             self.ensure_owner()?;
             let mut info = self.services.get(service).ok_or(Error::ServiceNotFound)?;
             info.enabled = enabled;
             self.services.insert(service, &info);
-            self.env()
-                .emit_event(ServiceEnabledChanged { service, enabled });
+            self.env().emit_event(ServiceEnabledChanged { service, enabled });
             Ok(())
         }
 
@@ -736,42 +619,25 @@ pub mod ledger {
             self.ensure_owner()?;
             self.min_account_balance = min_account_balance;
             self.min_transfer_amount = min_transfer_amount;
-            self.env().emit_event(MinimumsUpdated {
-                min_account_balance,
-                min_transfer_amount,
-            });
+            self.env().emit_event(MinimumsUpdated { min_account_balance, min_transfer_amount });
             Ok(())
         }
 
         /// First step of an ownership transfer: proposes `new_owner`, who must call `accept_ownership`.
         #[ink(message)]
         pub fn transfer_ownership(&mut self, new_owner: AccountId) -> Result<(), Error> {
-            self.ensure_owner()?;
-            if new_owner == zero_account() {
-                return Err(Error::ZeroAddress);
-            }
-            self.pending_owner = Some(new_owner);
-            self.env().emit_event(OwnershipTransferStarted {
-                owner: self.owner,
-                pending_owner: new_owner,
-            });
+            let owner = self.env().caller();
+            self.ownership.propose(owner, new_owner)?;
+            self.env().emit_event(OwnershipTransferStarted { owner, pending_owner: new_owner });
             Ok(())
         }
 
         /// Second step: the proposed owner takes over.
         #[ink(message)]
         pub fn accept_ownership(&mut self) -> Result<(), Error> {
-            let caller = self.env().caller();
-            if self.pending_owner != Some(caller) {
-                return Err(Error::NotPendingOwner);
-            }
-            let previous_owner = self.owner;
-            self.owner = caller;
-            self.pending_owner = None;
-            self.env().emit_event(OwnershipTransferred {
-                previous_owner,
-                new_owner: caller,
-            });
+            let new_owner = self.env().caller();
+            let previous_owner = self.ownership.accept(new_owner)?;
+            self.env().emit_event(OwnershipTransferred { previous_owner, new_owner });
             Ok(())
         }
 
@@ -785,9 +651,7 @@ pub mod ledger {
                 return Err(Error::ZeroAmount);
             }
             self.env().emit_event(SurplusWithdrawn { to, amount });
-            self.env()
-                .transfer(to, amount)
-                .map_err(|_| Error::TransferFailed)?;
+            self.env().transfer(to, amount).map_err(|_| Error::TransferFailed)?;
             Ok(amount)
         }
 
@@ -795,10 +659,8 @@ pub mod ledger {
         #[ink(message)]
         pub fn set_code(&mut self, code_hash: Hash) -> Result<(), Error> {
             self.ensure_owner()?;
-            self.env()
-                .set_code_hash(&code_hash)
-                .map_err(|_| Error::UpgradeFailed)?;
-            self.env().emit_event(CodeUpgraded { code_hash });
+            self.env().set_code_hash(&code_hash).map_err(|_| Error::UpgradeFailed)?;
+            self.env().emit_event(CodeUpgraded { code_hash: code_hash.into() });
             Ok(())
         }
 
@@ -806,12 +668,12 @@ pub mod ledger {
 
         #[ink(message)]
         pub fn owner(&self) -> AccountId {
-            self.owner
+            self.ownership.owner
         }
 
         #[ink(message)]
         pub fn pending_owner(&self) -> Option<AccountId> {
-            self.pending_owner
+            self.ownership.pending
         }
 
         #[ink(message)]
@@ -846,11 +708,7 @@ pub mod ledger {
         /// A page of ledgers (limit 0 = 50, at most 50) and the number of ledgers. Order is insertion order with
         /// the last ledger moved into a deleted one's place.
         #[ink(message)]
-        pub fn get_all_ledgers(
-            &self,
-            offset: u32,
-            limit: u32,
-        ) -> Result<(Vec<LedgerView>, u32), Error> {
+        pub fn get_all_ledgers(&self, offset: u32, limit: u32) -> Result<(Vec<LedgerView>, u32), Error> {
             let range = book::page(offset, limit, self.ledger_count, MAX_PAGE)?;
             let mut out = Vec::new();
             for i in range {
@@ -865,11 +723,7 @@ pub mod ledger {
 
         /// The providers the user has sub-accounts with at `service`.
         #[ink(message)]
-        pub fn get_ledger_providers(
-            &self,
-            user: AccountId,
-            service: AccountId,
-        ) -> Result<Vec<AccountId>, Error> {
+        pub fn get_ledger_providers(&self, user: AccountId, service: AccountId) -> Result<Vec<AccountId>, Error> {
             if !self.services.contains(service) {
                 return Err(Error::ServiceNotFound);
             }
@@ -894,21 +748,13 @@ pub mod ledger {
         }
 
         #[ink(message)]
-        pub fn get_service_address_by_name(
-            &self,
-            service_type: String,
-            version: String,
-        ) -> Option<AccountId> {
+        pub fn get_service_address_by_name(&self, service_type: String, version: String) -> Option<AccountId> {
             self.service_by_name.get((service_type, version))
         }
 
         /// A page of registered services in registration order (stable: services are never removed).
         #[ink(message)]
-        pub fn get_all_services(
-            &self,
-            offset: u32,
-            limit: u32,
-        ) -> Result<(Vec<ServiceEntry>, u32), Error> {
+        pub fn get_all_services(&self, offset: u32, limit: u32) -> Result<(Vec<ServiceEntry>, u32), Error> {
             let range = book::page(offset, limit, self.service_count, MAX_PAGE)?;
             let mut out = Vec::new();
             for i in range {
@@ -923,18 +769,9 @@ pub mod ledger {
 
         /// (version, address) of the recommended service of a type.
         #[ink(message)]
-        pub fn get_recommended_service(
-            &self,
-            service_type: String,
-        ) -> Result<(String, AccountId), Error> {
-            let address = self
-                .recommended
-                .get(&service_type)
-                .ok_or(Error::NoRecommendedService)?;
-            let info = self
-                .services
-                .get(address)
-                .ok_or(Error::NoRecommendedService)?;
+        pub fn get_recommended_service(&self, service_type: String) -> Result<(String, AccountId), Error> {
+            let address = self.recommended.get(&service_type).ok_or(Error::NoRecommendedService)?;
+            let info = self.services.get(address).ok_or(Error::NoRecommendedService)?;
             Ok((info.version, address))
         }
 
@@ -945,11 +782,7 @@ pub mod ledger {
                 .get(&service_type)
                 .unwrap_or_default()
                 .into_iter()
-                .filter_map(|address| {
-                    self.services
-                        .get(address)
-                        .map(|info| ServiceEntry { address, info })
-                })
+                .filter_map(|address| self.services.get(address).map(|info| ServiceEntry { address, info }))
                 .collect()
         }
 
@@ -965,10 +798,7 @@ pub mod ledger {
         // ------------------------------------------------------------------ internals
 
         fn ensure_owner(&self) -> Result<(), Error> {
-            if self.env().caller() != self.owner {
-                return Err(Error::NotOwner);
-            }
-            Ok(())
+            Ok(self.ownership.ensure(self.env().caller())?)
         }
 
         fn view(&self, user: AccountId, record: LedgerRecord) -> LedgerView {
@@ -989,10 +819,7 @@ pub mod ledger {
             match self.ledgers.get(user) {
                 Some(mut record) => {
                     record.balance.deposit(amount)?;
-                    self.liabilities = self
-                        .liabilities
-                        .checked_add(amount)
-                        .ok_or(Error::Overflow)?;
+                    self.liabilities = self.liabilities.checked_add(amount).ok_or(Error::Overflow)?;
                     self.ledgers.insert(user, &record);
                     self.env().emit_event(FundDeposited { user, from, amount });
                 }
@@ -1011,10 +838,7 @@ pub mod ledger {
         fn create_ledger(&mut self, user: AccountId, balance: UserBalance) -> Result<(), Error> {
             let index = self.ledger_count;
             self.ledger_count = index.checked_add(1).ok_or(Error::Overflow)?;
-            self.liabilities = self
-                .liabilities
-                .checked_add(balance.available)
-                .ok_or(Error::Overflow)?;
+            self.liabilities = self.liabilities.checked_add(balance.available).ok_or(Error::Overflow)?;
             self.ledger_at.insert(index, &user);
             self.ledgers.insert(user, &LedgerRecord { balance, index });
             Ok(())
@@ -1046,9 +870,7 @@ pub mod ledger {
                 return Ok(());
             }
             if services.len() >= MAX_SERVICES_PER_USER as usize {
-                return Err(Error::TooManyServicesForUser {
-                    max: MAX_SERVICES_PER_USER,
-                });
+                return Err(Error::TooManyServicesForUser { max: MAX_SERVICES_PER_USER });
             }
             services.push(service);
             self.user_services.insert(user, &services);
@@ -1058,32 +880,20 @@ pub mod ledger {
         /// The calling service, if registered and enabled.
         fn calling_service(&self) -> Result<AccountId, Error> {
             let service = self.env().caller();
-            let info = self
-                .services
-                .get(service)
-                .ok_or(Error::CallerNotRegisteredService)?;
+            let info = self.services.get(service).ok_or(Error::CallerNotRegisteredService)?;
             if !info.enabled {
                 return Err(Error::ServiceDisabled);
             }
             Ok(service)
         }
 
-        fn spend_one(
-            &mut self,
-            service: AccountId,
-            user: AccountId,
-            amount: Balance,
-        ) -> Result<(), Error> {
+        fn spend_one(&mut self, service: AccountId, user: AccountId, amount: Balance) -> Result<(), Error> {
             let mut record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
             let mut held = self.held.get((user, service)).unwrap_or(0);
             record.balance.spend(&mut held, amount)?;
             self.ledgers.insert(user, &record);
             self.held.insert((user, service), &held);
-            self.env().emit_event(FundSpent {
-                user,
-                service,
-                amount,
-            });
+            self.env().emit_event(FundSpent { user, service, amount });
             Ok(())
         }
     }
@@ -1103,10 +913,7 @@ pub mod ledger {
                 return Err(Error::EmptyBatch);
             }
             if len > MAX_SPENDS_PER_BATCH {
-                return Err(Error::BatchTooLarge {
-                    len,
-                    max: MAX_SPENDS_PER_BATCH,
-                });
+                return Err(Error::BatchTooLarge { len, max: MAX_SPENDS_PER_BATCH });
             }
             for (user, amount) in spends {
                 self.spend_one(service, user, amount)?;
@@ -1165,21 +972,9 @@ mod tests {
         call(a.bob, 0);
         assert_eq!(l.add_ledger(long.clone()), Err(Error::ZeroAmount));
         call(a.bob, MIN - 1);
-        assert_eq!(
-            l.add_ledger(long.clone()),
-            Err(Error::MinimumDepositRequired {
-                amount: MIN - 1,
-                minimum: MIN
-            })
-        );
+        assert_eq!(l.add_ledger(long.clone()), Err(Error::MinimumDepositRequired { amount: MIN - 1, minimum: MIN }));
         call(a.bob, MIN);
-        assert_eq!(
-            l.add_ledger(long),
-            Err(Error::TooLong {
-                len: 4097,
-                max: 4096
-            })
-        );
+        assert_eq!(l.add_ledger(long), Err(Error::TooLong { len: 4097, max: 4096 }));
         assert_eq!(l.get_ledger(a.bob), Err(Error::LedgerNotExists));
         assert_eq!(events(), 0);
         call(a.bob, MIN);
@@ -1188,14 +983,7 @@ mod tests {
         call(a.bob, MIN);
         assert_eq!(l.add_ledger(String::new()), Err(Error::LedgerExists));
         let v = l.get_ledger(a.bob).unwrap();
-        assert_eq!(
-            (
-                v.available_balance,
-                v.total_balance,
-                v.additional_info.len()
-            ),
-            (MIN, MIN, 4096)
-        );
+        assert_eq!((v.available_balance, v.total_balance, v.additional_info.len()), (MIN, MIN, 4096));
         assert_eq!(l.liabilities(), MIN);
     }
 
@@ -1206,34 +994,15 @@ mod tests {
         call(a.bob, 0);
         assert_eq!(l.deposit_fund(), Err(Error::ZeroAmount));
         call(a.bob, MIN - 1);
-        assert_eq!(
-            l.deposit_fund(),
-            Err(Error::MinimumDepositRequired {
-                amount: MIN - 1,
-                minimum: MIN
-            })
-        );
+        assert_eq!(l.deposit_fund(), Err(Error::MinimumDepositRequired { amount: MIN - 1, minimum: MIN }));
         call(a.bob, MIN);
         assert_eq!(l.deposit_fund(), Ok(()));
         call(a.bob, 1);
-        assert_eq!(
-            l.deposit_fund(),
-            Ok(()),
-            "any positive amount tops up an existing ledger"
-        );
+        assert_eq!(l.deposit_fund(), Ok(()), "any positive amount tops up an existing ledger");
         call(a.charlie, 5);
-        assert_eq!(
-            l.deposit_fund_for(AccountId::from([0u8; 32])),
-            Err(Error::ZeroAddress)
-        );
+        assert_eq!(l.deposit_fund_for(AccountId::from([0u8; 32])), Err(Error::ZeroAddress));
         assert_eq!(l.deposit_fund_for(a.bob), Ok(()));
-        assert_eq!(
-            l.deposit_fund_for(a.django),
-            Err(Error::MinimumDepositRequired {
-                amount: 5,
-                minimum: MIN
-            })
-        );
+        assert_eq!(l.deposit_fund_for(a.django), Err(Error::MinimumDepositRequired { amount: 5, minimum: MIN }));
         let v = l.get_ledger(a.bob).unwrap();
         assert_eq!((v.available_balance, v.total_balance), (MIN + 6, MIN + 6));
         assert_eq!(l.liabilities(), MIN + 6);
@@ -1241,11 +1010,7 @@ mod tests {
         assert_eq!(events(), 3);
         call(a.charlie, MIN);
         assert_eq!(l.deposit_fund_for(a.django), Ok(()));
-        assert_eq!(
-            events(),
-            5,
-            "LedgerAdded + FundDeposited for a ledger opened by someone else"
-        );
+        assert_eq!(events(), 5, "LedgerAdded + FundDeposited for a ledger opened by someone else");
         assert_eq!(l.get_all_ledgers(0, 0).unwrap().1, 2);
     }
 
@@ -1259,30 +1024,14 @@ mod tests {
         l.add_ledger(String::new()).unwrap();
         call(a.bob, 0);
         assert_eq!(l.refund(0), Err(Error::ZeroAmount));
-        assert_eq!(
-            l.refund(1001),
-            Err(Error::InsufficientBalance {
-                available: 1000,
-                requested: 1001
-            })
-        );
-        assert_eq!(
-            l.refund(701),
-            Err(Error::MinimumDepositRequired {
-                amount: 299,
-                minimum: MIN
-            })
-        );
+        assert_eq!(l.refund(1001), Err(Error::InsufficientBalance { available: 1000, requested: 1001 }));
+        assert_eq!(l.refund(701), Err(Error::MinimumDepositRequired { amount: 299, minimum: MIN }));
         let bob0 = test::get_account_balance::<Env>(a.bob).unwrap();
         assert_eq!(l.refund(700), Ok(()));
         assert_eq!(test::get_account_balance::<Env>(a.bob).unwrap(), bob0 + 700);
         assert_eq!(l.liabilities(), 300);
         assert_eq!(l.refund(300), Ok(()));
-        assert_eq!(
-            l.get_ledger(a.bob),
-            Err(Error::LedgerNotExists),
-            "total 0 and no sub-accounts: removed"
-        );
+        assert_eq!(l.get_ledger(a.bob), Err(Error::LedgerNotExists), "total 0 and no sub-accounts: removed");
         assert_eq!(l.get_all_ledgers(0, 0).unwrap(), (vec![], 0));
         assert_eq!(l.liabilities(), 0);
     }
@@ -1296,10 +1045,7 @@ mod tests {
         call(a.bob, 500);
         l.add_ledger(String::new()).unwrap();
         call(a.bob, 0);
-        assert_eq!(
-            l.delete_ledger(),
-            Err(Error::MustWithdrawAllFundsFirst { total: 500 })
-        );
+        assert_eq!(l.delete_ledger(), Err(Error::MustWithdrawAllFundsFirst { total: 500 }));
     }
 
     #[ink::test]
@@ -1307,17 +1053,8 @@ mod tests {
         let a = accounts();
         let mut l = setup();
         call(a.bob, 0);
-        assert_eq!(
-            l.update_additional_info("a".into()),
-            Err(Error::LedgerNotExists)
-        );
-        assert_eq!(
-            l.update_additional_info("x".repeat(5000)),
-            Err(Error::TooLong {
-                len: 5000,
-                max: 4096
-            })
-        );
+        assert_eq!(l.update_additional_info("a".into()), Err(Error::LedgerNotExists));
+        assert_eq!(l.update_additional_info("x".repeat(5000)), Err(Error::TooLong { len: 5000, max: 4096 }));
         call(a.bob, MIN);
         l.add_ledger("old".into()).unwrap();
         call(a.bob, 0);
@@ -1334,24 +1071,15 @@ mod tests {
             call(u, MIN);
             l.add_ledger(String::new()).unwrap();
         }
-        assert_eq!(
-            l.get_all_ledgers(0, 51),
-            Err(Error::LimitTooLarge { limit: 51, max: 50 })
-        );
+        assert_eq!(l.get_all_ledgers(0, 51), Err(Error::LimitTooLarge { limit: 51, max: 50 }));
         let (page, total) = l.get_all_ledgers(1, 2).unwrap();
         assert_eq!(total, 4);
-        assert_eq!(
-            page.iter().map(|v| v.user).collect::<Vec<_>>(),
-            vec![a.charlie, a.django]
-        );
+        assert_eq!(page.iter().map(|v| v.user).collect::<Vec<_>>(), vec![a.charlie, a.django]);
         call(a.charlie, 0);
         l.refund(MIN).unwrap();
         let (page, total) = l.get_all_ledgers(0, 0).unwrap();
         assert_eq!(total, 3);
-        assert_eq!(
-            page.iter().map(|v| v.user).collect::<Vec<_>>(),
-            vec![a.bob, a.eve, a.django]
-        );
+        assert_eq!(page.iter().map(|v| v.user).collect::<Vec<_>>(), vec![a.bob, a.eve, a.django]);
         assert_eq!(l.get_all_ledgers(u32::MAX, 50).unwrap(), (vec![], 3));
     }
 
@@ -1363,34 +1091,16 @@ mod tests {
         assert_eq!(l.set_minimums(1, 1), Err(Error::NotOwner));
         assert_eq!(l.transfer_ownership(a.bob), Err(Error::NotOwner));
         assert_eq!(l.set_service_enabled(a.eve, false), Err(Error::NotOwner));
-        assert_eq!(
-            l.set_recommended_service("t".into(), "v".into()),
-            Err(Error::NotOwner)
-        );
-        assert_eq!(
-            l.register_service("t".into(), "v".into(), a.eve, String::new()),
-            Err(Error::NotOwner)
-        );
+        assert_eq!(l.set_recommended_service("t".into(), "v".into()), Err(Error::NotOwner));
+        assert_eq!(l.register_service("t".into(), "v".into(), a.eve, String::new()), Err(Error::NotOwner));
         assert_eq!(l.withdraw_surplus(a.bob), Err(Error::NotOwner));
-        assert_eq!(
-            l.set_code(ink::primitives::Hash::from([1u8; 32])),
-            Err(Error::NotOwner)
-        );
+        assert_eq!(l.set_code(ink::primitives::Hash::from([1u8; 32])), Err(Error::NotOwner));
         call(a.alice, 0);
         assert_eq!(l.set_minimums(10, 5), Ok(()));
         assert_eq!(l.minimums(), (10, 5));
-        assert_eq!(
-            l.set_service_enabled(a.eve, false),
-            Err(Error::ServiceNotFound)
-        );
-        assert_eq!(
-            l.set_recommended_service("t".into(), "v".into()),
-            Err(Error::ServiceNotFound)
-        );
-        assert_eq!(
-            l.transfer_ownership(AccountId::from([0u8; 32])),
-            Err(Error::ZeroAddress)
-        );
+        assert_eq!(l.set_service_enabled(a.eve, false), Err(Error::ServiceNotFound));
+        assert_eq!(l.set_recommended_service("t".into(), "v".into()), Err(Error::ServiceNotFound));
+        assert_eq!(l.transfer_ownership(AccountId::from([0u8; 32])), Err(Error::ZeroAddress));
         assert_eq!(l.transfer_ownership(a.bob), Ok(()));
         assert_eq!(l.owner(), a.alice, "not transferred until accepted");
         assert_eq!(l.pending_owner(), Some(a.bob));
@@ -1400,11 +1110,7 @@ mod tests {
         assert_eq!(l.accept_ownership(), Ok(()));
         assert_eq!((l.owner(), l.pending_owner()), (a.bob, None));
         call(a.alice, 0);
-        assert_eq!(
-            l.set_minimums(1, 1),
-            Err(Error::NotOwner),
-            "old owner lost its rights"
-        );
+        assert_eq!(l.set_minimums(1, 1), Err(Error::NotOwner), "old owner lost its rights");
         // MinimumsUpdated, OwnershipTransferStarted, OwnershipTransferred
         assert_eq!(events(), 3);
     }
@@ -1415,18 +1121,9 @@ mod tests {
         let mut l = setup();
         call(a.alice, 0);
         let zero = AccountId::from([0u8; 32]);
-        assert_eq!(
-            l.register_service("t".into(), "v".into(), zero, String::new()),
-            Err(Error::ZeroAddress)
-        );
-        assert_eq!(
-            l.register_service("".into(), "v".into(), a.eve, String::new()),
-            Err(Error::ServiceTypeRequired)
-        );
-        assert_eq!(
-            l.register_service("t".into(), "".into(), a.eve, String::new()),
-            Err(Error::VersionRequired)
-        );
+        assert_eq!(l.register_service("t".into(), "v".into(), zero, String::new()), Err(Error::ZeroAddress));
+        assert_eq!(l.register_service("".into(), "v".into(), a.eve, String::new()), Err(Error::ServiceTypeRequired));
+        assert_eq!(l.register_service("t".into(), "".into(), a.eve, String::new()), Err(Error::VersionRequired));
         assert_eq!(
             l.register_service("t".repeat(65), "v".into(), a.eve, String::new()),
             Err(Error::TooLong { len: 65, max: 64 })
@@ -1437,10 +1134,7 @@ mod tests {
         );
         assert_eq!(
             l.register_service("t".into(), "v".into(), a.eve, "d".repeat(4097)),
-            Err(Error::TooLong {
-                len: 4097,
-                max: 4096
-            })
+            Err(Error::TooLong { len: 4097, max: 4096 })
         );
     }
 
@@ -1451,14 +1145,8 @@ mod tests {
         call(a.bob, MIN);
         l.add_ledger(String::new()).unwrap();
         call(a.eve, 0);
-        assert_eq!(
-            l.spend_fund(a.bob, 1),
-            Err(Error::CallerNotRegisteredService)
-        );
-        assert_eq!(
-            l.spend_funds(vec![(a.bob, 1)]),
-            Err(Error::CallerNotRegisteredService)
-        );
+        assert_eq!(l.spend_fund(a.bob, 1), Err(Error::CallerNotRegisteredService));
+        assert_eq!(l.spend_funds(vec![(a.bob, 1)]), Err(Error::CallerNotRegisteredService));
         assert_eq!(l.get_ledger(a.bob).unwrap().total_balance, MIN);
     }
 
@@ -1477,10 +1165,7 @@ mod tests {
         call(a.alice, 0);
         let frank0 = test::get_account_balance::<Env>(a.frank).unwrap_or(0);
         assert_eq!(l.withdraw_surplus(a.frank), Ok(BASE + 77));
-        assert_eq!(
-            test::get_account_balance::<Env>(a.frank).unwrap(),
-            frank0 + BASE + 77
-        );
+        assert_eq!(test::get_account_balance::<Env>(a.frank).unwrap(), frank0 + BASE + 77);
         assert_eq!(l.surplus(), 0);
         assert_eq!(l.withdraw_surplus(a.frank), Err(Error::ZeroAmount));
         assert_eq!(l.get_ledger(a.bob).unwrap().available_balance, MIN);

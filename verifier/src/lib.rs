@@ -21,9 +21,7 @@ mod sig;
 pub use host::HostCrypto;
 #[cfg(feature = "std")]
 pub use local::{LocalCrypto, LocalSigner, SignerError};
-pub use sig::{
-    check_signature, recover_signer, SignatureError, SECP256K1_HALF_ORDER, SECP256K1_ORDER,
-};
+pub use sig::{check_signature, recover_signer, SignatureError, SECP256K1_HALF_ORDER, SECP256K1_ORDER};
 
 /// A 32-byte hash.
 pub type Hash32 = [u8; 32];
@@ -43,11 +41,9 @@ pub trait Crypto {
 }
 
 /// keccak256("EIP712Domain(string name,string version,uint256 chainId,bytes32 salt)")
-pub const DOMAIN_TYPEHASH: Hash32 =
-    hex32("a604fff5a27d5951f334ccda7abff3286a8af29caeeb196a6f2b40a1dce7612b");
+pub const DOMAIN_TYPEHASH: Hash32 = hex32("a604fff5a27d5951f334ccda7abff3286a8af29caeeb196a6f2b40a1dce7612b");
 /// keccak256("1"), the version of every domain here.
-pub const VERSION_1_HASH: Hash32 =
-    hex32("c89efdaa54c0f20c7adf612882df0950f5a951637e0307cdcb4c672f298b8bc6");
+pub const VERSION_1_HASH: Hash32 = hex32("c89efdaa54c0f20c7adf612882df0950f5a951637e0307cdcb4c672f298b8bc6");
 /// keccak256("0G Inference Serving")
 pub const INFERENCE_DOMAIN_NAME_HASH: Hash32 =
     hex32("2f4ba393a20b900f9f0a8fdd993b162f640c29a02a710d04f515521a29be839b");
@@ -56,8 +52,7 @@ pub const FINE_TUNING_DOMAIN_NAME_HASH: Hash32 =
     hex32("ee2d3041cec28b9a0a957f2f0163e12e53119960d5a7d160e2a52db3594161e7");
 
 /// The type strings, exactly as signed.
-pub const DOMAIN_TYPE: &str =
-    "EIP712Domain(string name,string version,uint256 chainId,bytes32 salt)";
+pub const DOMAIN_TYPE: &str = "EIP712Domain(string name,string version,uint256 chainId,bytes32 salt)";
 pub const TEE_SETTLEMENT_TYPE: &str =
     "TEESettlement(bytes32 requestsHash,uint256 nonce,bytes32 provider,bytes32 user,uint256 totalFee)";
 pub const VERIFIER_MESSAGE_TYPE: &str = "VerifierMessage(string id,bytes encryptedSecret,bytes modelRootHash,uint256 nonce,uint256 taskFee,bytes32 user,bytes32 provider)";
@@ -65,14 +60,11 @@ pub const TEE_ATTESTATION_TYPE: &str =
     "TeeAttestation(bytes32 provider,address signer,bytes32 measurement,uint256 expiresAt)";
 
 /// keccak256(TEE_SETTLEMENT_TYPE)
-pub const TEE_SETTLEMENT_TYPEHASH: Hash32 =
-    hex32("e99235af604905a8f618c15c19d4f8ec65bdd35273c0948714531ae65ce1b1c5");
+pub const TEE_SETTLEMENT_TYPEHASH: Hash32 = hex32("e99235af604905a8f618c15c19d4f8ec65bdd35273c0948714531ae65ce1b1c5");
 /// keccak256(VERIFIER_MESSAGE_TYPE)
-pub const VERIFIER_MESSAGE_TYPEHASH: Hash32 =
-    hex32("bba3b18eefe70d94835d9c1353fd226152a37733b5a5e7e4b5b5921cfc8ac505");
+pub const VERIFIER_MESSAGE_TYPEHASH: Hash32 = hex32("bba3b18eefe70d94835d9c1353fd226152a37733b5a5e7e4b5b5921cfc8ac505");
 /// keccak256(TEE_ATTESTATION_TYPE)
-pub const TEE_ATTESTATION_TYPEHASH: Hash32 =
-    hex32("e23d420554dc8f842248c4fe6b3081b9bb57cde468d2add30f8b6ec6af3338d6");
+pub const TEE_ATTESTATION_TYPEHASH: Hash32 = hex32("e23d420554dc8f842248c4fe6b3081b9bb57cde468d2add30f8b6ec6af3338d6");
 
 /// The longest deliverable id a fine-tuning voucher may carry, in bytes.
 pub const MAX_DELIVERABLE_ID_LEN: usize = 256;
@@ -90,32 +82,18 @@ pub struct Domain {
 
 impl Domain {
     pub const fn inference(chain_id: u64, contract: AccountBytes) -> Self {
-        Self {
-            name_hash: INFERENCE_DOMAIN_NAME_HASH,
-            chain_id,
-            contract,
-        }
+        Self { name_hash: INFERENCE_DOMAIN_NAME_HASH, chain_id, contract }
     }
 
     pub const fn fine_tuning(chain_id: u64, contract: AccountBytes) -> Self {
-        Self {
-            name_hash: FINE_TUNING_DOMAIN_NAME_HASH,
-            chain_id,
-            contract,
-        }
+        Self { name_hash: FINE_TUNING_DOMAIN_NAME_HASH, chain_id, contract }
     }
 
     /// keccak256(abi.encode(DOMAIN_TYPEHASH, nameHash, keccak256("1"), chainId, salt))
     pub fn separator(&self, c: &impl Crypto) -> Hash32 {
         hash_words(
             c,
-            &[
-                DOMAIN_TYPEHASH,
-                self.name_hash,
-                VERSION_1_HASH,
-                uint(u128::from(self.chain_id)),
-                self.contract,
-            ],
+            &[DOMAIN_TYPEHASH, self.name_hash, VERSION_1_HASH, uint(u128::from(self.chain_id)), self.contract],
         )
     }
 
@@ -275,24 +253,27 @@ pub fn address_word(a: &EthAddress) -> [u8; 32] {
     w
 }
 
-/// Parses 64 hex digits at compile time (for the constants above).
+/// Parses 64 hex digits at compile time (for the constants above). Wrapping arithmetic: every index and
+/// digit value here is in range by construction, and a bad digit fails the build.
 const fn hex32(s: &str) -> [u8; 32] {
     let b = s.as_bytes();
     assert!(b.len() == 64, "hex32 needs 64 hex digits");
     let mut out = [0u8; 32];
-    let mut i = 0;
+    let mut i: usize = 0;
     while i < 32 {
-        out[i] = (nibble(b[2 * i]) << 4) | nibble(b[2 * i + 1]);
-        i += 1;
+        let hi = nibble(b[i.wrapping_mul(2)]);
+        let lo = nibble(b[i.wrapping_mul(2).wrapping_add(1)]);
+        out[i] = (hi << 4) | lo;
+        i = i.wrapping_add(1);
     }
     out
 }
 
 const fn nibble(c: u8) -> u8 {
     match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        b'A'..=b'F' => c - b'A' + 10,
+        b'0'..=b'9' => c.wrapping_sub(b'0'),
+        b'a'..=b'f' => c.wrapping_sub(b'a').wrapping_add(10),
+        b'A'..=b'F' => c.wrapping_sub(b'A').wrapping_add(10),
         _ => panic!("not a hex digit"),
     }
 }

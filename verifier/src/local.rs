@@ -64,9 +64,7 @@ impl LocalSigner {
 
     /// A fresh key from the operating system's randomness.
     pub fn random() -> Self {
-        Self {
-            key: SigningKey::random(&mut rand_core::OsRng),
-        }
+        Self { key: SigningKey::random(&mut rand_core::OsRng) }
     }
 
     pub fn secret_bytes(&self) -> [u8; 32] {
@@ -79,10 +77,8 @@ impl LocalSigner {
 
     /// Signs a 32-byte digest; returns r ‖ s ‖ v with low s and v ∈ {27, 28}.
     pub fn sign_digest(&self, digest: &Hash32) -> [u8; 65] {
-        let (sig, id) = self
-            .key
-            .sign_prehash_recoverable(digest)
-            .expect("signing a 32-byte prehash with a valid key cannot fail");
+        let (sig, id) =
+            self.key.sign_prehash_recoverable(digest).expect("signing a 32-byte prehash with a valid key cannot fail");
         // k256 already returns low-s; normalise anyway and flip the recovery id if it changed s.
         let (sig, id) = match sig.normalize_s() {
             Some(low) => (low, RecoveryId::new(!id.is_y_odd(), id.is_x_reduced())),

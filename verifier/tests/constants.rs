@@ -11,31 +11,15 @@ fn typehashes_match_type_strings() {
         ("domain", DOMAIN_TYPE, DOMAIN_TYPEHASH),
         ("settlement", TEE_SETTLEMENT_TYPE, TEE_SETTLEMENT_TYPEHASH),
         ("verifier", VERIFIER_MESSAGE_TYPE, VERIFIER_MESSAGE_TYPEHASH),
-        (
-            "attestation",
-            TEE_ATTESTATION_TYPE,
-            TEE_ATTESTATION_TYPEHASH,
-        ),
+        ("attestation", TEE_ATTESTATION_TYPE, TEE_ATTESTATION_TYPEHASH),
         ("version", "1", VERSION_1_HASH),
-        (
-            "inference name",
-            "0G Inference Serving",
-            INFERENCE_DOMAIN_NAME_HASH,
-        ),
-        (
-            "fine-tuning name",
-            "0G Fine-Tuning Serving",
-            FINE_TUNING_DOMAIN_NAME_HASH,
-        ),
+        ("inference name", "0G Inference Serving", INFERENCE_DOMAIN_NAME_HASH),
+        ("fine-tuning name", "0G Fine-Tuning Serving", FINE_TUNING_DOMAIN_NAME_HASH),
     ];
     let mut bad = Vec::new();
     for (name, s, c) in pairs {
         if k(s) != c {
-            bad.push(format!(
-                "{name}: constant {} but keccak is {}",
-                hex::encode(c),
-                hex::encode(k(s))
-            ));
+            bad.push(format!("{name}: constant {} but keccak is {}", hex::encode(c), hex::encode(k(s))));
         }
     }
     assert!(bad.is_empty(), "{bad:#?}");

@@ -8,10 +8,7 @@ pub mod mock_service {
     use ink::codegen::TraitCallBuilder;
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
-    use ledger::{
-        Error as LedgerError, LedgerApi, Serving, ServingError, ServingInfo,
-        SERVING_INTERFACE_VERSION,
-    };
+    use ledger::{Error as LedgerError, LedgerApi, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     #[ink::scale_derive(Encode, Decode, TypeInfo)]
@@ -60,20 +57,12 @@ pub mod mock_service {
 
         /// A service that reports `interface_version` and `claimed_ledger` (to test registration checks).
         #[ink(constructor)]
-        pub fn with_info(
-            ledger: AccountId,
-            lock_ms: u64,
-            interface_version: u32,
-            claimed_ledger: AccountId,
-        ) -> Self {
+        pub fn with_info(ledger: AccountId, lock_ms: u64, interface_version: u32, claimed_ledger: AccountId) -> Self {
             Self {
                 ledger,
                 lock_ms,
                 mode: Mode::Honest,
-                info: ServingInfo {
-                    interface_version,
-                    ledger: claimed_ledger,
-                },
+                info: ServingInfo { interface_version, ledger: claimed_ledger },
                 subs: Mapping::default(),
                 reentry_succeeded: None,
             }
@@ -104,13 +93,10 @@ pub mod mock_service {
             let provider = self.env().caller();
             let mut sub = self.subs.get((user, provider)).unwrap_or_default();
             if self.mode != Mode::Thief {
-                sub.balance =
-                    sub.balance
-                        .checked_sub(amount)
-                        .ok_or(LedgerError::InsufficientHeld {
-                            held: sub.balance,
-                            amount,
-                        })?;
+                sub.balance = sub
+                    .balance
+                    .checked_sub(amount)
+                    .ok_or(LedgerError::InsufficientHeld { held: sub.balance, amount })?;
                 sub.pending_refund = sub.pending_refund.min(sub.balance);
                 self.subs.insert((user, provider), &sub);
             }
@@ -119,29 +105,21 @@ pub mod mock_service {
                 Ok(Ok(r)) => r?,
                 _ => return Err(LedgerError::ServiceCallFailed),
             }
-            self.env()
-                .transfer(provider, amount)
-                .map_err(|_| LedgerError::TransferFailed)
+            self.env().transfer(provider, amount).map_err(|_| LedgerError::TransferFailed)
         }
 
         /// Batch form: one `spend_funds` for all entries (the caller is the provider of every entry).
         #[ink(message)]
-        pub fn settle_batch(
-            &mut self,
-            entries: Vec<(AccountId, Balance)>,
-        ) -> Result<(), LedgerError> {
+        pub fn settle_batch(&mut self, entries: Vec<(AccountId, Balance)>) -> Result<(), LedgerError> {
             let provider = self.env().caller();
             let mut total: Balance = 0;
             for (user, amount) in entries.iter().copied() {
                 let mut sub = self.subs.get((user, provider)).unwrap_or_default();
                 if self.mode != Mode::Thief {
-                    sub.balance =
-                        sub.balance
-                            .checked_sub(amount)
-                            .ok_or(LedgerError::InsufficientHeld {
-                                held: sub.balance,
-                                amount,
-                            })?;
+                    sub.balance = sub
+                        .balance
+                        .checked_sub(amount)
+                        .ok_or(LedgerError::InsufficientHeld { held: sub.balance, amount })?;
                     sub.pending_refund = sub.pending_refund.min(sub.balance);
                     self.subs.insert((user, provider), &sub);
                 }
@@ -152,9 +130,7 @@ pub mod mock_service {
                 Ok(Ok(r)) => r?,
                 _ => return Err(LedgerError::ServiceCallFailed),
             }
-            self.env()
-                .transfer(provider, total)
-                .map_err(|_| LedgerError::TransferFailed)
+            self.env().transfer(provider, total).map_err(|_| LedgerError::TransferFailed)
         }
 
         fn only_ledger(&self) -> Result<(), ServingError> {
@@ -173,13 +149,7 @@ pub mod mock_service {
             }
             let value = self.env().transferred_value();
             let mut ledger: ink::contract_ref!(LedgerApi) = self.ledger.into();
-            let ok = matches!(
-                ledger
-                    .call_mut()
-                    .spend_fund(user, value.max(1))
-                    .try_invoke(),
-                Ok(Ok(Ok(())))
-            );
+            let ok = matches!(ledger.call_mut().spend_fund(user, value.max(1)).try_invoke(), Ok(Ok(Ok(()))));
             self.reentry_succeeded = Some(ok);
         }
     }
@@ -196,29 +166,13 @@ pub mod mock_service {
         }
 
         #[ink(message)]
-        fn get_pending_refund(
-            &self,
-            user: AccountId,
-            provider: AccountId,
-        ) -> Result<Balance, ServingError> {
-            let sub = self
-                .subs
-                .get((user, provider))
-                .ok_or(ServingError::AccountNotExists)?;
-            Ok(if self.mode == Mode::Liar {
-                Balance::MAX
-            } else {
-                sub.pending_refund
-            })
+        fn get_pending_refund(&self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
+            let sub = self.subs.get((user, provider)).ok_or(ServingError::AccountNotExists)?;
+            Ok(if self.mode == Mode::Liar { Balance::MAX } else { sub.pending_refund })
         }
 
         #[ink(message, payable)]
-        fn add_account(
-            &mut self,
-            user: AccountId,
-            provider: AccountId,
-            _info: String,
-        ) -> Result<(), ServingError> {
+        fn add_account(&mut self, user: AccountId, provider: AccountId, _info: String) -> Result<(), ServingError> {
             self.only_ledger()?;
             if user == provider {
                 return Err(ServingError::ProviderCannotBeUser);
@@ -227,51 +181,26 @@ pub mod mock_service {
                 return Err(ServingError::AccountExists);
             }
             let balance = self.env().transferred_value();
-            self.subs.insert(
-                (user, provider),
-                &Sub {
-                    balance,
-                    pending_refund: 0,
-                    unlock_at: 0,
-                },
-            );
+            self.subs.insert((user, provider), &Sub { balance, pending_refund: 0, unlock_at: 0 });
             self.try_reenter(user);
             Ok(())
         }
 
         #[ink(message, payable)]
-        fn deposit_fund(
-            &mut self,
-            user: AccountId,
-            provider: AccountId,
-            cancel: Balance,
-        ) -> Result<(), ServingError> {
+        fn deposit_fund(&mut self, user: AccountId, provider: AccountId, cancel: Balance) -> Result<(), ServingError> {
             self.only_ledger()?;
-            let mut sub = self
-                .subs
-                .get((user, provider))
-                .ok_or(ServingError::AccountNotExists)?;
+            let mut sub = self.subs.get((user, provider)).ok_or(ServingError::AccountNotExists)?;
             sub.pending_refund = sub.pending_refund.saturating_sub(cancel);
-            sub.balance = sub
-                .balance
-                .checked_add(self.env().transferred_value())
-                .ok_or(ServingError::Overflow)?;
+            sub.balance = sub.balance.checked_add(self.env().transferred_value()).ok_or(ServingError::Overflow)?;
             self.subs.insert((user, provider), &sub);
             self.try_reenter(user);
             Ok(())
         }
 
         #[ink(message)]
-        fn request_refund_all(
-            &mut self,
-            user: AccountId,
-            provider: AccountId,
-        ) -> Result<Balance, ServingError> {
+        fn request_refund_all(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
             self.only_ledger()?;
-            let mut sub = self
-                .subs
-                .get((user, provider))
-                .ok_or(ServingError::AccountNotExists)?;
+            let mut sub = self.subs.get((user, provider)).ok_or(ServingError::AccountNotExists)?;
             let amount = sub.balance.saturating_sub(sub.pending_refund);
             if amount > 0 {
                 if sub.pending_refund > 0 {
@@ -286,16 +215,9 @@ pub mod mock_service {
         }
 
         #[ink(message)]
-        fn process_refund(
-            &mut self,
-            user: AccountId,
-            provider: AccountId,
-        ) -> Result<Balance, ServingError> {
+        fn process_refund(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
             self.only_ledger()?;
-            let mut sub = self
-                .subs
-                .get((user, provider))
-                .ok_or(ServingError::AccountNotExists)?;
+            let mut sub = self.subs.get((user, provider)).ok_or(ServingError::AccountNotExists)?;
             if self.mode == Mode::Liar {
                 return Ok(Balance::MAX / 2);
             }
@@ -306,24 +228,14 @@ pub mod mock_service {
             sub.balance = sub.balance.saturating_sub(paid);
             sub.pending_refund = 0;
             self.subs.insert((user, provider), &sub);
-            let extra = if self.mode == Mode::OverPayer {
-                paid
-            } else {
-                0
-            };
+            let extra = if self.mode == Mode::OverPayer { paid } else { 0 };
             let send = paid.saturating_add(extra);
-            self.env()
-                .transfer(self.ledger, send)
-                .map_err(|_| ServingError::TransferFailed)?;
+            self.env().transfer(self.ledger, send).map_err(|_| ServingError::TransferFailed)?;
             Ok(send)
         }
 
         #[ink(message)]
-        fn delete_account(
-            &mut self,
-            user: AccountId,
-            provider: AccountId,
-        ) -> Result<(), ServingError> {
+        fn delete_account(&mut self, user: AccountId, provider: AccountId) -> Result<(), ServingError> {
             self.only_ledger()?;
             self.subs.remove((user, provider));
             Ok(())
