@@ -16,7 +16,7 @@ pub mod inference {
     use ink::codegen::TraitCallBuilder;
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
-    use ledger::{LedgerApi, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+    use serving_traits::{LedgerApi, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
     use verifier::{check_signature, Domain, HostCrypto, TeeSettlement};
 
     /// Most vouchers in one settlement batch.
@@ -79,7 +79,7 @@ pub mod inference {
         /// The owner acknowledged a service without a TEE signer.
         NoTeeSigner,
         /// The ledger refused the batch's spend.
-        Ledger(ledger::Error),
+        Ledger(serving_traits::Error),
         /// The call to the ledger failed.
         LedgerCallFailed,
         TransferFailed,

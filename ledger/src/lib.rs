@@ -7,14 +7,10 @@
 #![cfg_attr(not(feature = "std"), no_std, no_main)]
 
 pub mod book;
-mod errors;
-pub mod interface;
 
-pub use errors::Error;
-pub use interface::{LedgerApi, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
-
-/// The chain's balance type.
-pub type Balance = u128;
+pub use serving_traits::{
+    Balance, Error, LedgerApi, Serving, ServingError, ServingInfo, MAX_SPENDS_PER_BATCH, SERVING_INTERFACE_VERSION,
+};
 
 /// Most providers handled by one `retrieve_fund`.
 pub const MAX_PROVIDERS_PER_BATCH: u32 = 20;
@@ -28,8 +24,6 @@ pub const MAX_PROVIDERS_PER_USER_PER_SERVICE: u32 = 50;
 pub const MAX_SERVICES_PER_USER: u32 = 20;
 /// Most sub-accounts one `delete_ledger` call deletes; call again for the rest.
 pub const MAX_DELETIONS_PER_CALL: u32 = 25;
-/// Most entries in one `spend_funds` batch.
-pub const MAX_SPENDS_PER_BATCH: u32 = 50;
 /// Longest additional info and service description, in bytes.
 pub const MAX_ADDITIONAL_INFO_LENGTH: u32 = 4096;
 /// Longest service type or version, in bytes.
@@ -40,13 +34,13 @@ pub const MAX_PAGE: u32 = 50;
 #[ink::contract]
 pub mod ledger {
     use crate::book::{self, UserBalance};
-    use crate::interface::{LedgerApi, Serving, ServingInfo, SERVING_INTERFACE_VERSION};
     use crate::*;
     use accounts::events::{CodeUpgraded, OwnershipTransferStarted, OwnershipTransferred};
     use accounts::provider::Ownership;
     use ink::codegen::TraitCallBuilder;
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
+    use serving_traits::{LedgerApi, Serving, ServingInfo, SERVING_INTERFACE_VERSION};
 
     /// A user's main account as stored.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]

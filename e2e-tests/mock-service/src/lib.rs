@@ -8,7 +8,9 @@ pub mod mock_service {
     use ink::codegen::TraitCallBuilder;
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
-    use ledger::{Error as LedgerError, LedgerApi, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+    use serving_traits::{
+        Error as LedgerError, LedgerApi, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION,
+    };
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     #[ink::scale_derive(Encode, Decode, TypeInfo)]

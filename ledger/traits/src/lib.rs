@@ -1,0 +1,15 @@
+//! The cross-contract interface of the serving contracts, in a crate of its own so that services link it
+//! without linking the ledger contract.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+mod errors;
+pub mod interface;
+
+pub use errors::Error;
+pub use interface::{LedgerApi, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+
+/// The chain's balance type.
+pub type Balance = u128;
+
+/// Most entries in one `spend_funds` batch.
+pub const MAX_SPENDS_PER_BATCH: u32 = 50;
