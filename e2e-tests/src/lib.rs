@@ -10,6 +10,26 @@ use std::cell::{Cell, RefCell};
 /// The sandbox client the tests get with `backend(runtime_only(sandbox = ClockSandbox))`.
 pub type Client = ink_e2e::SandboxClient<ink::primitives::AccountId, ink::primitives::Hash, ClockSandbox>;
 
+/// The account id of a key pair.
+pub fn id(kp: &ink_e2e::Keypair) -> ink::primitives::AccountId {
+    ink::primitives::AccountId::from(kp.public_key().0)
+}
+
+/// The raw 32 bytes of an account id.
+pub fn bytes(a: &ink::primitives::AccountId) -> [u8; 32] {
+    *AsRef::<[u8; 32]>::as_ref(a)
+}
+
+/// Signed storage deposit of a call: positive when the caller paid it, negative when refunded. Native balance
+/// checks add it to the expected change.
+pub fn storage_deposit<V>(r: &ink_e2e::CallDryRunResult<ink::env::DefaultEnvironment, V>) -> i128 {
+    use ink_sandbox::pallet_contracts::StorageDeposit;
+    match r.exec_result.storage_deposit {
+        StorageDeposit::Charge(x) => i128::try_from(x).expect("deposit fits"),
+        StorageDeposit::Refund(x) => -i128::try_from(x).expect("deposit fits"),
+    }
+}
+
 /// The clock's starting point: 2026-01-01T00:00:00Z in milliseconds.
 pub const START_MS: u64 = 1_767_225_600_000;
 

@@ -9,7 +9,7 @@ use ledger::ledger::{
 };
 use ledger::{Error, ServingError};
 use mock_service::mock_service::{MockService, MockServiceRef, Mode, Sub};
-use serving_e2e_tests::{advance_ms, events_of, take_events, Client};
+use serving_e2e_tests::{advance_ms, bytes, events_of, storage_deposit as deposit, take_events, Client};
 
 type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -27,21 +27,6 @@ fn charlie() -> AccountId {
 fn dave() -> AccountId {
     account_id(AccountKeyring::Dave)
 }
-fn bytes(a: &AccountId) -> [u8; 32] {
-    *AsRef::<[u8; 32]>::as_ref(a)
-}
-
-/// Signed storage deposit of a call: positive when the caller paid, negative when refunded.
-fn deposit<V>(r: &ink_e2e::CallDryRunResult<ink::env::DefaultEnvironment, V>) -> i128 {
-    match r.exec_result.storage_deposit {
-        pallet_contracts_deposit::Charge(x) => x as i128,
-        pallet_contracts_deposit::Refund(x) => -(x as i128),
-    }
-}
-mod pallet_contracts_deposit {
-    pub use ink_sandbox::pallet_contracts::StorageDeposit::{Charge, Refund};
-}
-
 /// Deploys the ledger (owner: alice) and `n` mock services registered as ("mock", "v<i>").
 async fn deploy(client: &mut Client, n: usize) -> E2EResult<(AccountId, Vec<AccountId>)> {
     let mut constructor = LedgerRef::new(CHAIN_ID, MIN_ACCOUNT, MIN_TRANSFER);

@@ -1,0 +1,544 @@
+//! Ledger + inference deployed together in the real pallet-contracts runtime: the user story, every settlement
+//! status, replays and forgeries, stakes, acknowledgements, token revocation. Native balances of user,
+//! provider, ledger and contract are checked after each money step; the design.md invariants after each step.
+use inference::inference::{
+    Error as IError, Inference, InferenceRef, ServiceParams, SettlementOutcome, SettlementStatus as S,
+    TeeSettlementData, TeeSettlementResult,
+};
+use ink::primitives::AccountId;
+use ink_e2e::{account_id, AccountKeyring, ChainBackend, ContractsBackend};
+use ledger::ledger::{Ledger, LedgerRef};
+use serving_e2e_tests::{advance_ms, bytes, events_of, storage_deposit, take_events, Client};
+use verifier::{Domain, LocalCrypto, LocalSigner, TeeSettlement, SECP256K1_ORDER};
+
+type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+const CHAIN_ID: u64 = 42;
+const LOCK_MS: u64 = 3_600_000;
+const MIN_STAKE: u128 = 100_000_000;
+
+fn bob() -> AccountId {
+    account_id(AccountKeyring::Bob)
+}
+fn charlie() -> AccountId {
+    account_id(AccountKeyring::Charlie)
+}
+fn dave() -> AccountId {
+    account_id(AccountKeyring::Dave)
+}
+fn eve() -> AccountId {
+    account_id(AccountKeyring::Eve)
+}
+
+fn tee() -> LocalSigner {
+    LocalSigner::from_bytes(&[7u8; 32]).unwrap()
+}
+
+fn params(signer: [u8; 20]) -> ServiceParams {
+    ServiceParams {
+        service_type: "chatbot".into(),
+        url: "https://provider.example/v1".into(),
+        input_price: 1,
+        output_price: 2,
+        model: "llama-3-8b".into(),
+        verifiability: "TeeML".into(),
+        additional_info: String::new(),
+        tee_signer: signer,
+    }
+}
+
+/// A voucher signed by `key` in the domain of (`chain_id`, `contract`).
+#[allow(clippy::too_many_arguments)]
+fn voucher_in(
+    key: &LocalSigner,
+    chain_id: u64,
+    contract: AccountId,
+    user: AccountId,
+    provider: AccountId,
+    fee: u128,
+    nonce: u128,
+) -> TeeSettlementData {
+    let mut requests_hash = [0u8; 32];
+    requests_hash[..16].copy_from_slice(&nonce.to_be_bytes());
+    let msg = TeeSettlement { requests_hash, nonce, provider: bytes(&provider), user: bytes(&user), total_fee: fee };
+    let c = LocalCrypto;
+    let digest = Domain::inference(chain_id, bytes(&contract)).digest(&c, &msg.struct_hash(&c));
+    TeeSettlementData {
+        user,
+        provider,
+        total_fee: fee,
+        requests_hash,
+        nonce,
+        signature: key.sign_digest(&digest).to_vec(),
+    }
+}
+
+struct World {
+    ledger: AccountId,
+    inference: AccountId,
+}
+
+impl World {
+    fn voucher(&self, user: AccountId, fee: u128, nonce: u128) -> TeeSettlementData {
+        voucher_in(&tee(), CHAIN_ID, self.inference, user, charlie(), fee, nonce)
+    }
+}
+
+/// Ledger (owner alice) + inference registered as ("inference", "v1"); charlie provides with an acknowledged
+/// TEE signer; bob has a ledger of 20 M and a 10 M sub-account with charlie.
+async fn setup(client: &mut Client) -> E2EResult<World> {
+    let mut c = LedgerRef::new(CHAIN_ID, 3_000_000, 1_000_000);
+    let ledger = client.instantiate("ledger", &ink_e2e::alice(), &mut c).submit().await?.account_id;
+    let mut c = InferenceRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE);
+    let inference = client.instantiate("inference", &ink_e2e::alice(), &mut c).submit().await?.account_id;
+    let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
+    let r = client
+        .call(&ink_e2e::alice(), &l.register_service("inference".into(), "v1".into(), inference, String::new()))
+        .submit()
+        .await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let mut i = ink_e2e::create_call_builder::<Inference>(inference);
+    let r = client
+        .call(&ink_e2e::charlie(), &i.add_or_update_service(params(tee().address())))
+        .value(MIN_STAKE)
+        .submit()
+        .await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::alice(), &i.acknowledge_tee_signer_by_owner(charlie())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::bob(), &l.add_ledger(String::new())).value(20_000_000).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), inference, 10_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    take_events();
+    Ok(World { ledger, inference })
+}
+
+/// design.md invariants for the given users with charlie, plus both contracts' solvency.
+async fn check(client: &mut Client, w: &World, users: &[AccountId]) -> E2EResult<()> {
+    let l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
+    let i = ink_e2e::create_call_builder::<Inference>(w.inference);
+    for u in users {
+        let Ok(v) = client.call(&ink_e2e::alice(), &l.get_ledger(*u)).dry_run().await?.return_value() else { continue };
+        assert!(v.available_balance <= v.total_balance);
+        let held = client.call(&ink_e2e::alice(), &l.get_held(*u, w.inference)).dry_run().await?.return_value();
+        assert_eq!(v.total_balance - v.available_balance, held, "ledger: locked != held by inference");
+        let (accounts, _) =
+            client.call(&ink_e2e::alice(), &i.get_accounts_by_user(*u, 0, 0)).dry_run().await?.return_value()?;
+        let mut sum = 0;
+        for a in &accounts {
+            assert!(a.pending_refund <= a.balance, "pending > balance");
+            assert_eq!(a.pending_refund, a.refunds.iter().map(|r| r.amount).sum::<u128>(), "pending != Σ refunds");
+            sum += a.balance;
+        }
+        assert_eq!(held, sum, "held != Σ sub-account balances");
+    }
+    let liab = client.call(&ink_e2e::alice(), &i.liabilities()).dry_run().await?.return_value();
+    assert!(client.free_balance(w.inference).await? >= liab, "inference cannot cover what it owes");
+    let liab = client.call(&ink_e2e::alice(), &l.liabilities()).dry_run().await?.return_value();
+    assert!(client.free_balance(w.ledger).await? >= liab, "ledger cannot cover what it owes");
+    Ok(())
+}
+
+async fn ledger_of(client: &mut Client, w: &World, user: AccountId) -> E2EResult<(u128, u128)> {
+    let l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
+    let v = client.call(&ink_e2e::alice(), &l.get_ledger(user)).dry_run().await?.return_value()?;
+    Ok((v.available_balance, v.total_balance))
+}
+
+async fn sub_of(client: &mut Client, w: &World, user: AccountId) -> E2EResult<(u128, u128, u128)> {
+    let i = ink_e2e::create_call_builder::<Inference>(w.inference);
+    let a = client.call(&ink_e2e::alice(), &i.get_account(user, charlie())).dry_run().await?.return_value()?;
+    Ok((a.balance, a.pending_refund, a.nonce))
+}
+
+/// Settles as charlie; returns the outcomes and charlie's native gain (storage deposit accounted).
+async fn settle(
+    client: &mut Client,
+    w: &World,
+    batch: Vec<TeeSettlementData>,
+) -> E2EResult<(Vec<SettlementOutcome>, i128)> {
+    let mut i = ink_e2e::create_call_builder::<Inference>(w.inference);
+    let preview = client
+        .call(&ink_e2e::charlie(), &i.preview_settlement_results(charlie(), batch.clone()))
+        .dry_run()
+        .await?
+        .return_value();
+    let before = client.free_balance(charlie()).await?;
+    let r = client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee(batch)).submit().await?;
+    let d = storage_deposit(&r.dry_run);
+    let out = r.return_value()?;
+    assert_eq!(preview, Ok(out.clone()), "preview predicts the settlement exactly");
+    let gain = client.free_balance(charlie()).await? as i128 - before as i128 + d;
+    Ok((out, gain))
+}
+
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn full_user_story(mut client: Client) -> E2EResult<()> {
+    let w = setup(&mut client).await?;
+    let mut l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
+    let i = ink_e2e::create_call_builder::<Inference>(w.inference);
+    check(&mut client, &w, &[bob()]).await?;
+    assert_eq!(client.free_balance(w.inference).await?, MIN_STAKE + 10_000_000);
+
+    // The contract hashes exactly like the off-chain signer.
+    let v = w.voucher(bob(), 3_000_000, 1);
+    let on_chain = client.call(&ink_e2e::bob(), &i.settlement_digest(v.clone())).dry_run().await?.return_value();
+    let msg = TeeSettlement {
+        requests_hash: v.requests_hash,
+        nonce: 1,
+        provider: bytes(&charlie()),
+        user: bytes(&bob()),
+        total_fee: 3_000_000,
+    };
+    let c = LocalCrypto;
+    assert_eq!(on_chain, Domain::inference(CHAIN_ID, bytes(&w.inference)).digest(&c, &msg.struct_hash(&c)));
+
+    // 1. Settle 3 M: success; charlie +3 M, inference −3 M, ledger total −3 M.
+    let inf0 = client.free_balance(w.inference).await?;
+    let (out, gain) = settle(&mut client, &w, vec![v]).await?;
+    assert_eq!(out, vec![SettlementOutcome { user: bob(), status: S::Success, settled: 3_000_000, unsettled: 0 }]);
+    assert_eq!(gain, 3_000_000);
+    assert_eq!(client.free_balance(w.inference).await?, inf0 - 3_000_000);
+    assert_eq!(ledger_of(&mut client, &w, bob()).await?, (10_000_000, 17_000_000));
+    assert_eq!(sub_of(&mut client, &w, bob()).await?, (7_000_000, 0, 1));
+    let ev = take_events();
+    let res = events_of::<TeeSettlementResult>(&ev, &bytes(&w.inference));
+    assert_eq!(
+        (res[0].user, res[0].provider, res[0].status, res[0].settled, res[0].nonce),
+        (bob(), charlie(), S::Success, 3_000_000, 1)
+    );
+    check(&mut client, &w, &[bob()]).await?;
+
+    // 2. Ask for the rest back: 7 M pending.
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
+    assert_eq!(r.return_value(), Ok(0));
+    assert_eq!(sub_of(&mut client, &w, bob()).await?, (7_000_000, 7_000_000, 1));
+    check(&mut client, &w, &[bob()]).await?;
+
+    // 3. During the lock window a fee can still be taken, from the pending refund.
+    let (out, gain) = settle(&mut client, &w, vec![w.voucher(bob(), 2_000_000, 5)]).await?;
+    assert_eq!(out[0].status, S::Success);
+    assert_eq!(gain, 2_000_000);
+    assert_eq!(sub_of(&mut client, &w, bob()).await?, (5_000_000, 5_000_000, 5));
+    check(&mut client, &w, &[bob()]).await?;
+
+    // 4. Partial: a 6 M fee takes the 5 M left; the rest is forgiven and the nonce moves on.
+    let (out, gain) = settle(&mut client, &w, vec![w.voucher(bob(), 6_000_000, 6)]).await?;
+    assert_eq!(
+        out,
+        vec![SettlementOutcome { user: bob(), status: S::Partial, settled: 5_000_000, unsettled: 1_000_000 }]
+    );
+    assert_eq!(gain, 5_000_000);
+    assert_eq!(sub_of(&mut client, &w, bob()).await?, (0, 0, 6));
+    assert_eq!(ledger_of(&mut client, &w, bob()).await?, (10_000_000, 10_000_000));
+    check(&mut client, &w, &[bob()]).await?;
+
+    // 5. A second user's full refund path, waiting out the lock time on the sandbox clock.
+    let r = client.call(&ink_e2e::dave(), &l.add_ledger(String::new())).value(5_000_000).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::dave(), &l.transfer_fund(charlie(), w.inference, 4_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::dave(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
+    assert_eq!(r.return_value(), Ok(0));
+    advance_ms(LOCK_MS - 1);
+    let r = client.call(&ink_e2e::dave(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
+    assert_eq!(r.return_value(), Ok(0), "one millisecond early: still locked");
+    advance_ms(1);
+    let (ledger0, inf0) = (client.free_balance(w.ledger).await?, client.free_balance(w.inference).await?);
+    let r = client.call(&ink_e2e::dave(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
+    assert_eq!(r.return_value(), Ok(4_000_000));
+    assert_eq!(client.free_balance(w.ledger).await?, ledger0 + 4_000_000);
+    assert_eq!(client.free_balance(w.inference).await?, inf0 - 4_000_000);
+    assert_eq!(ledger_of(&mut client, &w, dave()).await?, (5_000_000, 5_000_000));
+    check(&mut client, &w, &[bob(), dave()]).await?;
+    let dave0 = client.free_balance(dave()).await?;
+    let r = client.call(&ink_e2e::dave(), &l.refund(5_000_000)).submit().await?;
+    let d = storage_deposit(&r.dry_run);
+    assert_eq!(r.return_value(), Ok(()));
+    assert_eq!(client.free_balance(dave()).await? as i128, dave0 as i128 + 5_000_000 - d);
+    check(&mut client, &w, &[bob(), dave()]).await?;
+    Ok(())
+}
+
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn every_status_in_one_batch(mut client: Client) -> E2EResult<()> {
+    let w = setup(&mut client).await?;
+    let mut l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
+    let mut i = ink_e2e::create_call_builder::<Inference>(w.inference);
+    // dave: a sub-account whose user withdrew consent.
+    let r = client.call(&ink_e2e::dave(), &l.add_ledger(String::new())).value(5_000_000).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::dave(), &l.transfer_fund(charlie(), w.inference, 2_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::dave(), &i.acknowledge_tee_signer(charlie(), false)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::eve(), &i.acknowledge_tee_signer(charlie(), false)).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::AccountNotExists));
+
+    let good = w.voucher(bob(), 1_000_000, 10);
+    let mut mismatch = w.voucher(bob(), 1, 11);
+    mismatch.provider = dave();
+    let stranger = voucher_in(&tee(), CHAIN_ID, w.inference, eve(), charlie(), 1, 1);
+    let no_consent = voucher_in(&tee(), CHAIN_ID, w.inference, dave(), charlie(), 1, 1);
+    let replay = good.clone(); // same nonce again, after `good` in the same batch
+    let wrong_key =
+        voucher_in(&LocalSigner::from_bytes(&[8u8; 32]).unwrap(), CHAIN_ID, w.inference, bob(), charlie(), 1, 12);
+    let other_chain = voucher_in(&tee(), CHAIN_ID + 1, w.inference, bob(), charlie(), 1, 13);
+    let other_contract = voucher_in(&tee(), CHAIN_ID, w.ledger, bob(), charlie(), 1, 14);
+    let mut high_s = w.voucher(bob(), 1, 15);
+    let s: [u8; 32] = high_s.signature[32..64].try_into().unwrap();
+    high_s.signature[32..64].copy_from_slice(&sub(&SECP256K1_ORDER, &s));
+    high_s.signature[64] ^= 1; // 27 <-> 28: the malleable twin recovers the same key
+    let mut bad_v = w.voucher(bob(), 1, 16);
+    bad_v.signature[64] -= 27; // 0/1 style
+    let mut short = w.voucher(bob(), 1, 17);
+    short.signature.truncate(64);
+    let mut tampered = w.voucher(bob(), 1, 18);
+    tampered.total_fee = 2; // signed for 1
+    let after = w.voucher(bob(), 500_000, 19);
+
+    let batch = vec![
+        good,
+        mismatch,
+        stranger,
+        no_consent,
+        replay,
+        wrong_key,
+        other_chain,
+        other_contract,
+        high_s,
+        bad_v,
+        short,
+        tampered,
+        after,
+    ];
+    let inf0 = client.free_balance(w.inference).await?;
+    let (out, gain) = settle(&mut client, &w, batch).await?;
+    let statuses: Vec<_> = out.iter().map(|o| o.status).collect();
+    assert_eq!(
+        statuses,
+        vec![
+            S::Success,
+            S::ProviderMismatch,
+            S::AccountNotFound,
+            S::NoTeeSigner,
+            S::InvalidNonce,
+            S::InvalidSignature,
+            S::InvalidSignature,
+            S::InvalidSignature,
+            S::InvalidSignature,
+            S::InvalidSignature,
+            S::InvalidSignature,
+            S::InvalidSignature,
+            S::Success,
+        ]
+    );
+    for o in &out[1..12] {
+        assert_eq!(o.settled, 0);
+    }
+    assert_eq!(gain, 1_500_000, "one payment for the batch");
+    assert_eq!(client.free_balance(w.inference).await?, inf0 - 1_500_000);
+    assert_eq!(sub_of(&mut client, &w, bob()).await?, (8_500_000, 0, 19));
+    let a = client.call(&ink_e2e::dave(), &i.get_account(dave(), charlie())).dry_run().await?.return_value()?;
+    assert_eq!((a.balance, a.nonce), (2_000_000, 0), "failed entries change nothing");
+    let ev = take_events();
+    assert_eq!(events_of::<TeeSettlementResult>(&ev, &bytes(&w.inference)).len(), 13, "one result event per entry");
+    check(&mut client, &w, &[bob(), dave()]).await?;
+
+    // Replaying the whole batch settles nothing.
+    let (out, gain) =
+        settle(&mut client, &w, vec![w.voucher(bob(), 1_000_000, 10), w.voucher(bob(), 500_000, 19)]).await?;
+    assert_eq!(out.iter().map(|o| o.status).collect::<Vec<_>>(), vec![S::InvalidNonce, S::InvalidNonce]);
+    assert_eq!(gain, 0);
+
+    // Consent restored: dave's voucher goes through.
+    let r = client.call(&ink_e2e::dave(), &i.acknowledge_tee_signer(charlie(), true)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let (out, _) =
+        settle(&mut client, &w, vec![voucher_in(&tee(), CHAIN_ID, w.inference, dave(), charlie(), 1, 1)]).await?;
+    assert_eq!(out[0].status, S::Success);
+
+    // Batch bounds.
+    let r = client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee(vec![])).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::NoSettlementsProvided));
+    let many: Vec<_> = (0..51).map(|n| w.voucher(bob(), 1, 100 + n)).collect();
+    let r = client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee(many)).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::TooManySettlements { len: 51, max: 50 }));
+    Ok(())
+}
+
+/// n − s for 32-byte big-endian numbers with s ≤ n.
+fn sub(n: &[u8; 32], s: &[u8; 32]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut borrow = 0i16;
+    for k in (0..32).rev() {
+        let mut v = i16::from(n[k]) - i16::from(s[k]) - borrow;
+        borrow = if v < 0 {
+            v += 256;
+            1
+        } else {
+            0
+        };
+        out[k] = v as u8;
+    }
+    out
+}
+
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn signer_acknowledgement_rules(mut client: Client) -> E2EResult<()> {
+    let w = setup(&mut client).await?;
+    let mut i = ink_e2e::create_call_builder::<Inference>(w.inference);
+    // A price/url change keeps the owner's acknowledgement.
+    let mut p = params(tee().address());
+    p.url = "https://elsewhere.example".into();
+    p.input_price = 5;
+    let r = client.call(&ink_e2e::charlie(), &i.add_or_update_service(p.clone())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 1)]).await?;
+    assert_eq!(out[0].status, S::Success);
+    // A model change clears it.
+    p.model = "llama-3-70b".into();
+    let r = client.call(&ink_e2e::charlie(), &i.add_or_update_service(p.clone())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let svc = client.call(&ink_e2e::charlie(), &i.get_service(charlie())).dry_run().await?.return_value()?;
+    assert!(!svc.tee_signer_acknowledged);
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 2)]).await?;
+    assert_eq!(out[0].status, S::NoTeeSigner);
+    // Only the owner acknowledges; a service without a signer cannot be acknowledged.
+    let r = client.call(&ink_e2e::bob(), &i.acknowledge_tee_signer_by_owner(charlie())).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::NotOwner));
+    let r = client.call(&ink_e2e::alice(), &i.acknowledge_tee_signer_by_owner(dave())).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::ServiceNotExist));
+    let r = client.call(&ink_e2e::alice(), &i.acknowledge_tee_signer_by_owner(charlie())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 3)]).await?;
+    assert_eq!(out[0].status, S::Success);
+    // A new signer key clears it, and vouchers of the old key stop working even once re-acknowledged.
+    let new_key = LocalSigner::from_bytes(&[9u8; 32]).unwrap();
+    p.tee_signer = new_key.address();
+    let r = client.call(&ink_e2e::charlie(), &i.add_or_update_service(p.clone())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::alice(), &i.acknowledge_tee_signer_by_owner(charlie())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 4)]).await?;
+    assert_eq!(out[0].status, S::InvalidSignature);
+    let (out, _) =
+        settle(&mut client, &w, vec![voucher_in(&new_key, CHAIN_ID, w.inference, bob(), charlie(), 1, 5)]).await?;
+    assert_eq!(out[0].status, S::Success);
+    // The owner revokes.
+    let r = client.call(&ink_e2e::alice(), &i.revoke_tee_signer_acknowledgement(charlie())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let (out, _) =
+        settle(&mut client, &w, vec![voucher_in(&new_key, CHAIN_ID, w.inference, bob(), charlie(), 1, 6)]).await?;
+    assert_eq!(out[0].status, S::NoTeeSigner);
+    check(&mut client, &w, &[bob()]).await?;
+    Ok(())
+}
+
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn stake_unbonds_and_removed_service_cannot_settle(mut client: Client) -> E2EResult<()> {
+    let w = setup(&mut client).await?;
+    let mut i = ink_e2e::create_call_builder::<Inference>(w.inference);
+    let mut l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
+    let r =
+        client.call(&ink_e2e::eve(), &i.add_or_update_service(params([1; 20]))).value(MIN_STAKE - 1).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::InsufficientStake { value: MIN_STAKE - 1, minimum: MIN_STAKE }));
+    let r =
+        client.call(&ink_e2e::charlie(), &i.add_or_update_service(params(tee().address()))).value(1).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::CannotAddStakeWhenUpdating));
+    let mut long = params([1; 20]);
+    long.additional_info = "x".repeat(4097);
+    let r = client.call(&ink_e2e::eve(), &i.add_or_update_service(long)).value(MIN_STAKE).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::TooLong { len: 4097, max: 4096 }));
+    // A sub-account can only be opened with a provider that has a service.
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(eve(), w.inference, 1_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Err(ledger::Error::Service(ledger::ServingError::ProviderHasNoService)));
+
+    let r = client.call(&ink_e2e::eve(), &i.remove_service()).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::ServiceNotExist));
+    let r = client.call(&ink_e2e::charlie(), &i.remove_service()).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 1)]).await?;
+    assert_eq!(out[0].status, S::ServiceNotFound);
+    let r = client.call(&ink_e2e::charlie(), &i.withdraw_stake()).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::StakeLocked { release_at: serving_e2e_tests::now_ms() + LOCK_MS }));
+    advance_ms(LOCK_MS);
+    let (charlie0, inf0) = (client.free_balance(charlie()).await?, client.free_balance(w.inference).await?);
+    let r = client.call(&ink_e2e::charlie(), &i.withdraw_stake()).submit().await?;
+    let d = storage_deposit(&r.dry_run);
+    assert_eq!(r.return_value(), Ok(MIN_STAKE));
+    assert_eq!(client.free_balance(charlie()).await? as i128, charlie0 as i128 + MIN_STAKE as i128 - d);
+    assert_eq!(client.free_balance(w.inference).await?, inf0 - MIN_STAKE);
+    let r = client.call(&ink_e2e::charlie(), &i.withdraw_stake()).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::NoUnbondingStake));
+    // Users still get their money back from a removed service.
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
+    assert_eq!(r.return_value(), Ok(0));
+    advance_ms(LOCK_MS);
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
+    assert_eq!(r.return_value(), Ok(10_000_000));
+    check(&mut client, &w, &[bob()]).await?;
+    Ok(())
+}
+
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn ledger_only_messages_and_token_revocation(mut client: Client) -> E2EResult<()> {
+    use ledger::Serving as _;
+    let w = setup(&mut client).await?;
+    let mut i = ink_e2e::create_call_builder::<Inference>(w.inference);
+    // Nobody but the ledger opens, funds, refunds or deletes sub-accounts.
+    let r = client.call(&ink_e2e::bob(), &i.add_account(bob(), dave(), String::new())).value(5).submit().await?;
+    assert_eq!(r.return_value(), Err(ledger::ServingError::CallerNotLedger));
+    let r = client.call(&ink_e2e::bob(), &i.process_refund(bob(), charlie())).submit().await?;
+    assert_eq!(r.return_value(), Err(ledger::ServingError::CallerNotLedger));
+    let r = client.call(&ink_e2e::charlie(), &i.delete_account(bob(), charlie())).submit().await?;
+    assert_eq!(r.return_value(), Err(ledger::ServingError::CallerNotLedger));
+
+    let r = client.call(&ink_e2e::bob(), &i.revoke_token(charlie(), 3)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::bob(), &i.revoke_tokens(charlie(), vec![200, 255, 3])).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::bob(), &i.revoke_tokens(charlie(), vec![0; 257])).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::TooManyTokens { len: 257, max: 256 }));
+    for (id, revoked) in [(3u8, true), (200, true), (255, true), (4, false)] {
+        let got =
+            client.call(&ink_e2e::bob(), &i.is_token_revoked(bob(), charlie(), id)).dry_run().await?.return_value();
+        assert_eq!(got, Ok(revoked), "token {id}");
+    }
+    let r = client.call(&ink_e2e::bob(), &i.revoke_all_tokens(charlie())).submit().await?;
+    assert_eq!(r.return_value(), Ok(1));
+    let got = client.call(&ink_e2e::bob(), &i.is_token_revoked(bob(), charlie(), 3)).dry_run().await?.return_value();
+    assert_eq!(got, Ok(false), "a new generation starts clean");
+    let a = client.call(&ink_e2e::bob(), &i.get_account(bob(), charlie())).dry_run().await?.return_value()?;
+    assert_eq!(a.generation, 1);
+    Ok(())
+}
+
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn deleted_and_recreated_account_keeps_nonce_and_new_generation(mut client: Client) -> E2EResult<()> {
+    let w = setup(&mut client).await?;
+    let mut l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
+    let mut i = ink_e2e::create_call_builder::<Inference>(w.inference);
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 10_000_000, 7)]).await?;
+    assert_eq!(out[0].status, S::Success);
+    let r = client.call(&ink_e2e::bob(), &i.revoke_token(charlie(), 9)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::bob(), &l.refund(10_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::bob(), &l.delete_ledger()).submit().await?;
+    assert_eq!(r.return_value(), Ok(0));
+    let r = client.call(&ink_e2e::bob(), &i.get_account(bob(), charlie())).dry_run().await?.return_value();
+    assert_eq!(r, Err(IError::AccountNotExists));
+    // Re-created: the old voucher (nonce 7) cannot be replayed, and the generation moved on.
+    let r = client.call(&ink_e2e::bob(), &l.add_ledger(String::new())).value(5_000_000).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), w.inference, 5_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let a = client.call(&ink_e2e::bob(), &i.get_account(bob(), charlie())).dry_run().await?.return_value()?;
+    assert_eq!((a.nonce, a.generation, a.balance), (7, 1, 5_000_000));
+    let (out, gain) = settle(&mut client, &w, vec![w.voucher(bob(), 10_000_000, 7)]).await?;
+    assert_eq!((out[0].status, gain), (S::InvalidNonce, 0));
+    check(&mut client, &w, &[bob()]).await?;
+    Ok(())
+}
