@@ -16,6 +16,8 @@ type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
 const CHAIN_ID: u64 = 42;
 const LOCK_MS: u64 = 3_600_000;
 const MIN_STAKE: u128 = 100_000_000;
+/// pallet_balances' existential deposit in ink_e2e's sandbox runtime.
+const SANDBOX_EXISTENTIAL_DEPOSIT: u128 = 1;
 
 fn bob() -> AccountId {
     account_id(AccountKeyring::Bob)
@@ -124,7 +126,7 @@ async fn check(client: &mut Client, w: &World, users: &[AccountId]) -> E2EResult
         let held = client.call(&ink_e2e::alice(), &l.get_held(*u, w.inference)).dry_run().await?.return_value();
         assert_eq!(v.total_balance - v.available_balance, held, "ledger: locked != held by inference");
         let (accounts, _) =
-            client.call(&ink_e2e::alice(), &i.get_accounts_by_user(*u, 0, 0)).dry_run().await?.return_value()?;
+            client.call(&ink_e2e::alice(), &i.get_accounts_by_user(*u, 0, 0)).dry_run().await?.return_value().unwrap();
         let mut sum = 0;
         for a in &accounts {
             assert!(a.pending_refund <= a.balance, "pending > balance");
@@ -142,13 +144,13 @@ async fn check(client: &mut Client, w: &World, users: &[AccountId]) -> E2EResult
 
 async fn ledger_of(client: &mut Client, w: &World, user: AccountId) -> E2EResult<(u128, u128)> {
     let l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
-    let v = client.call(&ink_e2e::alice(), &l.get_ledger(user)).dry_run().await?.return_value()?;
+    let v = client.call(&ink_e2e::alice(), &l.get_ledger(user)).dry_run().await?.return_value().unwrap();
     Ok((v.available_balance, v.total_balance))
 }
 
 async fn sub_of(client: &mut Client, w: &World, user: AccountId) -> E2EResult<(u128, u128, u128)> {
     let i = ink_e2e::create_call_builder::<Inference>(w.inference);
-    let a = client.call(&ink_e2e::alice(), &i.get_account(user, charlie())).dry_run().await?.return_value()?;
+    let a = client.call(&ink_e2e::alice(), &i.get_account(user, charlie())).dry_run().await?.return_value().unwrap();
     Ok((a.balance, a.pending_refund, a.nonce))
 }
 
@@ -167,7 +169,7 @@ async fn settle(
     let before = client.free_balance(charlie()).await?;
     let r = client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee(batch)).submit().await?;
     let d = storage_deposit(&r.dry_run);
-    let out = r.return_value()?;
+    let out = r.return_value().unwrap();
     assert_eq!(preview, Ok(out.clone()), "preview predicts the settlement exactly");
     let gain = client.free_balance(charlie()).await? as i128 - before as i128 + d;
     Ok((out, gain))
@@ -179,7 +181,12 @@ async fn full_user_story(mut client: Client) -> E2EResult<()> {
     let mut l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
     let i = ink_e2e::create_call_builder::<Inference>(w.inference);
     check(&mut client, &w, &[bob()]).await?;
-    assert_eq!(client.free_balance(w.inference).await?, MIN_STAKE + 10_000_000);
+    // The contract holds the stake, the sub-account and the existential deposit (which it cannot spend, so
+    // `balance()` and `surplus()` exclude it).
+    let liab = client.call(&ink_e2e::bob(), &i.liabilities()).dry_run().await?.return_value();
+    let surplus = client.call(&ink_e2e::bob(), &i.surplus()).dry_run().await?.return_value();
+    assert_eq!((liab, surplus), (MIN_STAKE + 10_000_000, 0));
+    assert_eq!(client.free_balance(w.inference).await?, liab + SANDBOX_EXISTENTIAL_DEPOSIT);
 
     // The contract hashes exactly like the off-chain signer.
     let v = w.voucher(bob(), 3_000_000, 1);
@@ -340,7 +347,7 @@ async fn every_status_in_one_batch(mut client: Client) -> E2EResult<()> {
     assert_eq!(gain, 1_500_000, "one payment for the batch");
     assert_eq!(client.free_balance(w.inference).await?, inf0 - 1_500_000);
     assert_eq!(sub_of(&mut client, &w, bob()).await?, (8_500_000, 0, 19));
-    let a = client.call(&ink_e2e::dave(), &i.get_account(dave(), charlie())).dry_run().await?.return_value()?;
+    let a = client.call(&ink_e2e::dave(), &i.get_account(dave(), charlie())).dry_run().await?.return_value().unwrap();
     assert_eq!((a.balance, a.nonce), (2_000_000, 0), "failed entries change nothing");
     let ev = take_events();
     assert_eq!(events_of::<TeeSettlementResult>(&ev, &bytes(&w.inference)).len(), 13, "one result event per entry");
@@ -401,7 +408,7 @@ async fn signer_acknowledgement_rules(mut client: Client) -> E2EResult<()> {
     p.model = "llama-3-70b".into();
     let r = client.call(&ink_e2e::charlie(), &i.add_or_update_service(p.clone())).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    let svc = client.call(&ink_e2e::charlie(), &i.get_service(charlie())).dry_run().await?.return_value()?;
+    let svc = client.call(&ink_e2e::charlie(), &i.get_service(charlie())).dry_run().await?.return_value().unwrap();
     assert!(!svc.tee_signer_acknowledged);
     let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 2)]).await?;
     assert_eq!(out[0].status, S::NoTeeSigner);
@@ -510,7 +517,7 @@ async fn ledger_only_messages_and_token_revocation(mut client: Client) -> E2ERes
     assert_eq!(r.return_value(), Ok(1));
     let got = client.call(&ink_e2e::bob(), &i.is_token_revoked(bob(), charlie(), 3)).dry_run().await?.return_value();
     assert_eq!(got, Ok(false), "a new generation starts clean");
-    let a = client.call(&ink_e2e::bob(), &i.get_account(bob(), charlie())).dry_run().await?.return_value()?;
+    let a = client.call(&ink_e2e::bob(), &i.get_account(bob(), charlie())).dry_run().await?.return_value().unwrap();
     assert_eq!(a.generation, 1);
     Ok(())
 }
@@ -535,7 +542,7 @@ async fn deleted_and_recreated_account_keeps_nonce_and_new_generation(mut client
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), w.inference, 5_000_000)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    let a = client.call(&ink_e2e::bob(), &i.get_account(bob(), charlie())).dry_run().await?.return_value()?;
+    let a = client.call(&ink_e2e::bob(), &i.get_account(bob(), charlie())).dry_run().await?.return_value().unwrap();
     assert_eq!((a.nonce, a.generation, a.balance), (7, 1, 5_000_000));
     let (out, gain) = settle(&mut client, &w, vec![w.voucher(bob(), 10_000_000, 7)]).await?;
     assert_eq!((out[0].status, gain), (S::InvalidNonce, 0));
