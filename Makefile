@@ -1,7 +1,7 @@
 # The two commands a newcomer needs (each installs what it needs first):
 #   make demo   build the release contract bundles and show where they are
 #   make test   run every test
-.PHONY: demo test setup bundles vectors
+.PHONY: demo test setup bundles vectors bench
 
 demo:
 	bash scripts/setup.sh
@@ -21,3 +21,9 @@ vectors:
 	python3 -m venv /tmp/serving-vectors-venv
 	/tmp/serving-vectors-venv/bin/pip install -q eth-account==0.13.7
 	/tmp/serving-vectors-venv/bin/python verifier/vectors/gen_vectors.py > verifier/vectors/vectors.json
+
+# Weight and size benchmark of the release bundles; writes docs/benchmarks.md.
+bench:
+	bash scripts/setup.sh
+	bash scripts/bundles.sh
+	. scripts/env.sh && cargo run -q -p serving-e2e-tests --example bench

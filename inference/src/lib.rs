@@ -467,7 +467,7 @@ pub mod inference {
                     pending_refund: account.pending_refund,
                 });
             }
-            let mut spends = Vec::new();
+            let mut spends: Vec<(AccountId, Balance)> = Vec::new();
             let mut total: Balance = 0;
             for (o, e) in outcomes.iter().zip(settlements.iter()) {
                 self.env().emit_event(TeeSettlementResult {
@@ -479,7 +479,11 @@ pub mod inference {
                     nonce: e.nonce,
                 });
                 if o.settled > 0 {
-                    spends.push((o.user, o.settled));
+                    // One ledger entry per user, however often the user appears in the batch.
+                    match spends.iter_mut().find(|(u, _)| *u == o.user) {
+                        Some((_, amount)) => *amount = amount.checked_add(o.settled).ok_or(Error::Overflow)?,
+                        None => spends.push((o.user, o.settled)),
+                    }
                     total = total.checked_add(o.settled).ok_or(Error::Overflow)?;
                 }
             }
@@ -745,7 +749,7 @@ pub mod inference {
         /// The EIP-712 digest a TEE signs for this voucher (for tools to cross-check their encoding).
         #[ink(message)]
         pub fn settlement_digest(&self, settlement: TeeSettlementData) -> [u8; 32] {
-            self.digest(&settlement)
+            Self::digest(&self.separator(), &settlement)
         }
 
         // ------------------------------------------------------------------ internals
@@ -761,11 +765,12 @@ pub mod inference {
             Ok(())
         }
 
-        fn domain(&self) -> Domain {
-            Domain::inference(self.chain_id, *self.env().account_id().as_ref())
+        fn separator(&self) -> [u8; 32] {
+            Domain::inference(self.chain_id, *self.env().account_id().as_ref()).separator(&HostCrypto)
         }
 
-        fn digest(&self, e: &TeeSettlementData) -> [u8; 32] {
+        /// The EIP-712 digest of a voucher, given this contract's domain separator.
+        fn digest(separator: &[u8; 32], e: &TeeSettlementData) -> [u8; 32] {
             let msg = TeeSettlement {
                 requests_hash: e.requests_hash,
                 nonce: e.nonce,
@@ -773,8 +778,7 @@ pub mod inference {
                 user: *e.user.as_ref(),
                 total_fee: e.total_fee,
             };
-            let c = HostCrypto;
-            self.domain().digest(&c, &msg.struct_hash(&c))
+            verifier::typed_digest(&HostCrypto, separator, &msg.struct_hash(&HostCrypto))
         }
 
         /// Judges a batch in order without writing: the outcomes, and the sub-accounts that changed as
@@ -794,6 +798,7 @@ pub mod inference {
             }
             let has_service = self.services.contains(provider);
             let signer = self.signers.get(provider).unwrap_or_default().usable();
+            let separator = self.separator();
             let mut changed: Vec<(AccountId, Balance, SubAccount)> = Vec::new();
             let mut outcomes = Vec::with_capacity(settlements.len());
             for e in settlements {
@@ -813,6 +818,7 @@ pub mod inference {
                         }
                     },
                 };
+                let before = account.balance;
                 if !has_service {
                     outcomes.push(fail(SettlementStatus::ServiceNotFound));
                     continue;
@@ -825,7 +831,7 @@ pub mod inference {
                     outcomes.push(fail(SettlementStatus::InvalidNonce));
                     continue;
                 }
-                if check_signature(&HostCrypto, &self.digest(e), &e.signature, &signer).is_err() {
+                if check_signature(&HostCrypto, &Self::digest(&separator, e), &e.signature, &signer).is_err() {
                     outcomes.push(fail(SettlementStatus::InvalidSignature));
                     continue;
                 }
@@ -840,10 +846,7 @@ pub mod inference {
                 });
                 match slot {
                     Some(i) => changed[i].2 = account,
-                    None => {
-                        let before = self.book.get(e.user, provider).map(|a| a.balance).unwrap_or(0);
-                        changed.push((e.user, before, account));
-                    }
+                    None => changed.push((e.user, before, account)),
                 }
             }
             Ok((outcomes, changed))

@@ -1,0 +1,217 @@
+//! Weight benchmark of the release bundles in ink_e2e's sandbox (real pallet-contracts). Run with `make bench`
+//! (which builds the bundles first); prints the tables and writes them to docs/benchmarks.md.
+//!
+//! Weights are what pallet-contracts charges (ref_time in picoseconds, proof_size in bytes), read from the
+//! dry run of each call on the state the benchmark built; they are deterministic, not timings.
+use inference::inference::{Inference, InferenceRef, ServiceParams, TeeSettlementData};
+use ink::primitives::AccountId;
+use ink_e2e::{ChainBackend, ContractsBackend, Keypair};
+use ledger::ledger::{Ledger, LedgerRef};
+use serving_e2e_tests::{bytes, id, Client};
+use std::fmt::Write as _;
+use verifier::{Domain, LocalCrypto, LocalSigner, TeeSettlement};
+
+const CHAIN_ID: u64 = 42;
+const LOCK_MS: u64 = 3_600_000;
+const MIN_STAKE: u128 = 100_000_000;
+/// Ref-time available to normal transactions in a 2 s block (75 %).
+const BLOCK_REF_TIME: u128 = 1_500_000_000_000;
+/// Proof size available in a block (5 MiB PoV, 75 %).
+const BLOCK_PROOF: u128 = 5 * 1024 * 1024 * 3 / 4;
+
+type R<T> = Result<T, Box<dyn std::error::Error>>;
+
+struct Row {
+    contract: &'static str,
+    message: String,
+    condition: String,
+    ref_time: u64,
+    proof: u64,
+}
+
+fn tee() -> LocalSigner {
+    LocalSigner::from_bytes(&[7u8; 32]).unwrap()
+}
+
+fn voucher(inference: AccountId, user: AccountId, provider: AccountId, fee: u128, nonce: u128) -> TeeSettlementData {
+    let requests_hash = [nonce as u8; 32];
+    let msg = TeeSettlement { requests_hash, nonce, provider: bytes(&provider), user: bytes(&user), total_fee: fee };
+    let c = LocalCrypto;
+    let digest = Domain::inference(CHAIN_ID, bytes(&inference)).digest(&c, &msg.struct_hash(&c));
+    TeeSettlementData {
+        user,
+        provider,
+        total_fee: fee,
+        requests_hash,
+        nonce,
+        signature: tee().sign_digest(&digest).to_vec(),
+    }
+}
+
+macro_rules! weigh {
+    ($client:expr, $who:expr, $msg:expr) => {{
+        let r = $client.call($who, $msg).dry_run().await?;
+        let w = r.exec_result.gas_consumed;
+        (w.ref_time(), w.proof_size())
+    }};
+    ($client:expr, $who:expr, $msg:expr, value $v:expr) => {{
+        let r = $client.call($who, $msg).value($v).dry_run().await?;
+        let w = r.exec_result.gas_consumed;
+        (w.ref_time(), w.proof_size())
+    }};
+}
+
+async fn run() -> R<String> {
+    let mut client = Client::new(["target/ink/ledger/ledger.wasm", "target/ink/inference/inference.wasm"]);
+    let alice = ink_e2e::alice();
+    let provider_kp = ink_e2e::charlie();
+    let provider = id(&provider_kp);
+    let mut rows = Vec::new();
+    let mut row = |contract, message: &str, condition: &str, (ref_time, proof): (u64, u64)| {
+        rows.push(Row { contract, message: message.into(), condition: condition.into(), ref_time, proof })
+    };
+
+    let mut c = LedgerRef::new(CHAIN_ID, 3_000_000, 1_000_000);
+    let ledger = client.instantiate("ledger", &alice, &mut c).submit().await?.account_id;
+    let mut c = InferenceRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE);
+    let inference = client.instantiate("inference", &alice, &mut c).submit().await?.account_id;
+    let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
+    let mut i = ink_e2e::create_call_builder::<Inference>(inference);
+    let reg = l.register_service("inference".into(), "v1".into(), inference, String::new());
+    row("ledger", "register_service", "first", weigh!(client, &alice, &reg));
+    client.call(&alice, &reg).submit().await?.return_value().map_err(|e| format!("{e:?}"))?;
+
+    let params = ServiceParams {
+        service_type: "chatbot".into(),
+        url: "https://provider.example/v1".into(),
+        input_price: 1,
+        output_price: 2,
+        model: "llama-3-8b".into(),
+        verifiability: "TeeML".into(),
+        additional_info: String::new(),
+        tee_signer: tee().address(),
+    };
+    let add = i.add_or_update_service(params.clone());
+    row(
+        "inference",
+        "add_or_update_service",
+        "register with stake",
+        weigh!(client, &provider_kp, &add, value MIN_STAKE),
+    );
+    client.call(&provider_kp, &add).value(MIN_STAKE).submit().await?.return_value().map_err(|e| format!("{e:?}"))?;
+    row("inference", "add_or_update_service", "update (url)", weigh!(client, &provider_kp, &add));
+    let ack = i.acknowledge_tee_signer_by_owner(provider);
+    row("inference", "acknowledge_tee_signer_by_owner", "", weigh!(client, &alice, &ack));
+    client.call(&alice, &ack).submit().await?.return_value().map_err(|e| format!("{e:?}"))?;
+
+    // 50 users, each with a ledger and a sub-account with the provider.
+    let mut users: Vec<Keypair> = Vec::new();
+    for n in 0..50 {
+        let kp = client.create_and_fund_account(&alice, 1_000_000_000_000).await;
+        let add_ledger = l.add_ledger(String::new());
+        if n == 0 {
+            row("ledger", "add_ledger", "empty info", weigh!(client, &kp, &add_ledger, value 100_000_000));
+        }
+        client
+            .call(&kp, &add_ledger)
+            .value(100_000_000)
+            .submit()
+            .await?
+            .return_value()
+            .map_err(|e| format!("{e:?}"))?;
+        let t = l.transfer_fund(provider, inference, 50_000_000);
+        if n == 0 {
+            row("ledger", "transfer_fund", "new sub-account", weigh!(client, &kp, &t));
+        }
+        client.call(&kp, &t).submit().await?.return_value().map_err(|e| format!("{e:?}"))?;
+        if n == 0 {
+            let t = l.transfer_fund(provider, inference, 1_000_000);
+            row("ledger", "transfer_fund", "existing sub-account", weigh!(client, &kp, &t));
+            let d = l.deposit_fund();
+            row("ledger", "deposit_fund", "existing ledger", weigh!(client, &kp, &d, value 1_000_000));
+            let r = l.refund(1_000_000);
+            row("ledger", "refund", "partial", weigh!(client, &kp, &r));
+            let r = l.retrieve_fund(vec![provider], inference);
+            row("ledger", "retrieve_fund", "1 provider, queue a refund", weigh!(client, &kp, &r));
+            let a = i.acknowledge_tee_signer(provider, true);
+            row("inference", "acknowledge_tee_signer", "user", weigh!(client, &kp, &a));
+            let a = i.revoke_token(provider, 7);
+            row("inference", "revoke_token", "", weigh!(client, &kp, &a));
+        }
+        users.push(kp);
+    }
+    let ids: Vec<AccountId> = users.iter().map(id).collect();
+
+    // Settlement curve: distinct users, then one user repeated.
+    let mut curve = Vec::new();
+    let mut nonce = 0u128;
+    for n in [1usize, 2, 5, 10, 20, 50] {
+        nonce += 1;
+        let batch: Vec<_> = ids[..n].iter().map(|u| voucher(inference, *u, provider, 1_000, nonce)).collect();
+        let (rt, pf) = weigh!(client, &provider_kp, &i.settle_fees_with_tee(batch));
+        curve.push(("distinct", n, rt, pf));
+    }
+    for n in [1usize, 2, 5, 10, 20, 50] {
+        let batch: Vec<_> =
+            (0..n).map(|k| voucher(inference, ids[0], provider, 1_000, nonce + 1 + k as u128)).collect();
+        let (rt, pf) = weigh!(client, &provider_kp, &i.settle_fees_with_tee(batch));
+        curve.push(("repeated", n, rt, pf));
+    }
+
+    let mut out = String::new();
+    writeln!(out, "# Benchmarks\n")?;
+    writeln!(
+        out,
+        "Generated by `make bench` (release bundles in ink_e2e's sandbox, pallet-contracts weights from dry runs). \
+         Do not edit by hand.\n"
+    )?;
+    writeln!(out, "## Settlement (`settle_fees_with_tee`)\n")?;
+    writeln!(out, "Target (design.md): ≤ 250 M ps ref_time per entry at batch 50. Blocks: 2 s, 75 % for normal transactions (1.5·10^12 ps), 5 MiB PoV (75 %).\n")?;
+    writeln!(out, "| users | batch | ref_time total (ps) | ref_time / entry | proof_size total (B) | proof / entry | entries per block (ref_time) | entries per block (proof) |")?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|")?;
+    for (kind, n, rt, pf) in &curve {
+        let per = u128::from(*rt) / *n as u128;
+        let per_pf = u128::from(*pf) / *n as u128;
+        writeln!(
+            out,
+            "| {kind} | {n} | {rt} | {per} | {pf} | {per_pf} | {} | {} |",
+            BLOCK_REF_TIME / per.max(1),
+            BLOCK_PROOF / per_pf.max(1)
+        )?;
+    }
+    writeln!(out, "\n## Messages\n")?;
+    writeln!(out, "| contract | message | condition | ref_time (ps) | proof_size (B) |")?;
+    writeln!(out, "|---|---|---|---:|---:|")?;
+    for r in &rows {
+        writeln!(out, "| {} | `{}` | {} | {} | {} |", r.contract, r.message, r.condition, r.ref_time, r.proof)?;
+    }
+    writeln!(out, "\n## Code size (release Wasm)\n")?;
+    writeln!(out, "| contract | bytes | KiB | limit 123 KiB | target 64 KiB |")?;
+    writeln!(out, "|---|---:|---:|---|---|")?;
+    for c in ["ledger", "inference"] {
+        let size = std::fs::metadata(format!("target/ink/{c}/{c}.wasm"))?.len();
+        let kib = size as f64 / 1024.0;
+        writeln!(
+            out,
+            "| {c} | {size} | {kib:.1} | {} | {} |",
+            if size <= 123 * 1024 { "ok" } else { "OVER" },
+            if size <= 64 * 1024 { "met" } else { "missed" }
+        )?;
+    }
+    Ok(out)
+}
+
+fn main() {
+    let rt = ink_e2e::tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    match rt.block_on(run()) {
+        Ok(table) => {
+            print!("{table}");
+            std::fs::write("docs/benchmarks.md", &table).expect("write docs/benchmarks.md");
+            eprintln!("\nwritten to docs/benchmarks.md");
+        }
+        Err(e) => {
+            eprintln!("benchmark failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}
