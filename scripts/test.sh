@@ -15,6 +15,6 @@ phase() {
 
 phase setup bash scripts/setup.sh
 phase format cargo fmt --all -- --check
-phase "unit tests" cargo test --workspace --exclude serving-e2e-tests -F serving-verifier/std
-phase "e2e tests (sandbox)" cargo test -p serving-e2e-tests
+phase "unit tests" cargo test --locked --workspace --exclude serving-e2e-tests -F serving-verifier/std
+phase "e2e tests (sandbox)" cargo test --locked -p serving-e2e-tests
 phase "release bundles" bash scripts/bundles.sh

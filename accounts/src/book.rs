@@ -24,7 +24,7 @@ pub struct Positions {
 }
 
 #[ink::storage_item]
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct AccountBook {
     accounts: Mapping<Key, SubAccount>,
     tombstones: Mapping<Key, Tombstone>,

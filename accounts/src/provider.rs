@@ -35,7 +35,7 @@ pub struct Unbonding {
 
 /// Active stakes of registered services and unbonding stakes of removed ones.
 #[ink::storage_item]
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct StakeBook {
     active: Mapping<AccountId, Balance>,
     unbonding: Mapping<AccountId, Unbonding>,
