@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
-CONTRACTS=(ledger inference)
+CONTRACTS=(ledger inference fine_tuning)
 LIMIT=$((123 * 1024))
 TARGET=$((64 * 1024))
 for c in "${CONTRACTS[@]}"; do

@@ -187,6 +187,35 @@ impl AccountBook {
         }
     }
 
+    /// `add_account` from the ledger: validates the pair, requires the provider's service, opens.
+    pub fn ledger_open(
+        &mut self,
+        user: AccountId,
+        provider: AccountId,
+        provider_has_service: bool,
+        value: Balance,
+        info: &str,
+    ) -> Result<SubAccount, AccountError> {
+        validate_pair(user, provider)?;
+        if !provider_has_service {
+            return Err(AccountError::ProviderHasNoService);
+        }
+        self.open(user, provider, value, info)
+    }
+
+    /// `deposit_fund` from the ledger: validates the pair, adds `value`, cancels up to `cancel` of pending
+    /// refunds newest first.
+    pub fn ledger_deposit(
+        &mut self,
+        user: AccountId,
+        provider: AccountId,
+        value: Balance,
+        cancel: Balance,
+    ) -> Result<SubAccount, AccountError> {
+        validate_pair(user, provider)?;
+        Ok(self.update(user, provider, |a| a.deposit(value, cancel))?.1)
+    }
+
     /// A page of all sub-accounts (limit 0 = 50, at most 50) and their number.
     pub fn page_all(&self, offset: u32, limit: u32) -> Result<(Vec<Key>, u32), AccountError> {
         let range = page(offset, limit, self.all_len, MAX_PAGE).ok_or(AccountError::LimitTooLarge)?;
@@ -211,6 +240,18 @@ impl AccountBook {
         let range = page(offset, limit, len, MAX_PAGE).ok_or(AccountError::LimitTooLarge)?;
         Ok((range.filter_map(|i| self.by_user.get((user, i)).map(|p| (user, p))).collect(), len))
     }
+}
+
+/// Neither account is zero, and they differ.
+pub fn validate_pair(user: AccountId, provider: AccountId) -> Result<(), AccountError> {
+    let zero = AccountId::from([0u8; 32]);
+    if user == zero || provider == zero {
+        return Err(AccountError::InvalidAddress);
+    }
+    if user == provider {
+        return Err(AccountError::ProviderCannotBeUser);
+    }
+    Ok(())
 }
 
 fn bump(x: u32) -> Result<u32, AccountError> {

@@ -36,6 +36,12 @@ pub const MAX_PAGE: u32 = 50;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
 pub enum AccountError {
+    /// The zero account as user or provider.
+    InvalidAddress,
+    /// user == provider.
+    ProviderCannotBeUser,
+    /// The provider has no service.
+    ProviderHasNoService,
     /// The sub-account already exists.
     AccountExists,
     /// The sub-account does not exist.

@@ -188,7 +188,7 @@ async fn run() -> R<String> {
     writeln!(out, "\n## Code size (release Wasm)\n")?;
     writeln!(out, "| contract | bytes | KiB | limit 123 KiB | target 64 KiB |")?;
     writeln!(out, "|---|---:|---:|---|---|")?;
-    for c in ["ledger", "inference"] {
+    for c in ["ledger", "inference", "fine_tuning"] {
         let size = std::fs::metadata(format!("target/ink/{c}/{c}.wasm"))?.len();
         let kib = size as f64 / 1024.0;
         writeln!(

@@ -313,16 +313,6 @@ pub mod inference {
         }
     }
 
-    fn serving_error(e: AccountError) -> ServingError {
-        match e {
-            AccountError::AccountExists => ServingError::AccountExists,
-            AccountError::AccountNotExists => ServingError::AccountNotExists,
-            AccountError::InfoTooLong => ServingError::InfoTooLong,
-            AccountError::TooManyRefunds => ServingError::TooManyRefunds,
-            _ => ServingError::Overflow,
-        }
-    }
-
     impl Inference {
         /// `lock_time_ms` in [1 h, 7 d] (reference default 24 h); `min_stake` for a first registration
         /// (reference: 100·10^18). The caller becomes the owner.
@@ -908,16 +898,6 @@ pub mod inference {
             }
         }
 
-        fn validate_pair(&self, user: AccountId, provider: AccountId) -> Result<(), ServingError> {
-            if user == zero() || provider == zero() {
-                return Err(ServingError::InvalidAddress);
-            }
-            if user == provider {
-                return Err(ServingError::ProviderCannotBeUser);
-            }
-            Ok(())
-        }
-
         fn emit_balance(&self, user: AccountId, provider: AccountId, a: &SubAccount) {
             self.env().emit_event(BalanceUpdated {
                 user,
@@ -945,7 +925,7 @@ pub mod inference {
 
         #[ink(message)]
         fn get_pending_refund(&self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
-            Ok(self.book.load(user, provider).map_err(serving_error)?.pending_refund)
+            Ok(self.book.load(user, provider).map_err(ServingError::from)?.pending_refund)
         }
 
         /// Opens the sub-account with the transferred value; the provider must have a service.
@@ -957,12 +937,9 @@ pub mod inference {
             additional_info: String,
         ) -> Result<(), ServingError> {
             self.only_ledger()?;
-            self.validate_pair(user, provider)?;
-            if !self.services.contains(provider) {
-                return Err(ServingError::ProviderHasNoService);
-            }
             let value = self.env().transferred_value();
-            let a = self.book.open(user, provider, value, &additional_info).map_err(serving_error)?;
+            let has_service = self.services.contains(provider);
+            let a = self.book.ledger_open(user, provider, has_service, value, &additional_info)?;
             self.emit_balance(user, provider, &a);
             Ok(())
         }
@@ -975,10 +952,8 @@ pub mod inference {
             cancel_refund: Balance,
         ) -> Result<(), ServingError> {
             self.only_ledger()?;
-            self.validate_pair(user, provider)?;
             let value = self.env().transferred_value();
-            let (_, a) =
-                self.book.update(user, provider, |a| a.deposit(value, cancel_refund)).map_err(serving_error)?;
+            let a = self.book.ledger_deposit(user, provider, value, cancel_refund)?;
             self.emit_balance(user, provider, &a);
             Ok(())
         }
@@ -989,7 +964,7 @@ pub mod inference {
             let now = self.env().block_timestamp();
             let lock = self.lock_time_ms;
             let (amount, a) =
-                self.book.update(user, provider, |a| a.request_refund_all(now, lock)).map_err(serving_error)?;
+                self.book.update(user, provider, |a| a.request_refund_all(now, lock)).map_err(ServingError::from)?;
             if amount > 0 {
                 let index = u32::try_from(a.refunds.len()).unwrap_or(u32::MAX).saturating_sub(1);
                 let unlock_at = a.refunds.last().map(|r| r.unlock_at).unwrap_or(now);
@@ -1002,7 +977,8 @@ pub mod inference {
         fn process_refund(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
             self.only_ledger()?;
             let now = self.env().block_timestamp();
-            let (paid, a) = self.book.update(user, provider, |a| Ok(a.process_refunds(now))).map_err(serving_error)?;
+            let (paid, a) =
+                self.book.update(user, provider, |a| Ok(a.process_refunds(now))).map_err(ServingError::from)?;
             if paid > 0 {
                 self.emit_balance(user, provider, &a);
                 self.env().transfer(self.ledger, paid).map_err(|_| ServingError::TransferFailed)?;
@@ -1013,7 +989,7 @@ pub mod inference {
         #[ink(message)]
         fn delete_account(&mut self, user: AccountId, provider: AccountId) -> Result<(), ServingError> {
             self.only_ledger()?;
-            if let Some(balance) = self.book.delete(user, provider).map_err(serving_error)? {
+            if let Some(balance) = self.book.delete(user, provider).map_err(ServingError::from)? {
                 self.revoked.remove((user, provider));
                 self.env().emit_event(AccountDeleted { user, provider, balance });
             }

@@ -91,3 +91,19 @@ impl From<accounts::provider::OwnershipError> for Error {
         }
     }
 }
+
+impl From<accounts::AccountError> for ServingError {
+    fn from(e: accounts::AccountError) -> Self {
+        use accounts::AccountError as A;
+        match e {
+            A::InvalidAddress => ServingError::InvalidAddress,
+            A::ProviderCannotBeUser => ServingError::ProviderCannotBeUser,
+            A::ProviderHasNoService => ServingError::ProviderHasNoService,
+            A::AccountExists => ServingError::AccountExists,
+            A::AccountNotExists => ServingError::AccountNotExists,
+            A::InfoTooLong => ServingError::InfoTooLong,
+            A::TooManyRefunds => ServingError::TooManyRefunds,
+            A::LimitTooLarge | A::Overflow | A::LockTimeOutOfRange => ServingError::Overflow,
+        }
+    }
+}
