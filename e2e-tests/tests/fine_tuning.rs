@@ -1,0 +1,306 @@
+//! Ledger + inference + fine-tuning deployed together: the training story, the penalty path, abandonment, the
+//! old deadlock (a penalty settlement followed by a new task), the ring, replays and cross-provider vouchers,
+//! with the native balances of every party after each money step.
+use fine_tuning::deliverables::DeliverableState;
+use fine_tuning::fine_tuning::{
+    DeliverableEvicted, Error as FError, FineTuning, FineTuningRef, Quota, ServiceParams, VerifierInput,
+};
+use inference::inference::InferenceRef;
+use ink::primitives::AccountId;
+use ink_e2e::{account_id, AccountKeyring, ChainBackend, ContractsBackend, Keypair};
+use ledger::ledger::{Ledger, LedgerRef};
+use serving_e2e_tests::{bytes, events_of, storage_deposit, take_events, Client};
+use verifier::{Domain, LocalCrypto, LocalSigner, VerifierMessage};
+
+type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+const CHAIN_ID: u64 = 42;
+const LOCK_MS: u64 = 3_600_000;
+const MIN_STAKE: u128 = 100_000_000;
+const PENALTY: u8 = 30;
+const ROOT: &[u8] = b"model-root-hash-0001";
+
+fn bob() -> AccountId {
+    account_id(AccountKeyring::Bob)
+}
+fn charlie() -> AccountId {
+    account_id(AccountKeyring::Charlie)
+}
+fn dave() -> AccountId {
+    account_id(AccountKeyring::Dave)
+}
+
+fn tee() -> LocalSigner {
+    LocalSigner::from_bytes(&[7u8; 32]).unwrap()
+}
+
+fn params() -> ServiceParams {
+    ServiceParams {
+        url: "https://trainer.example".into(),
+        quota: Quota { cpu_count: 8, node_memory: 64, gpu_count: 1, node_storage: 500, gpu_type: "H100".into() },
+        price_per_token: 1,
+        occupied: false,
+        models: vec!["llama-3-8b".into()],
+        tee_signer: tee().address(),
+    }
+}
+
+struct World {
+    ledger: AccountId,
+    ft: AccountId,
+}
+
+impl World {
+    /// A voucher for `provider`'s task `id`, signed by the shared TEE key.
+    fn voucher(&self, provider: AccountId, id: &str, secret: &[u8], fee: u128, nonce: u128) -> VerifierInput {
+        let msg = VerifierMessage {
+            id: id.as_bytes(),
+            encrypted_secret: secret,
+            model_root_hash: ROOT,
+            nonce,
+            task_fee: fee,
+            user: bytes(&bob()),
+            provider: bytes(&provider),
+        };
+        let c = LocalCrypto;
+        let digest = Domain::fine_tuning(CHAIN_ID, bytes(&self.ft)).digest(&c, &msg.struct_hash(&c));
+        VerifierInput {
+            id: id.into(),
+            encrypted_secret: secret.to_vec(),
+            model_root_hash: ROOT.to_vec(),
+            nonce,
+            task_fee: fee,
+            user: bob(),
+            signature: tee().sign_digest(&digest).to_vec(),
+        }
+    }
+}
+
+/// All three contracts; charlie and dave provide fine-tuning with the same TEE key (acknowledged); bob has a
+/// 20 M ledger and 10 M with charlie.
+async fn setup(client: &mut Client) -> E2EResult<World> {
+    let mut c = LedgerRef::new(CHAIN_ID, 3_000_000, 1_000_000);
+    let ledger = client.instantiate("ledger", &ink_e2e::alice(), &mut c).submit().await?.account_id;
+    let mut c = InferenceRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE);
+    let inference = client.instantiate("inference", &ink_e2e::alice(), &mut c).submit().await?.account_id;
+    let mut c = FineTuningRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, PENALTY);
+    let ft = client.instantiate("fine_tuning", &ink_e2e::alice(), &mut c).submit().await?.account_id;
+    let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
+    for (t, a) in [("inference", inference), ("fine-tuning", ft)] {
+        let r = client
+            .call(&ink_e2e::alice(), &l.register_service(t.into(), "v1".into(), a, String::new()))
+            .submit()
+            .await?;
+        assert_eq!(r.return_value(), Ok(()));
+    }
+    let mut f = ink_e2e::create_call_builder::<FineTuning>(ft);
+    for (kp, p) in [(ink_e2e::charlie(), charlie()), (ink_e2e::dave(), dave())] {
+        let r = client.call(&kp, &f.add_or_update_service(params())).value(MIN_STAKE).submit().await?;
+        assert_eq!(r.return_value(), Ok(()));
+        let r = client.call(&ink_e2e::alice(), &f.acknowledge_tee_signer_by_owner(p)).submit().await?;
+        assert_eq!(r.return_value(), Ok(()));
+    }
+    let r = client.call(&ink_e2e::bob(), &l.add_ledger(String::new())).value(20_000_000).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), ft, 10_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    take_events();
+    Ok(World { ledger, ft })
+}
+
+async fn add(client: &mut Client, w: &World, provider: &Keypair, id: &str) -> E2EResult<Result<(), FError>> {
+    let mut f = ink_e2e::create_call_builder::<FineTuning>(w.ft);
+    Ok(client.call(provider, &f.add_deliverable(bob(), id.into(), ROOT.to_vec())).submit().await?.return_value())
+}
+
+/// Settles as `provider`; returns the result and the provider's native gain (storage deposit accounted), after
+/// checking that the fine-tuning contract paid exactly the fee and the ledger total dropped by it.
+async fn settle(
+    client: &mut Client,
+    w: &World,
+    provider: &Keypair,
+    v: VerifierInput,
+) -> E2EResult<Result<u128, FError>> {
+    let mut f = ink_e2e::create_call_builder::<FineTuning>(w.ft);
+    let l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
+    let p = AccountId::from(provider.public_key().0);
+    let before = (client.free_balance(p).await?, client.free_balance(w.ft).await?);
+    let total0 =
+        client.call(&ink_e2e::bob(), &l.get_ledger(bob())).dry_run().await?.return_value().unwrap().total_balance;
+    let r = client.call(provider, &f.settle_fees(v)).submit().await?;
+    let d = storage_deposit(&r.dry_run);
+    let out = r.return_value();
+    let fee = *out.as_ref().unwrap_or(&0);
+    assert_eq!(client.free_balance(p).await? as i128, before.0 as i128 + fee as i128 - d, "provider paid the fee");
+    assert_eq!(client.free_balance(w.ft).await?, before.1 - fee, "contract paid out the fee");
+    let total1 =
+        client.call(&ink_e2e::bob(), &l.get_ledger(bob())).dry_run().await?.return_value().unwrap().total_balance;
+    assert_eq!(total0 - total1, fee, "ledger total dropped by the fee");
+    check(client, w).await?;
+    Ok(out)
+}
+
+/// Invariants: bob's locked ledger funds = what fine-tuning holds = Σ his sub-accounts there; contract solvent.
+async fn check(client: &mut Client, w: &World) -> E2EResult<()> {
+    let l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
+    let f = ink_e2e::create_call_builder::<FineTuning>(w.ft);
+    let v = client.call(&ink_e2e::bob(), &l.get_ledger(bob())).dry_run().await?.return_value().unwrap();
+    let held = client.call(&ink_e2e::bob(), &l.get_held(bob(), w.ft)).dry_run().await?.return_value();
+    assert_eq!(v.total_balance - v.available_balance, held);
+    let (accounts, _) =
+        client.call(&ink_e2e::bob(), &f.get_accounts_by_user(bob(), 0, 0)).dry_run().await?.return_value().unwrap();
+    assert_eq!(held, accounts.iter().map(|a| a.balance).sum::<u128>());
+    for a in &accounts {
+        assert!(a.pending_refund <= a.balance);
+    }
+    let liab = client.call(&ink_e2e::bob(), &f.liabilities()).dry_run().await?.return_value();
+    assert!(client.free_balance(w.ft).await? >= liab);
+    Ok(())
+}
+
+async fn state(client: &mut Client, w: &World, provider: AccountId, id: &str) -> E2EResult<DeliverableState> {
+    let f = ink_e2e::create_call_builder::<FineTuning>(w.ft);
+    Ok(client
+        .call(&ink_e2e::bob(), &f.get_deliverable(bob(), provider, id.into()))
+        .dry_run()
+        .await?
+        .return_value()
+        .unwrap()
+        .state)
+}
+
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn training_story_penalty_and_the_old_deadlock(mut client: Client) -> E2EResult<()> {
+    let w = setup(&mut client).await?;
+    let mut f = ink_e2e::create_call_builder::<FineTuning>(w.ft);
+    let c = ink_e2e::charlie();
+    check(&mut client, &w).await?;
+
+    // Task 1: acknowledged, settled in full with the key.
+    assert_eq!(add(&mut client, &w, &c, "task-1").await?, Ok(()));
+    assert_eq!(add(&mut client, &w, &c, "task-2").await?, Err(FError::PreviousDeliverableNotAcknowledged));
+    let r = client.call(&ink_e2e::bob(), &f.acknowledge_deliverable(charlie(), "task-1".into())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    assert_eq!(
+        settle(&mut client, &w, &c, w.voucher(charlie(), "task-1", b"", 2_000_000, 1)).await?,
+        Err(FError::SecretShouldNotBeEmpty)
+    );
+    assert_eq!(
+        settle(&mut client, &w, &c, w.voucher(charlie(), "task-1", b"key-1", 2_000_000, 1)).await?,
+        Ok(2_000_000)
+    );
+    let d = client
+        .call(&ink_e2e::bob(), &f.get_deliverable(bob(), charlie(), "task-1".into()))
+        .dry_run()
+        .await?
+        .return_value()
+        .unwrap();
+    assert_eq!((d.state, d.encrypted_secret), (DeliverableState::Settled { penalized: false }, b"key-1".to_vec()));
+    assert_eq!(
+        settle(&mut client, &w, &c, w.voucher(charlie(), "task-1", b"key-1", 2_000_000, 2)).await?,
+        Err(FError::DeliverableAlreadySettled)
+    );
+    let r = client.call(&ink_e2e::bob(), &f.acknowledge_deliverable(charlie(), "task-1".into())).submit().await?;
+    assert_eq!(r.return_value(), Err(FError::DeliverableAlreadySettled));
+
+    // Task 2: never acknowledged → penalty share, no key; the penalty is the one in force when it was added.
+    assert_eq!(add(&mut client, &w, &c, "task-2").await?, Ok(()));
+    let r = client.call(&ink_e2e::alice(), &f.update_penalty_percentage(90)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::alice(), &f.update_penalty_percentage(101)).submit().await?;
+    assert_eq!(r.return_value(), Err(FError::PenaltyPercentageTooHigh { percent: 101 }));
+    assert_eq!(
+        settle(&mut client, &w, &c, w.voucher(charlie(), "task-2", b"key-2", 1_000_000, 3)).await?,
+        Err(FError::SecretShouldBeEmpty)
+    );
+    // Balance 8 M: a 20 M task's 30 % (6 M) fits although the full fee does not (the reference refused it).
+    assert_eq!(settle(&mut client, &w, &c, w.voucher(charlie(), "task-2", b"", 20_000_000, 3)).await?, Ok(6_000_000));
+    assert_eq!(state(&mut client, &w, charlie(), "task-2").await?, DeliverableState::Settled { penalized: true });
+
+    // The old deadlock: after a penalty settlement the next task can start (now at 90 %).
+    assert_eq!(add(&mut client, &w, &c, "task-3").await?, Ok(()));
+    assert_eq!(
+        settle(&mut client, &w, &c, w.voucher(charlie(), "task-3", b"", 10_000_000, 4)).await?,
+        Err(FError::InsufficientBalance { balance: 2_000_000, fee: 9_000_000 })
+    );
+    assert_eq!(settle(&mut client, &w, &c, w.voucher(charlie(), "task-3", b"", 2_000_000, 4)).await?, Ok(1_800_000));
+    let a = client.call(&ink_e2e::bob(), &f.get_account(bob(), charlie())).dry_run().await?.return_value().unwrap();
+    assert_eq!((a.balance, a.nonce, a.deliverables), (200_000, 4, 3));
+    Ok(())
+}
+
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn abandon_checks_and_ring(mut client: Client) -> E2EResult<()> {
+    let w = setup(&mut client).await?;
+    let mut f = ink_e2e::create_call_builder::<FineTuning>(w.ft);
+    let c = ink_e2e::charlie();
+    assert_eq!(add(&mut client, &w, &c, "").await?, Err(FError::DeliverableIdInvalidLength { len: 0 }));
+    assert_eq!(add(&mut client, &w, &c, &"x".repeat(257)).await?, Err(FError::DeliverableIdInvalidLength { len: 257 }));
+    assert_eq!(add(&mut client, &w, &ink_e2e::eve(), "t").await?, Err(FError::ServiceNotExist));
+    assert_eq!(add(&mut client, &w, &ink_e2e::dave(), "t").await?, Err(FError::AccountNotExists));
+    assert_eq!(add(&mut client, &w, &c, &"x".repeat(256)).await?, Ok(()));
+    let r = client.call(&c, &f.abandon_deliverable(bob(), "x".repeat(256))).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    assert_eq!(add(&mut client, &w, &c, &"x".repeat(256)).await?, Err(FError::DeliverableAlreadyExists));
+    let r = client.call(&ink_e2e::bob(), &f.acknowledge_deliverable(charlie(), "x".repeat(256))).submit().await?;
+    assert_eq!(r.return_value(), Err(FError::DeliverableAbandoned));
+    let r = client.call(&c, &f.abandon_deliverable(bob(), "nope".into())).submit().await?;
+    assert_eq!(r.return_value(), Err(FError::DeliverableNotExists));
+    assert_eq!(
+        settle(&mut client, &w, &c, w.voucher(charlie(), &"x".repeat(256), b"", 1, 1)).await?,
+        Err(FError::DeliverableAbandoned)
+    );
+    // Fill the ring (20) with abandoned tasks; the 21st evicts the oldest.
+    for n in 1..20 {
+        assert_eq!(add(&mut client, &w, &c, &format!("t{n}")).await?, Ok(()));
+        let r = client.call(&c, &f.abandon_deliverable(bob(), format!("t{n}"))).submit().await?;
+        assert_eq!(r.return_value(), Ok(()));
+    }
+    take_events();
+    assert_eq!(add(&mut client, &w, &c, "t20").await?, Ok(()));
+    let ev = take_events();
+    let evicted = events_of::<DeliverableEvicted>(&ev, &bytes(&w.ft));
+    assert_eq!((evicted[0].evicted_id.clone(), evicted[0].new_id.clone()), ("x".repeat(256), "t20".to_string()));
+    let all = client.call(&c, &f.get_deliverables(bob(), charlie())).dry_run().await?.return_value();
+    assert_eq!((all.len(), all[0].id.as_str(), all[19].id.as_str()), (20, "t1", "t20"));
+    // The evicted id can be reused later; a pending oldest can never be evicted.
+    let r = client.call(&ink_e2e::bob(), &f.acknowledge_deliverable(charlie(), "t20".into())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    assert_eq!(add(&mut client, &w, &c, &"x".repeat(256)).await?, Ok(()), "t1 (abandoned) evicted");
+    check(&mut client, &w).await?;
+    Ok(())
+}
+
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn replays_and_cross_provider_vouchers_fail(mut client: Client) -> E2EResult<()> {
+    let w = setup(&mut client).await?;
+    let mut f = ink_e2e::create_call_builder::<FineTuning>(w.ft);
+    let mut l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
+    let (c, d) = (ink_e2e::charlie(), ink_e2e::dave());
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(dave(), w.ft, 5_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    // Both providers add the same task id and root; both share one TEE key.
+    assert_eq!(add(&mut client, &w, &c, "same").await?, Ok(()));
+    assert_eq!(add(&mut client, &w, &d, "same").await?, Ok(()));
+    let charlies = w.voucher(charlie(), "same", b"", 1_000_000, 1);
+    // Dave cannot use Charlie's voucher: it names Charlie as the provider.
+    assert_eq!(settle(&mut client, &w, &d, charlies.clone()).await?, Err(FError::InvalidSignature));
+    assert_eq!(settle(&mut client, &w, &c, charlies.clone()).await?, Ok(300_000));
+    assert_eq!(settle(&mut client, &w, &c, charlies).await?, Err(FError::InvalidNonce));
+    // Tampering with the fee or the root breaks the voucher.
+    assert_eq!(add(&mut client, &w, &c, "next").await?, Ok(()));
+    let mut v = w.voucher(charlie(), "next", b"", 1_000_000, 2);
+    v.task_fee = 5_000_000;
+    assert_eq!(settle(&mut client, &w, &c, v).await?, Err(FError::InvalidSignature));
+    let mut v = w.voucher(charlie(), "next", b"", 1_000_000, 2);
+    v.model_root_hash = b"other".to_vec();
+    assert_eq!(settle(&mut client, &w, &c, v).await?, Err(FError::ModelRootHashMismatch));
+    // The user withdraws consent: no settlement.
+    let r = client.call(&ink_e2e::bob(), &f.acknowledge_tee_signer(charlie(), false)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    assert_eq!(
+        settle(&mut client, &w, &c, w.voucher(charlie(), "next", b"", 1_000_000, 2)).await?,
+        Err(FError::NoTeeSigner)
+    );
+    Ok(())
+}
