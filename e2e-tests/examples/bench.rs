@@ -3,13 +3,14 @@
 //!
 //! Weights are what pallet-contracts charges (ref_time in picoseconds, proof_size in bytes), read from the
 //! dry run of each call on the state the benchmark built; they are deterministic, not timings.
+use fine_tuning::fine_tuning::{FineTuning, FineTuningRef, Quota, ServiceParams as FtParams, VerifierInput};
 use inference::inference::{Inference, InferenceRef, ServiceParams, TeeSettlementData};
 use ink::primitives::AccountId;
 use ink_e2e::{ChainBackend, ContractsBackend, Keypair};
 use ledger::ledger::{Ledger, LedgerRef};
 use serving_e2e_tests::{bytes, id, Client};
 use std::fmt::Write as _;
-use verifier::{Domain, LocalCrypto, LocalSigner, TeeSettlement};
+use verifier::{Domain, LocalCrypto, LocalSigner, TeeSettlement, VerifierMessage};
 
 const CHAIN_ID: u64 = 42;
 const LOCK_MS: u64 = 3_600_000;
@@ -62,7 +63,11 @@ macro_rules! weigh {
 }
 
 async fn run() -> R<String> {
-    let mut client = Client::new(["target/ink/ledger/ledger.wasm", "target/ink/inference/inference.wasm"]);
+    let mut client = Client::new([
+        "target/ink/ledger/ledger.wasm",
+        "target/ink/inference/inference.wasm",
+        "target/ink/fine_tuning/fine_tuning.wasm",
+    ]);
     let alice = ink_e2e::alice();
     let provider_kp = ink_e2e::charlie();
     let provider = id(&provider_kp);
@@ -157,6 +162,79 @@ async fn run() -> R<String> {
         let (rt, pf) = weigh!(client, &provider_kp, &i.settle_fees_with_tee(batch));
         curve.push(("repeated", n, rt, pf));
     }
+
+    // Fine-tuning: one task acknowledged and settled in full, one settled with the penalty.
+    let mut c = FineTuningRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, 30);
+    let ft = client.instantiate("fine_tuning", &alice, &mut c).submit().await?.account_id;
+    let mut f = ink_e2e::create_call_builder::<FineTuning>(ft);
+    let reg = l.register_service("fine-tuning".into(), "v1".into(), ft, String::new());
+    client.call(&alice, &reg).submit().await?.return_value().map_err(|e| format!("{e:?}"))?;
+    let ft_params = FtParams {
+        url: "https://trainer.example".into(),
+        quota: Quota { cpu_count: 8, node_memory: 64, gpu_count: 1, node_storage: 500, gpu_type: "H100".into() },
+        price_per_token: 1,
+        occupied: false,
+        models: vec!["llama-3-8b".into()],
+        tee_signer: tee().address(),
+    };
+    let add = f.add_or_update_service(ft_params);
+    row(
+        "fine_tuning",
+        "add_or_update_service",
+        "register with stake",
+        weigh!(client, &provider_kp, &add, value MIN_STAKE),
+    );
+    client.call(&provider_kp, &add).value(MIN_STAKE).submit().await?.return_value().map_err(|e| format!("{e:?}"))?;
+    client
+        .call(&alice, &f.acknowledge_tee_signer_by_owner(provider))
+        .submit()
+        .await?
+        .return_value()
+        .map_err(|e| format!("{e:?}"))?;
+    let user = &users[0];
+    client
+        .call(user, &l.transfer_fund(provider, ft, 10_000_000))
+        .submit()
+        .await?
+        .return_value()
+        .map_err(|e| format!("{e:?}"))?;
+    let root = b"model-root-hash".to_vec();
+    let ft_voucher = |id: &str, secret: &[u8], nonce: u128| {
+        let msg = VerifierMessage {
+            id: id.as_bytes(),
+            encrypted_secret: secret,
+            model_root_hash: &root,
+            nonce,
+            task_fee: 1_000_000,
+            user: bytes(&ids[0]),
+            provider: bytes(&provider),
+        };
+        let c = LocalCrypto;
+        let digest = Domain::fine_tuning(CHAIN_ID, bytes(&ft)).digest(&c, &msg.struct_hash(&c));
+        VerifierInput {
+            id: id.into(),
+            encrypted_secret: secret.to_vec(),
+            model_root_hash: root.clone(),
+            nonce,
+            task_fee: 1_000_000,
+            user: ids[0],
+            signature: tee().sign_digest(&digest).to_vec(),
+        }
+    };
+    let a = f.add_deliverable(ids[0], "task-0001".into(), root.clone());
+    row("fine_tuning", "add_deliverable", "first task, 9-byte id", weigh!(client, &provider_kp, &a));
+    client.call(&provider_kp, &a).submit().await?.return_value().map_err(|e| format!("{e:?}"))?;
+    let a = f.acknowledge_deliverable(provider, "task-0001".into());
+    row("fine_tuning", "acknowledge_deliverable", "", weigh!(client, user, &a));
+    client.call(user, &a).submit().await?.return_value().map_err(|e| format!("{e:?}"))?;
+    let s = f.settle_fees(ft_voucher("task-0001", &[0xab; 64], 1));
+    row("fine_tuning", "settle_fees", "acknowledged, 64-byte secret", weigh!(client, &provider_kp, &s));
+    client.call(&provider_kp, &s).submit().await?.return_value().map_err(|e| format!("{e:?}"))?;
+    let a = f.add_deliverable(ids[0], "task-0002".into(), root.clone());
+    row("fine_tuning", "add_deliverable", "next task", weigh!(client, &provider_kp, &a));
+    client.call(&provider_kp, &a).submit().await?.return_value().map_err(|e| format!("{e:?}"))?;
+    let s = f.settle_fees(ft_voucher("task-0002", b"", 2));
+    row("fine_tuning", "settle_fees", "penalty (not acknowledged)", weigh!(client, &provider_kp, &s));
 
     let mut out = String::new();
     writeln!(out, "# Benchmarks\n")?;
