@@ -126,4 +126,37 @@ mod service {
         pub old: Balance,
         pub new: Balance,
     }
+
+    /// The owner registered or removed an attestor key.
+    #[ink::event]
+    pub struct AttestorUpdated {
+        pub attestor: [u8; 20],
+        pub registered: bool,
+    }
+
+    /// The owner accepted or removed a TEE measurement (e.g. an image or compose hash).
+    #[ink::event]
+    pub struct MeasurementUpdated {
+        pub measurement: [u8; 32],
+        pub accepted: bool,
+    }
+
+    /// A registered attestor vouched for the provider's current signer until `expires_at` (ms).
+    #[ink::event]
+    pub struct TeeAttestationAccepted {
+        #[ink(topic)]
+        pub provider: AccountId,
+        pub signer: [u8; 20],
+        pub attestor: [u8; 20],
+        pub measurement: [u8; 32],
+        pub expires_at: u64,
+    }
+
+    /// The provider's attestation no longer applies: its signer changed or its service was removed.
+    #[ink::event]
+    pub struct TeeAttestationCleared {
+        #[ink(topic)]
+        pub provider: AccountId,
+        pub signer: [u8; 20],
+    }
 }

@@ -231,3 +231,148 @@ mod tests {
         assert_eq!(o.ensure(acc(1)), Err(OwnershipError::NotOwner));
     }
 }
+
+/// An attestor's statement that a provider's signer runs in an accepted TEE, accepted on chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct Attestation {
+    pub signer: [u8; 20],
+    pub attestor: [u8; 20],
+    pub measurement: [u8; 32],
+    /// Milliseconds; the attestation counts while `now < expires_at`.
+    pub expires_at: u64,
+}
+
+/// Why an attestation is refused (the signature itself is checked by the verifier crate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttestationRuleError {
+    UnknownAttestor,
+    MeasurementNotAccepted,
+    /// The provider already has an attestation for this signer that lasts as long or longer (a replay).
+    AttestationNotNewer,
+}
+
+/// The owner's registries of attestors and accepted measurements, and the providers' current attestations.
+#[ink::storage_item]
+#[derive(Default, Debug)]
+pub struct AttestationBook {
+    attestors: Mapping<[u8; 20], ()>,
+    measurements: Mapping<[u8; 32], ()>,
+    attestations: Mapping<AccountId, Attestation>,
+}
+
+impl AttestationBook {
+    pub fn is_attestor(&self, a: [u8; 20]) -> bool {
+        self.attestors.contains(a)
+    }
+
+    pub fn is_measurement(&self, m: [u8; 32]) -> bool {
+        self.measurements.contains(m)
+    }
+
+    /// Registers or removes an attestor; returns whether anything changed.
+    pub fn set_attestor(&mut self, a: [u8; 20], registered: bool) -> bool {
+        let was = self.is_attestor(a);
+        match registered {
+            true => self.attestors.insert(a, &()),
+            false => {
+                self.attestors.remove(a);
+                None
+            }
+        };
+        was != registered
+    }
+
+    /// Accepts or removes a measurement; returns whether anything changed.
+    pub fn set_measurement(&mut self, m: [u8; 32], accepted: bool) -> bool {
+        let was = self.is_measurement(m);
+        match accepted {
+            true => self.measurements.insert(m, &()),
+            false => {
+                self.measurements.remove(m);
+                None
+            }
+        };
+        was != accepted
+    }
+
+    pub fn get(&self, provider: AccountId) -> Option<Attestation> {
+        self.attestations.get(provider)
+    }
+
+    /// Checks the registries and the replay rule, then stores the attestation (its signature must have been
+    /// checked by the caller).
+    pub fn accept(&mut self, provider: AccountId, a: Attestation) -> Result<(), AttestationRuleError> {
+        if !self.is_attestor(a.attestor) {
+            return Err(AttestationRuleError::UnknownAttestor);
+        }
+        if !self.is_measurement(a.measurement) {
+            return Err(AttestationRuleError::MeasurementNotAccepted);
+        }
+        if let Some(old) = self.get(provider) {
+            if old.signer == a.signer && old.expires_at >= a.expires_at {
+                return Err(AttestationRuleError::AttestationNotNewer);
+            }
+        }
+        self.attestations.insert(provider, &a);
+        Ok(())
+    }
+
+    /// Forgets the provider's attestation (its signer changed or its service is gone); returns whether it had one.
+    pub fn clear(&mut self, provider: AccountId) -> bool {
+        self.attestations.take(provider).is_some()
+    }
+
+    /// Whether `signer` is attested for `provider` at `now`: an attestation for exactly this signer, not
+    /// expired, by a still-registered attestor, for a still-accepted measurement.
+    pub fn attests(&self, provider: AccountId, signer: [u8; 20], now: u64) -> bool {
+        self.get(provider).is_some_and(|a| {
+            a.signer == signer
+                && now < a.expires_at
+                && self.is_attestor(a.attestor)
+                && self.is_measurement(a.measurement)
+        })
+    }
+
+    /// The signer settlements may be checked against: acknowledged by the owner, or attested now.
+    pub fn usable_signer(&self, provider: AccountId, state: SignerState, now: u64) -> Option<[u8; 20]> {
+        if state.signer == [0u8; 20] {
+            return None;
+        }
+        state.usable().or_else(|| self.attests(provider, state.signer, now).then_some(state.signer))
+    }
+}
+
+#[cfg(test)]
+mod attestation_tests {
+    use super::*;
+
+    #[ink::test]
+    fn attestation_rules() {
+        let mut b = AttestationBook::default();
+        let p = AccountId::from([1u8; 32]);
+        let a = Attestation { signer: [2; 20], attestor: [3; 20], measurement: [4; 32], expires_at: 100 };
+        let state = SignerState { signer: [2; 20], acknowledged: false };
+        assert_eq!(b.accept(p, a), Err(AttestationRuleError::UnknownAttestor));
+        assert!(b.set_attestor([3; 20], true));
+        assert!(!b.set_attestor([3; 20], true), "no change");
+        assert_eq!(b.accept(p, a), Err(AttestationRuleError::MeasurementNotAccepted));
+        assert!(b.set_measurement([4; 32], true));
+        assert_eq!(b.accept(p, a), Ok(()));
+        assert_eq!(b.accept(p, a), Err(AttestationRuleError::AttestationNotNewer), "replay");
+        assert_eq!(b.usable_signer(p, state, 99), Some([2; 20]));
+        assert_eq!(b.usable_signer(p, state, 100), None, "expired at expires_at");
+        assert_eq!(b.usable_signer(p, SignerState { signer: [9; 20], acknowledged: false }, 0), None, "other signer");
+        assert!(b.set_measurement([4; 32], false));
+        assert_eq!(b.usable_signer(p, state, 0), None, "measurement removed");
+        b.set_measurement([4; 32], true);
+        assert_eq!(b.usable_signer(p, state, 0), Some([2; 20]));
+        b.set_attestor([3; 20], false);
+        assert_eq!(b.usable_signer(p, state, 0), None, "attestor removed");
+        // The owner's acknowledgement works on its own.
+        assert_eq!(b.usable_signer(p, SignerState { signer: [2; 20], acknowledged: true }, 1000), Some([2; 20]));
+        assert!(b.clear(p));
+        assert!(!b.clear(p));
+    }
+}

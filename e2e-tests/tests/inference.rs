@@ -549,3 +549,111 @@ async fn deleted_and_recreated_account_keeps_nonce_and_new_generation(mut client
     check(&mut client, &w, &[bob()]).await?;
     Ok(())
 }
+
+fn attest(w: &World, attestor: &LocalSigner, signer: [u8; 20], measurement: [u8; 32], expires_at: u64) -> Vec<u8> {
+    let a = verifier::TeeAttestation { provider: bytes(&charlie()), signer, measurement, expires_at };
+    let c = LocalCrypto;
+    let digest = Domain::inference(CHAIN_ID, bytes(&w.inference)).digest(&c, &a.struct_hash(&c));
+    attestor.sign_digest(&digest).to_vec()
+}
+
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn attestation_makes_a_signer_usable_until_it_ends(mut client: Client) -> E2EResult<()> {
+    use accounts::events::{TeeAttestationAccepted, TeeAttestationCleared};
+    let w = setup(&mut client).await?;
+    let mut i = ink_e2e::create_call_builder::<Inference>(w.inference);
+    let attestor = LocalSigner::from_bytes(&[11u8; 32]).unwrap();
+    let (m, m2) = ([0x42u8; 32], [0x43u8; 32]);
+    // Only the attestation path: the owner withdraws its own acknowledgement.
+    let r = client.call(&ink_e2e::alice(), &i.revoke_tee_signer_acknowledgement(charlie())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 1)]).await?;
+    assert_eq!(out[0].status, S::NoTeeSigner);
+
+    let now = serving_e2e_tests::now_ms();
+    let until = now + 10 * LOCK_MS;
+    let sig = attest(&w, &attestor, tee().address(), m, until);
+    let inference = w.inference;
+    let submit = move |sig: Vec<u8>, m: [u8; 32], until: u64, who: [u8; 20]| {
+        let mut b = ink_e2e::create_call_builder::<Inference>(inference);
+        b.submit_attestation(charlie(), m, until, who, sig)
+    };
+    // Registries first: unknown attestor, then unaccepted measurement.
+    let r = client.call(&ink_e2e::eve(), &submit(sig.clone(), m, until, attestor.address())).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::UnknownAttestor));
+    let r = client.call(&ink_e2e::bob(), &i.set_attestor(attestor.address(), true)).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::NotOwner));
+    let r = client.call(&ink_e2e::alice(), &i.set_attestor(attestor.address(), true)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::eve(), &submit(sig.clone(), m, until, attestor.address())).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::MeasurementNotAccepted));
+    for mm in [m, m2] {
+        let r = client.call(&ink_e2e::alice(), &i.set_measurement(mm, true)).submit().await?;
+        assert_eq!(r.return_value(), Ok(()));
+    }
+    // Forgeries: another key, another measurement than signed, a longer expiry than signed, already expired.
+    let forged = attest(&w, &LocalSigner::from_bytes(&[12u8; 32]).unwrap(), tee().address(), m, until);
+    let r = client.call(&ink_e2e::eve(), &submit(forged, m, until, attestor.address())).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::InvalidAttestationSignature));
+    let r = client.call(&ink_e2e::eve(), &submit(sig.clone(), m2, until, attestor.address())).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::InvalidAttestationSignature));
+    let r = client.call(&ink_e2e::eve(), &submit(sig.clone(), m, until + 1, attestor.address())).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::InvalidAttestationSignature));
+    let stale = attest(&w, &attestor, tee().address(), m, now);
+    let r = client.call(&ink_e2e::eve(), &submit(stale, m, now, attestor.address())).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::AttestationExpired));
+    // The real one, submitted by anyone.
+    take_events();
+    let r = client.call(&ink_e2e::eve(), &submit(sig.clone(), m, until, attestor.address())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let ev = take_events();
+    assert_eq!(events_of::<TeeAttestationAccepted>(&ev, &bytes(&w.inference))[0].expires_at, until);
+    let r = client.call(&ink_e2e::eve(), &submit(sig.clone(), m, until, attestor.address())).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::AttestationNotNewer), "replay");
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 2)]).await?;
+    assert_eq!(out[0].status, S::Success, "settles through the attestation");
+
+    // Measurement removed → no signer; restored → usable again.
+    let r = client.call(&ink_e2e::alice(), &i.set_measurement(m, false)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 3)]).await?;
+    assert_eq!(out[0].status, S::NoTeeSigner);
+    client.call(&ink_e2e::alice(), &i.set_measurement(m, true)).submit().await?;
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 4)]).await?;
+    assert_eq!(out[0].status, S::Success);
+    // Attestor removed → no signer.
+    client.call(&ink_e2e::alice(), &i.set_attestor(attestor.address(), false)).submit().await?;
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 5)]).await?;
+    assert_eq!(out[0].status, S::NoTeeSigner);
+    client.call(&ink_e2e::alice(), &i.set_attestor(attestor.address(), true)).submit().await?;
+    // Expiry: usable one millisecond before, not at expires_at.
+    let left = until - serving_e2e_tests::now_ms();
+    advance_ms(left - 1);
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 6)]).await?;
+    assert_eq!(out[0].status, S::Success);
+    advance_ms(1);
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 7)]).await?;
+    assert_eq!(out[0].status, S::NoTeeSigner, "expired");
+    // A fresh attestation, then a signer change ends it (and an attestation of the old signer is refused).
+    let until2 = serving_e2e_tests::now_ms() + LOCK_MS;
+    let sig2 = attest(&w, &attestor, tee().address(), m, until2);
+    let r = client.call(&ink_e2e::eve(), &submit(sig2.clone(), m, until2, attestor.address())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 8)]).await?;
+    assert_eq!(out[0].status, S::Success);
+    let new_key = LocalSigner::from_bytes(&[9u8; 32]).unwrap();
+    take_events();
+    let r = client.call(&ink_e2e::charlie(), &i.add_or_update_service(params(new_key.address()))).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let ev = take_events();
+    assert_eq!(events_of::<TeeAttestationCleared>(&ev, &bytes(&w.inference)).len(), 1);
+    let (out, _) =
+        settle(&mut client, &w, vec![voucher_in(&new_key, CHAIN_ID, w.inference, bob(), charlie(), 1, 9)]).await?;
+    assert_eq!(out[0].status, S::NoTeeSigner, "the new signer is not attested");
+    let r = client.call(&ink_e2e::eve(), &submit(sig2, m, until2, attestor.address())).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::InvalidAttestationSignature), "old signer's attestation");
+    let usable = client.call(&ink_e2e::eve(), &i.usable_tee_signer(charlie())).dry_run().await?.return_value();
+    assert_eq!(usable, None);
+    check(&mut client, &w, &[bob()]).await?;
+    Ok(())
+}

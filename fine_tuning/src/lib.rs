@@ -14,7 +14,10 @@ pub mod fine_tuning {
     use crate::deliverables::{self, DeliverableState, Ring, RingError, MAX_ID_LENGTH};
     use accounts::book::{AccountBook, Key};
     use accounts::events::*;
-    use accounts::provider::{Ownership, OwnershipError, SignerState, StakeBook, StakeError, Unbonding};
+    use accounts::provider::{
+        Attestation, AttestationBook, AttestationRuleError, Ownership, OwnershipError, SignerState, StakeBook,
+        StakeError, Unbonding,
+    };
     use accounts::{AccountError, Refund, SubAccount};
     use ink::codegen::TraitCallBuilder;
     use ink::prelude::{string::String, vec::Vec};
@@ -99,6 +102,17 @@ pub mod fine_tuning {
         TransferFailed,
         Overflow,
         UpgradeFailed,
+        /// The attestation is signed by a key the owner has not registered.
+        UnknownAttestor,
+        /// The attested measurement is not accepted.
+        MeasurementNotAccepted,
+        /// `expires_at` is not in the future.
+        AttestationExpired,
+        /// The attestation's signature breaks the rules or is not by the named attestor (or was made for
+        /// another provider, signer, measurement, expiry, contract or chain).
+        InvalidAttestationSignature,
+        /// The provider already holds an attestation for this signer that lasts as long (a replay).
+        AttestationNotNewer,
     }
 
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -269,6 +283,8 @@ pub mod fine_tuning {
         rings: Mapping<Key, Ring>,
         /// (user, provider, keccak256(id)) → deliverable
         deliverables: Mapping<DeliverableKey, Deliverable>,
+        /// Attestors, accepted measurements and providers' attestations (the verifiable path to a usable signer).
+        attestations: AttestationBook,
     }
 
     type LedgerRef = ink::contract_ref!(LedgerApi);
@@ -320,6 +336,16 @@ pub mod fine_tuning {
         }
     }
 
+    impl From<AttestationRuleError> for Error {
+        fn from(e: AttestationRuleError) -> Self {
+            match e {
+                AttestationRuleError::UnknownAttestor => Error::UnknownAttestor,
+                AttestationRuleError::MeasurementNotAccepted => Error::MeasurementNotAccepted,
+                AttestationRuleError::AttestationNotNewer => Error::AttestationNotNewer,
+            }
+        }
+    }
+
     impl From<OwnershipError> for Error {
         fn from(e: OwnershipError) -> Self {
             match e {
@@ -366,6 +392,7 @@ pub mod fine_tuning {
                 penalty_percent,
                 book: AccountBook::default(),
                 stakes: StakeBook::default(),
+                attestations: AttestationBook::default(),
                 services: Mapping::default(),
                 signers: Mapping::default(),
                 service_at: Mapping::default(),
@@ -406,6 +433,9 @@ pub mod fine_tuning {
             let is_update = self.services.contains(provider);
             let acknowledged = is_update && before.acknowledged && before.signer == params.tee_signer;
             self.signers.insert(provider, &SignerState { signer: params.tee_signer, acknowledged });
+            if before.signer != params.tee_signer {
+                self.clear_attestation(provider, before.signer);
+            }
             if let Some(amount) = staked {
                 self.env().emit_event(ProviderStaked { provider, amount });
             }
@@ -446,7 +476,8 @@ pub mod fine_tuning {
             self.service_at.remove(last);
             self.service_count = last;
             self.services.remove(provider);
-            self.signers.remove(provider);
+            let old = self.signers.take(provider).unwrap_or_default();
+            self.clear_attestation(provider, old.signer);
             let now = self.env().block_timestamp();
             if let Some(Unbonding { amount, release_at }) = self.stakes.unbond(provider, now, self.lock_time_ms)? {
                 self.env().emit_event(ProviderStakeUnbonding { provider, amount, release_at });
@@ -539,7 +570,9 @@ pub mod fine_tuning {
             if !self.services.contains(provider) {
                 return Err(Error::ServiceNotExist);
             }
-            let Some(signer) = self.signers.get(provider).unwrap_or_default().usable().filter(|_| account.acknowledged)
+            let state = self.signers.get(provider).unwrap_or_default();
+            let now = self.env().block_timestamp();
+            let Some(signer) = self.attestations.usable_signer(provider, state, now).filter(|_| account.acknowledged)
             else {
                 return Err(Error::NoTeeSigner);
             };
@@ -686,6 +719,67 @@ pub mod fine_tuning {
             Ok(())
         }
 
+        /// Owner: registers (`true`) or removes an attestor key. Removal ends every attestation it signed.
+        #[ink(message)]
+        pub fn set_attestor(&mut self, attestor: [u8; 20], registered: bool) -> Result<(), Error> {
+            self.ensure_owner()?;
+            if attestor == [0u8; 20] {
+                return Err(Error::ZeroAddress);
+            }
+            if self.attestations.set_attestor(attestor, registered) {
+                self.env().emit_event(AttestorUpdated { attestor, registered });
+            }
+            Ok(())
+        }
+
+        /// Owner: accepts (`true`) or removes a TEE measurement. Removal ends every attestation for it.
+        #[ink(message)]
+        pub fn set_measurement(&mut self, measurement: [u8; 32], accepted: bool) -> Result<(), Error> {
+            self.ensure_owner()?;
+            if self.attestations.set_measurement(measurement, accepted) {
+                self.env().emit_event(MeasurementUpdated { measurement, accepted });
+            }
+            Ok(())
+        }
+
+        /// Anyone: submits a registered attestor's `TeeAttestation` for `provider`'s current signer. The signer
+        /// then counts as acknowledged until `expires_at` (ms), unless the signer changes or the attestor or
+        /// measurement is removed first.
+        #[ink(message)]
+        pub fn submit_attestation(
+            &mut self,
+            provider: AccountId,
+            measurement: [u8; 32],
+            expires_at: u64,
+            attestor: [u8; 20],
+            signature: Vec<u8>,
+        ) -> Result<(), Error> {
+            if !self.services.contains(provider) {
+                return Err(Error::ServiceNotExist);
+            }
+            let signer = self.signers.get(provider).unwrap_or_default().signer;
+            if signer == [0u8; 20] {
+                return Err(Error::NoTeeSigner);
+            }
+            if !self.attestations.is_attestor(attestor) {
+                return Err(Error::UnknownAttestor);
+            }
+            if !self.attestations.is_measurement(measurement) {
+                return Err(Error::MeasurementNotAccepted);
+            }
+            let statement = verifier::TeeAttestation { provider: *provider.as_ref(), signer, measurement, expires_at };
+            let domain = Domain::fine_tuning(self.chain_id, *self.env().account_id().as_ref());
+            let now = self.env().block_timestamp();
+            verifier::check_attestation(&HostCrypto, &domain, &statement, &signer, &attestor, &signature, now)
+                .map_err(|e| match e {
+                    verifier::AttestationError::Expired => Error::AttestationExpired,
+                    _ => Error::InvalidAttestationSignature,
+                })?;
+            self.attestations.accept(provider, Attestation { signer, attestor, measurement, expires_at })?;
+            self.env().emit_event(TeeAttestationAccepted { provider, signer, attestor, measurement, expires_at });
+            Ok(())
+        }
+
         // ------------------------------------------------------------------ views
 
         #[ink(message)]
@@ -782,6 +876,33 @@ pub mod fine_tuning {
             Ok((out, self.service_count))
         }
 
+        /// The provider's accepted attestation, if any (it counts only while its signer is current, it has not
+        /// expired, and its attestor and measurement are still registered).
+        #[ink(message)]
+        pub fn get_attestation(&self, provider: AccountId) -> Option<Attestation> {
+            self.attestations.get(provider)
+        }
+
+        /// The signer settlements are checked against right now, if any (owner-acknowledged or attested).
+        #[ink(message)]
+        pub fn usable_tee_signer(&self, provider: AccountId) -> Option<[u8; 20]> {
+            if !self.services.contains(provider) {
+                return None;
+            }
+            let state = self.signers.get(provider).unwrap_or_default();
+            self.attestations.usable_signer(provider, state, self.env().block_timestamp())
+        }
+
+        #[ink(message)]
+        pub fn is_attestor(&self, attestor: [u8; 20]) -> bool {
+            self.attestations.is_attestor(attestor)
+        }
+
+        #[ink(message)]
+        pub fn is_accepted_measurement(&self, measurement: [u8; 32]) -> bool {
+            self.attestations.is_measurement(measurement)
+        }
+
         #[ink(message)]
         pub fn get_stake(&self, provider: AccountId) -> (Balance, Option<Unbonding>) {
             (self.stakes.active(provider), self.stakes.unbonding(provider))
@@ -851,6 +972,12 @@ pub mod fine_tuning {
                 DeliverableState::Settled { .. } => Err(Error::DeliverableAlreadySettled),
                 DeliverableState::Abandoned => Err(Error::DeliverableAbandoned),
                 _ => Ok((key, d)),
+            }
+        }
+
+        fn clear_attestation(&mut self, provider: AccountId, signer: [u8; 20]) {
+            if self.attestations.clear(provider) {
+                self.env().emit_event(TeeAttestationCleared { provider, signer });
             }
         }
 

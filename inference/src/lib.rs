@@ -11,7 +11,10 @@
 pub mod inference {
     use accounts::book::{AccountBook, Key};
     use accounts::events::*;
-    use accounts::provider::{Ownership, OwnershipError, SignerState, StakeBook, StakeError, Unbonding};
+    use accounts::provider::{
+        Attestation, AttestationBook, AttestationRuleError, Ownership, OwnershipError, SignerState, StakeBook,
+        StakeError, Unbonding,
+    };
     use accounts::{AccountError, Refund, SubAccount};
     use ink::codegen::TraitCallBuilder;
     use ink::prelude::{string::String, vec::Vec};
@@ -85,6 +88,17 @@ pub mod inference {
         TransferFailed,
         Overflow,
         UpgradeFailed,
+        /// The attestation is signed by a key the owner has not registered.
+        UnknownAttestor,
+        /// The attested measurement is not accepted.
+        MeasurementNotAccepted,
+        /// `expires_at` is not in the future.
+        AttestationExpired,
+        /// The attestation's signature breaks the rules or is not by the named attestor (or was made for
+        /// another provider, signer, measurement, expiry, contract or chain).
+        InvalidAttestationSignature,
+        /// The provider already holds an attestation for this signer that lasts as long (a replay).
+        AttestationNotNewer,
     }
 
     /// What happened to one voucher of a batch.
@@ -258,6 +272,8 @@ pub mod inference {
         service_count: u32,
         /// (user, provider) → (generation the bitmap belongs to, revoked token ids 0..=255 as bits)
         revoked: Mapping<Key, RevokedBits>,
+        /// Attestors, accepted measurements and providers' attestations (the verifiable path to a usable signer).
+        attestations: AttestationBook,
     }
 
     type LedgerRef = ink::contract_ref!(LedgerApi);
@@ -303,6 +319,16 @@ pub mod inference {
         }
     }
 
+    impl From<AttestationRuleError> for Error {
+        fn from(e: AttestationRuleError) -> Self {
+            match e {
+                AttestationRuleError::UnknownAttestor => Error::UnknownAttestor,
+                AttestationRuleError::MeasurementNotAccepted => Error::MeasurementNotAccepted,
+                AttestationRuleError::AttestationNotNewer => Error::AttestationNotNewer,
+            }
+        }
+    }
+
     impl From<OwnershipError> for Error {
         fn from(e: OwnershipError) -> Self {
             match e {
@@ -330,6 +356,7 @@ pub mod inference {
                 min_stake,
                 book: AccountBook::default(),
                 stakes: StakeBook::default(),
+                attestations: AttestationBook::default(),
                 services: Mapping::default(),
                 signers: Mapping::default(),
                 service_at: Mapping::default(),
@@ -375,6 +402,9 @@ pub mod inference {
             let before = self.signers.get(provider).unwrap_or_default();
             let signer = SignerState { signer: params.tee_signer, acknowledged };
             self.signers.insert(provider, &signer);
+            if before.signer != params.tee_signer {
+                self.clear_attestation(provider, before.signer);
+            }
             if let Some(amount) = staked {
                 self.env().emit_event(ProviderStaked { provider, amount });
             }
@@ -419,7 +449,8 @@ pub mod inference {
             self.service_at.remove(last);
             self.service_count = last;
             self.services.remove(provider);
-            self.signers.remove(provider);
+            let old = self.signers.take(provider).unwrap_or_default();
+            self.clear_attestation(provider, old.signer);
             let now = self.env().block_timestamp();
             if let Some(Unbonding { amount, release_at }) = self.stakes.unbond(provider, now, self.lock_time_ms)? {
                 self.env().emit_event(ProviderStakeUnbonding { provider, amount, release_at });
@@ -607,6 +638,67 @@ pub mod inference {
             Ok(())
         }
 
+        /// Owner: registers (`true`) or removes an attestor key. Removal ends every attestation it signed.
+        #[ink(message)]
+        pub fn set_attestor(&mut self, attestor: [u8; 20], registered: bool) -> Result<(), Error> {
+            self.ensure_owner()?;
+            if attestor == [0u8; 20] {
+                return Err(Error::ZeroAddress);
+            }
+            if self.attestations.set_attestor(attestor, registered) {
+                self.env().emit_event(AttestorUpdated { attestor, registered });
+            }
+            Ok(())
+        }
+
+        /// Owner: accepts (`true`) or removes a TEE measurement. Removal ends every attestation for it.
+        #[ink(message)]
+        pub fn set_measurement(&mut self, measurement: [u8; 32], accepted: bool) -> Result<(), Error> {
+            self.ensure_owner()?;
+            if self.attestations.set_measurement(measurement, accepted) {
+                self.env().emit_event(MeasurementUpdated { measurement, accepted });
+            }
+            Ok(())
+        }
+
+        /// Anyone: submits a registered attestor's `TeeAttestation` for `provider`'s current signer. The signer
+        /// then counts as acknowledged until `expires_at` (ms), unless the signer changes or the attestor or
+        /// measurement is removed first.
+        #[ink(message)]
+        pub fn submit_attestation(
+            &mut self,
+            provider: AccountId,
+            measurement: [u8; 32],
+            expires_at: u64,
+            attestor: [u8; 20],
+            signature: Vec<u8>,
+        ) -> Result<(), Error> {
+            if !self.services.contains(provider) {
+                return Err(Error::ServiceNotExist);
+            }
+            let signer = self.signers.get(provider).unwrap_or_default().signer;
+            if signer == [0u8; 20] {
+                return Err(Error::NoTeeSigner);
+            }
+            if !self.attestations.is_attestor(attestor) {
+                return Err(Error::UnknownAttestor);
+            }
+            if !self.attestations.is_measurement(measurement) {
+                return Err(Error::MeasurementNotAccepted);
+            }
+            let statement = verifier::TeeAttestation { provider: *provider.as_ref(), signer, measurement, expires_at };
+            let domain = Domain::inference(self.chain_id, *self.env().account_id().as_ref());
+            let now = self.env().block_timestamp();
+            verifier::check_attestation(&HostCrypto, &domain, &statement, &signer, &attestor, &signature, now)
+                .map_err(|e| match e {
+                    verifier::AttestationError::Expired => Error::AttestationExpired,
+                    _ => Error::InvalidAttestationSignature,
+                })?;
+            self.attestations.accept(provider, Attestation { signer, attestor, measurement, expires_at })?;
+            self.env().emit_event(TeeAttestationAccepted { provider, signer, attestor, measurement, expires_at });
+            Ok(())
+        }
+
         // ------------------------------------------------------------------ views
 
         #[ink(message)]
@@ -719,6 +811,33 @@ pub mod inference {
         }
 
         /// (active stake, unbonding stake if any)
+        /// The provider's accepted attestation, if any (it counts only while its signer is current, it has not
+        /// expired, and its attestor and measurement are still registered).
+        #[ink(message)]
+        pub fn get_attestation(&self, provider: AccountId) -> Option<Attestation> {
+            self.attestations.get(provider)
+        }
+
+        /// The signer settlements are checked against right now, if any (owner-acknowledged or attested).
+        #[ink(message)]
+        pub fn usable_tee_signer(&self, provider: AccountId) -> Option<[u8; 20]> {
+            if !self.services.contains(provider) {
+                return None;
+            }
+            let state = self.signers.get(provider).unwrap_or_default();
+            self.attestations.usable_signer(provider, state, self.env().block_timestamp())
+        }
+
+        #[ink(message)]
+        pub fn is_attestor(&self, attestor: [u8; 20]) -> bool {
+            self.attestations.is_attestor(attestor)
+        }
+
+        #[ink(message)]
+        pub fn is_accepted_measurement(&self, measurement: [u8; 32]) -> bool {
+            self.attestations.is_measurement(measurement)
+        }
+
         #[ink(message)]
         pub fn get_stake(&self, provider: AccountId) -> (Balance, Option<Unbonding>) {
             (self.stakes.active(provider), self.stakes.unbonding(provider))
@@ -787,7 +906,8 @@ pub mod inference {
                 return Err(Error::TooManySettlements { len, max: MAX_SETTLEMENTS });
             }
             let has_service = self.services.contains(provider);
-            let signer = self.signers.get(provider).unwrap_or_default().usable();
+            let state = self.signers.get(provider).unwrap_or_default();
+            let signer = self.attestations.usable_signer(provider, state, self.env().block_timestamp());
             let separator = self.separator();
             let mut changed: Vec<(AccountId, Balance, SubAccount)> = Vec::new();
             let mut outcomes = Vec::with_capacity(settlements.len());
@@ -840,6 +960,12 @@ pub mod inference {
                 }
             }
             Ok((outcomes, changed))
+        }
+
+        fn clear_attestation(&mut self, provider: AccountId, signer: [u8; 20]) {
+            if self.attestations.clear(provider) {
+                self.env().emit_event(TeeAttestationCleared { provider, signer });
+            }
         }
 
         fn set_owner_acknowledgement(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
