@@ -1,0 +1,229 @@
+//! `serving`: off-chain tooling for providers and attestors.
+//!
+//! ```text
+//! serving keygen [--out FILE]
+//! serving address --key FILE
+//! serving digest FILE|-
+//! serving attest --key FILE --domain inference|fine-tuning --chain-id N --contract 0x<32 bytes>
+//!                --provider 0x<32 bytes> --signer 0x<20 bytes> --measurement 0x<32 bytes> --expires-at MS
+//! ```
+//! Accounts are given as 0x-prefixed hex of their 32 raw bytes. Output is JSON on stdout; errors go to stderr
+//! with a non-zero exit code.
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use verifier::{Domain, LocalCrypto, LocalSigner, TeeAttestation, TeeSettlement, VerifierMessage};
+
+type R<T> = Result<T, String>;
+
+const USAGE: &str = "usage:
+  serving keygen [--out FILE]          new secp256k1 key (JSON: secret, address)
+  serving address --key FILE           the Ethereum address of a key file
+  serving digest FILE|-                EIP-712 digest of a typed message (JSON, see docs/signed-messages.md)
+  serving attest --key FILE --domain inference|fine-tuning --chain-id N --contract 0x.. --provider 0x..
+                 --signer 0x.. --measurement 0x.. --expires-at MS
+                                       sign a TeeAttestation as an attestor";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(out) => println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default()),
+        Err(e) => {
+            eprintln!("serving: {e}");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn run(args: &[String]) -> R<Value> {
+    let (cmd, rest) = args.split_first().ok_or_else(|| USAGE.to_string())?;
+    match cmd.as_str() {
+        "keygen" => {
+            let flags = flags(rest, &["out"])?;
+            let key = LocalSigner::random();
+            let out = key_json(&key);
+            if let Some(path) = flags.get("out") {
+                write_key(path, &out)?;
+            }
+            Ok(out)
+        }
+        "address" => {
+            let flags = flags(rest, &["key"])?;
+            Ok(json!({ "address": hex0(&load_key(need(&flags, "key")?)?.address()) }))
+        }
+        "digest" => {
+            let path = rest.first().ok_or("digest needs a file (or - for standard input)")?;
+            let text = if path == "-" {
+                std::io::read_to_string(std::io::stdin()).map_err(|e| format!("reading standard input: {e}"))?
+            } else {
+                std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?
+            };
+            let v: Value = serde_json::from_str(&text).map_err(|e| format!("{path} is not JSON: {e}"))?;
+            digest(&v)
+        }
+        "attest" => {
+            let f = flags(
+                rest,
+                &["key", "domain", "chain-id", "contract", "provider", "signer", "measurement", "expires-at"],
+            )?;
+            let key = load_key(need(&f, "key")?)?;
+            let domain = domain(
+                need(&f, "domain")?,
+                num(need(&f, "chain-id")?, "chain-id")?,
+                bytes32(need(&f, "contract")?, "contract")?,
+            )?;
+            let a = TeeAttestation {
+                provider: bytes32(need(&f, "provider")?, "provider")?,
+                signer: bytes_n::<20>(need(&f, "signer")?, "signer")?,
+                measurement: bytes32(need(&f, "measurement")?, "measurement")?,
+                expires_at: num(need(&f, "expires-at")?, "expires-at")?,
+            };
+            let c = LocalCrypto;
+            let digest = domain.digest(&c, &a.struct_hash(&c));
+            Ok(json!({
+                "attestor": hex0(&key.address()),
+                "digest": hex0(&digest),
+                "signature": hex0(&key.sign_digest(&digest)),
+            }))
+        }
+        "-h" | "--help" | "help" => Ok(json!({ "usage": USAGE })),
+        other => Err(format!("unknown command `{other}`\n{USAGE}")),
+    }
+}
+
+/// `--name value` pairs, only the allowed names, each once.
+fn flags(args: &[String], allowed: &[&str]) -> R<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let name = a.strip_prefix("--").ok_or_else(|| format!("unexpected argument `{a}`"))?;
+        if !allowed.contains(&name) {
+            return Err(format!("unknown option `--{name}` (expected one of: --{})", allowed.join(", --")));
+        }
+        let value = it.next().ok_or_else(|| format!("--{name} needs a value"))?;
+        if out.insert(name.to_string(), value.clone()).is_some() {
+            return Err(format!("--{name} given twice"));
+        }
+    }
+    Ok(out)
+}
+
+fn need<'a>(f: &'a HashMap<String, String>, name: &str) -> R<&'a str> {
+    f.get(name).map(String::as_str).ok_or_else(|| format!("missing --{name}"))
+}
+
+fn hex0(b: &[u8]) -> String {
+    format!("0x{}", hex::encode(b))
+}
+
+fn bytes(s: &str, what: &str) -> R<Vec<u8>> {
+    let h = s.strip_prefix("0x").ok_or_else(|| format!("{what}: expected 0x-prefixed hex, got `{s}`"))?;
+    hex::decode(h).map_err(|e| format!("{what}: bad hex: {e}"))
+}
+
+fn bytes_n<const N: usize>(s: &str, what: &str) -> R<[u8; N]> {
+    let v = bytes(s, what)?;
+    let len = v.len();
+    v.try_into().map_err(|_| format!("{what}: expected {N} bytes, got {len}"))
+}
+
+fn bytes32(s: &str, what: &str) -> R<[u8; 32]> {
+    bytes_n::<32>(s, what)
+}
+
+fn num<T: std::str::FromStr>(s: &str, what: &str) -> R<T> {
+    s.parse().map_err(|_| format!("{what}: expected a non-negative integer, got `{s}`"))
+}
+
+fn domain(name: &str, chain_id: u64, contract: [u8; 32]) -> R<Domain> {
+    match name {
+        "inference" => Ok(Domain::inference(chain_id, contract)),
+        "fine-tuning" => Ok(Domain::fine_tuning(chain_id, contract)),
+        other => Err(format!("--domain must be `inference` or `fine-tuning`, got `{other}`")),
+    }
+}
+
+fn key_json(key: &LocalSigner) -> Value {
+    json!({ "secret": hex0(&key.secret_bytes()), "address": hex0(&key.address()) })
+}
+
+fn write_key(path: &str, v: &Value) -> R<()> {
+    if std::path::Path::new(path).exists() {
+        return Err(format!("{path} exists; refusing to overwrite a key"));
+    }
+    std::fs::write(path, serde_json::to_string_pretty(v).unwrap_or_default())
+        .map_err(|e| format!("writing {path}: {e}"))
+}
+
+fn load_key(path: &str) -> R<LocalSigner> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("reading key {path}: {e}"))?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| format!("key {path} is not JSON: {e}"))?;
+    let secret = v["secret"].as_str().ok_or_else(|| format!("key {path} has no \"secret\""))?;
+    LocalSigner::from_bytes(&bytes(secret, "secret")?).map_err(|e| format!("key {path}: {e}"))
+}
+
+fn field<'a>(v: &'a Value, name: &str) -> R<&'a str> {
+    v[name].as_str().ok_or_else(|| format!("missing string field \"{name}\""))
+}
+
+/// Numbers may be JSON numbers or decimal strings (amounts beyond 2^53).
+fn int(v: &Value, name: &str) -> R<u128> {
+    match &v[name] {
+        Value::Number(n) => n.as_u64().map(u128::from).ok_or_else(|| format!("\"{name}\": not a non-negative integer")),
+        Value::String(s) => num(s, name),
+        _ => Err(format!("missing integer field \"{name}\"")),
+    }
+}
+
+/// The digest of `{"kind": "inference" | "fine_tuning" | "attestation", "chainId", "contract", ...fields}`.
+fn digest(v: &Value) -> R<Value> {
+    let kind = field(v, "kind")?;
+    let chain_id = u64::try_from(int(v, "chainId")?).map_err(|_| "chainId too large")?;
+    let contract = bytes32(field(v, "contract")?, "contract")?;
+    let c = LocalCrypto;
+    let (domain, struct_hash) = match kind {
+        "inference" => (
+            Domain::inference(chain_id, contract),
+            TeeSettlement {
+                requests_hash: bytes32(field(v, "requestsHash")?, "requestsHash")?,
+                nonce: int(v, "nonce")?,
+                provider: bytes32(field(v, "provider")?, "provider")?,
+                user: bytes32(field(v, "user")?, "user")?,
+                total_fee: int(v, "totalFee")?,
+            }
+            .struct_hash(&c),
+        ),
+        "fine_tuning" => {
+            let secret = bytes(field(v, "encryptedSecret")?, "encryptedSecret")?;
+            let root = bytes(field(v, "modelRootHash")?, "modelRootHash")?;
+            let m = VerifierMessage {
+                id: field(v, "id")?.as_bytes(),
+                encrypted_secret: &secret,
+                model_root_hash: &root,
+                nonce: int(v, "nonce")?,
+                task_fee: int(v, "taskFee")?,
+                user: bytes32(field(v, "user")?, "user")?,
+                provider: bytes32(field(v, "provider")?, "provider")?,
+            };
+            if !m.id_len_ok() {
+                return Err("id must be 1..=256 bytes".into());
+            }
+            (Domain::fine_tuning(chain_id, contract), m.struct_hash(&c))
+        }
+        "attestation" => (
+            domain(field(v, "domain")?, chain_id, contract)?,
+            TeeAttestation {
+                provider: bytes32(field(v, "provider")?, "provider")?,
+                signer: bytes_n::<20>(field(v, "signer")?, "signer")?,
+                measurement: bytes32(field(v, "measurement")?, "measurement")?,
+                expires_at: u64::try_from(int(v, "expiresAt")?).map_err(|_| "expiresAt too large")?,
+            }
+            .struct_hash(&c),
+        ),
+        other => Err(format!("unknown kind `{other}` (inference, fine_tuning, attestation)"))?,
+    };
+    Ok(json!({
+        "domainSeparator": hex0(&domain.separator(&c)),
+        "structHash": hex0(&struct_hash),
+        "digest": hex0(&domain.digest(&c, &struct_hash)),
+    }))
+}
