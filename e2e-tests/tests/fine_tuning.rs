@@ -304,3 +304,51 @@ async fn replays_and_cross_provider_vouchers_fail(mut client: Client) -> E2EResu
     );
     Ok(())
 }
+
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn settles_through_an_attestation_until_it_expires(mut client: Client) -> E2EResult<()> {
+    let w = setup(&mut client).await?;
+    let mut f = ink_e2e::create_call_builder::<FineTuning>(w.ft);
+    let c = ink_e2e::charlie();
+    let r = client.call(&ink_e2e::alice(), &f.revoke_tee_signer_acknowledgement(charlie())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    assert_eq!(add(&mut client, &w, &c, "t1").await?, Ok(()));
+    assert_eq!(
+        settle(&mut client, &w, &c, w.voucher(charlie(), "t1", b"", 1_000_000, 1)).await?,
+        Err(FError::NoTeeSigner)
+    );
+
+    let attestor = LocalSigner::from_bytes(&[11u8; 32]).unwrap();
+    let m = [0x42u8; 32];
+    client.call(&ink_e2e::alice(), &f.set_attestor(attestor.address(), true)).submit().await?;
+    client.call(&ink_e2e::alice(), &f.set_measurement(m, true)).submit().await?;
+    let until = serving_e2e_tests::now_ms() + LOCK_MS;
+    let a = verifier::TeeAttestation {
+        provider: bytes(&charlie()),
+        signer: tee().address(),
+        measurement: m,
+        expires_at: until,
+    };
+    let cr = LocalCrypto;
+    // Signed in the inference domain: refused here.
+    let wrong = attestor.sign_digest(&Domain::inference(CHAIN_ID, bytes(&w.ft)).digest(&cr, &a.struct_hash(&cr)));
+    let r = client
+        .call(&ink_e2e::eve(), &f.submit_attestation(charlie(), m, until, attestor.address(), wrong.to_vec()))
+        .submit()
+        .await?;
+    assert_eq!(r.return_value(), Err(FError::InvalidAttestationSignature));
+    let sig = attestor.sign_digest(&Domain::fine_tuning(CHAIN_ID, bytes(&w.ft)).digest(&cr, &a.struct_hash(&cr)));
+    let r = client
+        .call(&ink_e2e::eve(), &f.submit_attestation(charlie(), m, until, attestor.address(), sig.to_vec()))
+        .submit()
+        .await?;
+    assert_eq!(r.return_value(), Ok(()));
+    assert_eq!(settle(&mut client, &w, &c, w.voucher(charlie(), "t1", b"", 1_000_000, 1)).await?, Ok(300_000));
+    assert_eq!(add(&mut client, &w, &c, "t2").await?, Ok(()));
+    serving_e2e_tests::advance_ms(LOCK_MS);
+    assert_eq!(
+        settle(&mut client, &w, &c, w.voucher(charlie(), "t2", b"", 1_000_000, 2)).await?,
+        Err(FError::NoTeeSigner)
+    );
+    Ok(())
+}
