@@ -247,8 +247,14 @@ pub struct Attestation {
 /// Why an attestation is refused (the signature itself is checked by the verifier crate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttestationRuleError {
+    /// The provider has no TEE signer to attest.
+    NoTeeSigner,
     UnknownAttestor,
     MeasurementNotAccepted,
+    /// `expires_at` is not in the future.
+    AttestationExpired,
+    /// The signature breaks the rules or is not by the attestor over exactly this statement and domain.
+    InvalidAttestationSignature,
     /// The provider already has an attestation for this signer that lasts as long or longer (a replay).
     AttestationNotNewer,
 }
@@ -317,6 +323,43 @@ impl AttestationBook {
         }
         self.attestations.insert(provider, &a);
         Ok(())
+    }
+
+    /// Checks a submitted attestation of `provider`'s current `signer` end to end, in this order: a signer
+    /// exists, the attestor is registered, the measurement accepted, not expired at `now`, the signature is the
+    /// attestor's over exactly this statement in `domain`, and it is newer than the current one. Stores it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn submit(
+        &mut self,
+        c: &impl verifier::Crypto,
+        domain: &verifier::Domain,
+        provider: AccountId,
+        signer: [u8; 20],
+        measurement: [u8; 32],
+        expires_at: u64,
+        attestor: [u8; 20],
+        signature: &[u8],
+        now: u64,
+    ) -> Result<Attestation, AttestationRuleError> {
+        if signer == [0u8; 20] {
+            return Err(AttestationRuleError::NoTeeSigner);
+        }
+        if !self.is_attestor(attestor) {
+            return Err(AttestationRuleError::UnknownAttestor);
+        }
+        if !self.is_measurement(measurement) {
+            return Err(AttestationRuleError::MeasurementNotAccepted);
+        }
+        let statement = verifier::TeeAttestation { provider: *provider.as_ref(), signer, measurement, expires_at };
+        verifier::check_attestation(c, domain, &statement, &signer, &attestor, signature, now).map_err(
+            |e| match e {
+                verifier::AttestationError::Expired => AttestationRuleError::AttestationExpired,
+                _ => AttestationRuleError::InvalidAttestationSignature,
+            },
+        )?;
+        let a = Attestation { signer, attestor, measurement, expires_at };
+        self.accept(provider, a)?;
+        Ok(a)
     }
 
     /// Forgets the provider's attestation (its signer changed or its service is gone); returns whether it had one.

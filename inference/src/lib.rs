@@ -322,8 +322,11 @@ pub mod inference {
     impl From<AttestationRuleError> for Error {
         fn from(e: AttestationRuleError) -> Self {
             match e {
+                AttestationRuleError::NoTeeSigner => Error::NoTeeSigner,
                 AttestationRuleError::UnknownAttestor => Error::UnknownAttestor,
                 AttestationRuleError::MeasurementNotAccepted => Error::MeasurementNotAccepted,
+                AttestationRuleError::AttestationExpired => Error::AttestationExpired,
+                AttestationRuleError::InvalidAttestationSignature => Error::InvalidAttestationSignature,
                 AttestationRuleError::AttestationNotNewer => Error::AttestationNotNewer,
             }
         }
@@ -677,24 +680,10 @@ pub mod inference {
                 return Err(Error::ServiceNotExist);
             }
             let signer = self.signers.get(provider).unwrap_or_default().signer;
-            if signer == [0u8; 20] {
-                return Err(Error::NoTeeSigner);
-            }
-            if !self.attestations.is_attestor(attestor) {
-                return Err(Error::UnknownAttestor);
-            }
-            if !self.attestations.is_measurement(measurement) {
-                return Err(Error::MeasurementNotAccepted);
-            }
-            let statement = verifier::TeeAttestation { provider: *provider.as_ref(), signer, measurement, expires_at };
             let domain = Domain::inference(self.chain_id, *self.env().account_id().as_ref());
             let now = self.env().block_timestamp();
-            verifier::check_attestation(&HostCrypto, &domain, &statement, &signer, &attestor, &signature, now)
-                .map_err(|e| match e {
-                    verifier::AttestationError::Expired => Error::AttestationExpired,
-                    _ => Error::InvalidAttestationSignature,
-                })?;
-            self.attestations.accept(provider, Attestation { signer, attestor, measurement, expires_at })?;
+            let a = &mut self.attestations;
+            a.submit(&HostCrypto, &domain, provider, signer, measurement, expires_at, attestor, &signature, now)?;
             self.env().emit_event(TeeAttestationAccepted { provider, signer, attestor, measurement, expires_at });
             Ok(())
         }
