@@ -352,3 +352,34 @@ async fn settles_through_an_attestation_until_it_expires(mut client: Client) -> 
     );
     Ok(())
 }
+
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn owner_upgrade_keeps_deliverables_and_stakes(mut client: Client) -> E2EResult<()> {
+    let w = setup(&mut client).await?;
+    let mut f = ink_e2e::create_call_builder::<FineTuning>(w.ft);
+    let c = ink_e2e::charlie();
+    assert_eq!(add(&mut client, &w, &c, "t1").await?, Ok(()));
+    let r = client.call(&ink_e2e::bob(), &f.acknowledge_deliverable(charlie(), "t1".into())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let code_hash =
+        ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "fine_tuning", &ink_e2e::alice())
+            .submit()
+            .await?
+            .code_hash;
+    let r = client.call(&ink_e2e::alice(), &f.set_code(code_hash)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    assert_eq!(state(&mut client, &w, charlie(), "t1").await?, DeliverableState::Acknowledged);
+    assert_eq!(settle(&mut client, &w, &c, w.voucher(charlie(), "t1", b"key", 1_000_000, 1)).await?, Ok(1_000_000));
+    // The stake survived too: remove, wait, withdraw it.
+    let r = client.call(&c, &f.remove_service()).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    serving_e2e_tests::advance_ms(LOCK_MS);
+    let (c0, f0) = (client.free_balance(charlie()).await?, client.free_balance(w.ft).await?);
+    let r = client.call(&c, &f.withdraw_stake()).submit().await?;
+    let d = storage_deposit(&r.dry_run);
+    assert_eq!(r.return_value(), Ok(MIN_STAKE));
+    assert_eq!(client.free_balance(charlie()).await? as i128, c0 as i128 + MIN_STAKE as i128 - d);
+    assert_eq!(client.free_balance(w.ft).await?, f0 - MIN_STAKE);
+    check(&mut client, &w).await?;
+    Ok(())
+}

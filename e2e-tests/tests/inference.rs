@@ -657,3 +657,34 @@ async fn attestation_makes_a_signer_usable_until_it_ends(mut client: Client) -> 
     check(&mut client, &w, &[bob()]).await?;
     Ok(())
 }
+
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn owner_upgrade_keeps_accounts_services_and_refunds(mut client: Client) -> E2EResult<()> {
+    let w = setup(&mut client).await?;
+    let mut l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
+    let mut i = ink_e2e::create_call_builder::<Inference>(w.inference);
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1_000_000, 1)]).await?;
+    assert_eq!(out[0].status, S::Success);
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
+    assert_eq!(r.return_value(), Ok(0));
+    let code_hash =
+        ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "inference", &ink_e2e::alice())
+            .submit()
+            .await?
+            .code_hash;
+    let r = client.call(&ink_e2e::bob(), &i.set_code(code_hash)).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::NotOwner));
+    let r = client.call(&ink_e2e::alice(), &i.set_code(code_hash)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    // Everything survives and keeps working: the account (nonce 1, 9 M pending), the service, the refund.
+    assert_eq!(sub_of(&mut client, &w, bob()).await?, (9_000_000, 9_000_000, 1));
+    let svc = client.call(&ink_e2e::bob(), &i.get_service(charlie())).dry_run().await?.return_value().unwrap();
+    assert!(svc.tee_signer_acknowledged);
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 1), w.voucher(bob(), 1_000_000, 2)]).await?;
+    assert_eq!(out.iter().map(|o| o.status).collect::<Vec<_>>(), vec![S::InvalidNonce, S::Success]);
+    advance_ms(LOCK_MS);
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
+    assert_eq!(r.return_value(), Ok(8_000_000));
+    check(&mut client, &w, &[bob()]).await?;
+    Ok(())
+}
