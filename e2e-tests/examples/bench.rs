@@ -4,13 +4,13 @@
 //! Weights are what pallet-contracts charges (ref_time in picoseconds, proof_size in bytes), read from the
 //! dry run of each call on the state the benchmark built; they are deterministic, not timings.
 use fine_tuning::fine_tuning::{FineTuning, FineTuningRef, Quota, ServiceParams as FtParams, VerifierInput};
-use inference::inference::{Inference, InferenceRef, ServiceParams, TeeSettlementData};
+use inference::inference::{Inference, InferenceRef, ServiceParams};
 use ink::primitives::AccountId;
 use ink_e2e::{ChainBackend, ContractsBackend, Keypair};
 use ledger::ledger::{Ledger, LedgerRef};
-use serving_e2e_tests::{bytes, id, Client};
+use serving_e2e_tests::{bytes, id, inference_voucher, tee, Client};
 use std::fmt::Write as _;
-use verifier::{Domain, LocalCrypto, LocalSigner, TeeSettlement, VerifierMessage};
+use verifier::{Domain, LocalCrypto, VerifierMessage};
 
 const CHAIN_ID: u64 = 42;
 const LOCK_MS: u64 = 3_600_000;
@@ -28,25 +28,6 @@ struct Row {
     condition: String,
     ref_time: u64,
     proof: u64,
-}
-
-fn tee() -> LocalSigner {
-    LocalSigner::from_bytes(&[7u8; 32]).unwrap()
-}
-
-fn voucher(inference: AccountId, user: AccountId, provider: AccountId, fee: u128, nonce: u128) -> TeeSettlementData {
-    let requests_hash = [nonce as u8; 32];
-    let msg = TeeSettlement { requests_hash, nonce, provider: bytes(&provider), user: bytes(&user), total_fee: fee };
-    let c = LocalCrypto;
-    let digest = Domain::inference(CHAIN_ID, bytes(&inference)).digest(&c, &msg.struct_hash(&c));
-    TeeSettlementData {
-        user,
-        provider,
-        total_fee: fee,
-        requests_hash,
-        nonce,
-        signature: tee().sign_digest(&digest).to_vec(),
-    }
 }
 
 macro_rules! weigh {
@@ -152,13 +133,17 @@ async fn run() -> R<String> {
     let mut nonce = 0u128;
     for n in [1usize, 2, 5, 10, 20, 50] {
         nonce += 1;
-        let batch: Vec<_> = ids[..n].iter().map(|u| voucher(inference, *u, provider, 1_000, nonce)).collect();
+        let batch: Vec<_> = ids[..n]
+            .iter()
+            .map(|u| inference_voucher(&tee(), CHAIN_ID, inference, *u, provider, 1_000, nonce))
+            .collect();
         let (rt, pf) = weigh!(client, &provider_kp, &i.settle_fees_with_tee(batch));
         curve.push(("distinct", n, rt, pf));
     }
     for n in [1usize, 2, 5, 10, 20, 50] {
-        let batch: Vec<_> =
-            (0..n).map(|k| voucher(inference, ids[0], provider, 1_000, nonce + 1 + k as u128)).collect();
+        let batch: Vec<_> = (0..n)
+            .map(|k| inference_voucher(&tee(), CHAIN_ID, inference, ids[0], provider, 1_000, nonce + 1 + k as u128))
+            .collect();
         let (rt, pf) = weigh!(client, &provider_kp, &i.settle_fees_with_tee(batch));
         curve.push(("repeated", n, rt, pf));
     }

@@ -30,6 +30,52 @@ pub fn storage_deposit<V>(r: &ink_e2e::CallDryRunResult<ink::env::DefaultEnviron
     }
 }
 
+/// The well-known dev accounts the sandbox funds.
+pub fn bob() -> ink::primitives::AccountId {
+    ink_e2e::account_id(ink_e2e::AccountKeyring::Bob)
+}
+pub fn charlie() -> ink::primitives::AccountId {
+    ink_e2e::account_id(ink_e2e::AccountKeyring::Charlie)
+}
+pub fn dave() -> ink::primitives::AccountId {
+    ink_e2e::account_id(ink_e2e::AccountKeyring::Dave)
+}
+pub fn eve() -> ink::primitives::AccountId {
+    ink_e2e::account_id(ink_e2e::AccountKeyring::Eve)
+}
+
+/// The TEE key the tests' providers sign vouchers with.
+pub fn tee() -> verifier::LocalSigner {
+    verifier::LocalSigner::from_bytes(&[7u8; 32]).expect("valid key")
+}
+
+/// An inference voucher signed by `key` in the domain of (`chain_id`, `contract`); `requests_hash` derives
+/// from the nonce.
+pub fn inference_voucher(
+    key: &verifier::LocalSigner,
+    chain_id: u64,
+    contract: ink::primitives::AccountId,
+    user: ink::primitives::AccountId,
+    provider: ink::primitives::AccountId,
+    fee: u128,
+    nonce: u128,
+) -> inference::inference::TeeSettlementData {
+    use verifier::{Domain, LocalCrypto, TeeSettlement};
+    let mut requests_hash = [0u8; 32];
+    requests_hash[..16].copy_from_slice(&nonce.to_be_bytes());
+    let msg = TeeSettlement { requests_hash, nonce, provider: bytes(&provider), user: bytes(&user), total_fee: fee };
+    let c = LocalCrypto;
+    let digest = Domain::inference(chain_id, bytes(&contract)).digest(&c, &msg.struct_hash(&c));
+    inference::inference::TeeSettlementData {
+        user,
+        provider,
+        total_fee: fee,
+        requests_hash,
+        nonce,
+        signature: key.sign_digest(&digest).to_vec(),
+    }
+}
+
 /// The clock's starting point: 2026-01-01T00:00:00Z in milliseconds.
 pub const START_MS: u64 = 1_767_225_600_000;
 

@@ -7,9 +7,9 @@ use fine_tuning::fine_tuning::{
 };
 use inference::inference::InferenceRef;
 use ink::primitives::AccountId;
-use ink_e2e::{account_id, AccountKeyring, ChainBackend, ContractsBackend, Keypair};
+use ink_e2e::{ChainBackend, ContractsBackend, Keypair};
 use ledger::ledger::{Ledger, LedgerRef};
-use serving_e2e_tests::{bytes, events_of, storage_deposit, take_events, Client};
+use serving_e2e_tests::{bob, bytes, charlie, dave, events_of, storage_deposit, take_events, tee, Client};
 use verifier::{Domain, LocalCrypto, LocalSigner, VerifierMessage};
 
 type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
@@ -19,20 +19,6 @@ const LOCK_MS: u64 = 3_600_000;
 const MIN_STAKE: u128 = 100_000_000;
 const PENALTY: u8 = 30;
 const ROOT: &[u8] = b"model-root-hash-0001";
-
-fn bob() -> AccountId {
-    account_id(AccountKeyring::Bob)
-}
-fn charlie() -> AccountId {
-    account_id(AccountKeyring::Charlie)
-}
-fn dave() -> AccountId {
-    account_id(AccountKeyring::Dave)
-}
-
-fn tee() -> LocalSigner {
-    LocalSigner::from_bytes(&[7u8; 32]).unwrap()
-}
 
 fn params() -> ServiceParams {
     ServiceParams {

@@ -6,9 +6,11 @@ use inference::inference::{
     TeeSettlementData, TeeSettlementResult,
 };
 use ink::primitives::AccountId;
-use ink_e2e::{account_id, AccountKeyring, ChainBackend, ContractsBackend};
+use ink_e2e::{ChainBackend, ContractsBackend};
 use ledger::ledger::{Ledger, LedgerRef};
-use serving_e2e_tests::{advance_ms, bytes, events_of, storage_deposit, take_events, Client};
+use serving_e2e_tests::{
+    advance_ms, bob, bytes, charlie, dave, eve, events_of, inference_voucher, storage_deposit, take_events, tee, Client,
+};
 use verifier::{Domain, LocalCrypto, LocalSigner, TeeSettlement, SECP256K1_ORDER};
 
 type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
@@ -18,23 +20,6 @@ const LOCK_MS: u64 = 3_600_000;
 const MIN_STAKE: u128 = 100_000_000;
 /// pallet_balances' existential deposit in ink_e2e's sandbox runtime.
 const SANDBOX_EXISTENTIAL_DEPOSIT: u128 = 1;
-
-fn bob() -> AccountId {
-    account_id(AccountKeyring::Bob)
-}
-fn charlie() -> AccountId {
-    account_id(AccountKeyring::Charlie)
-}
-fn dave() -> AccountId {
-    account_id(AccountKeyring::Dave)
-}
-fn eve() -> AccountId {
-    account_id(AccountKeyring::Eve)
-}
-
-fn tee() -> LocalSigner {
-    LocalSigner::from_bytes(&[7u8; 32]).unwrap()
-}
 
 fn params(signer: [u8; 20]) -> ServiceParams {
     ServiceParams {
@@ -49,32 +34,6 @@ fn params(signer: [u8; 20]) -> ServiceParams {
     }
 }
 
-/// A voucher signed by `key` in the domain of (`chain_id`, `contract`).
-#[allow(clippy::too_many_arguments)]
-fn voucher_in(
-    key: &LocalSigner,
-    chain_id: u64,
-    contract: AccountId,
-    user: AccountId,
-    provider: AccountId,
-    fee: u128,
-    nonce: u128,
-) -> TeeSettlementData {
-    let mut requests_hash = [0u8; 32];
-    requests_hash[..16].copy_from_slice(&nonce.to_be_bytes());
-    let msg = TeeSettlement { requests_hash, nonce, provider: bytes(&provider), user: bytes(&user), total_fee: fee };
-    let c = LocalCrypto;
-    let digest = Domain::inference(chain_id, bytes(&contract)).digest(&c, &msg.struct_hash(&c));
-    TeeSettlementData {
-        user,
-        provider,
-        total_fee: fee,
-        requests_hash,
-        nonce,
-        signature: key.sign_digest(&digest).to_vec(),
-    }
-}
-
 struct World {
     ledger: AccountId,
     inference: AccountId,
@@ -82,7 +41,7 @@ struct World {
 
 impl World {
     fn voucher(&self, user: AccountId, fee: u128, nonce: u128) -> TeeSettlementData {
-        voucher_in(&tee(), CHAIN_ID, self.inference, user, charlie(), fee, nonce)
+        inference_voucher(&tee(), CHAIN_ID, self.inference, user, charlie(), fee, nonce)
     }
 }
 
@@ -286,13 +245,20 @@ async fn every_status_in_one_batch(mut client: Client) -> E2EResult<()> {
     let good = w.voucher(bob(), 1_000_000, 10);
     let mut mismatch = w.voucher(bob(), 1, 11);
     mismatch.provider = dave();
-    let stranger = voucher_in(&tee(), CHAIN_ID, w.inference, eve(), charlie(), 1, 1);
-    let no_consent = voucher_in(&tee(), CHAIN_ID, w.inference, dave(), charlie(), 1, 1);
+    let stranger = inference_voucher(&tee(), CHAIN_ID, w.inference, eve(), charlie(), 1, 1);
+    let no_consent = inference_voucher(&tee(), CHAIN_ID, w.inference, dave(), charlie(), 1, 1);
     let replay = good.clone(); // same nonce again, after `good` in the same batch
-    let wrong_key =
-        voucher_in(&LocalSigner::from_bytes(&[8u8; 32]).unwrap(), CHAIN_ID, w.inference, bob(), charlie(), 1, 12);
-    let other_chain = voucher_in(&tee(), CHAIN_ID + 1, w.inference, bob(), charlie(), 1, 13);
-    let other_contract = voucher_in(&tee(), CHAIN_ID, w.ledger, bob(), charlie(), 1, 14);
+    let wrong_key = inference_voucher(
+        &LocalSigner::from_bytes(&[8u8; 32]).unwrap(),
+        CHAIN_ID,
+        w.inference,
+        bob(),
+        charlie(),
+        1,
+        12,
+    );
+    let other_chain = inference_voucher(&tee(), CHAIN_ID + 1, w.inference, bob(), charlie(), 1, 13);
+    let other_contract = inference_voucher(&tee(), CHAIN_ID, w.ledger, bob(), charlie(), 1, 14);
     let mut high_s = w.voucher(bob(), 1, 15);
     let s: [u8; 32] = high_s.signature[32..64].try_into().unwrap();
     high_s.signature[32..64].copy_from_slice(&sub(&SECP256K1_ORDER, &s));
@@ -363,7 +329,8 @@ async fn every_status_in_one_batch(mut client: Client) -> E2EResult<()> {
     let r = client.call(&ink_e2e::dave(), &i.acknowledge_tee_signer(charlie(), true)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let (out, _) =
-        settle(&mut client, &w, vec![voucher_in(&tee(), CHAIN_ID, w.inference, dave(), charlie(), 1, 1)]).await?;
+        settle(&mut client, &w, vec![inference_voucher(&tee(), CHAIN_ID, w.inference, dave(), charlie(), 1, 1)])
+            .await?;
     assert_eq!(out[0].status, S::Success);
 
     // Batch bounds.
@@ -431,13 +398,15 @@ async fn signer_acknowledgement_rules(mut client: Client) -> E2EResult<()> {
     let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 4)]).await?;
     assert_eq!(out[0].status, S::InvalidSignature);
     let (out, _) =
-        settle(&mut client, &w, vec![voucher_in(&new_key, CHAIN_ID, w.inference, bob(), charlie(), 1, 5)]).await?;
+        settle(&mut client, &w, vec![inference_voucher(&new_key, CHAIN_ID, w.inference, bob(), charlie(), 1, 5)])
+            .await?;
     assert_eq!(out[0].status, S::Success);
     // The owner revokes.
     let r = client.call(&ink_e2e::alice(), &i.revoke_tee_signer_acknowledgement(charlie())).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let (out, _) =
-        settle(&mut client, &w, vec![voucher_in(&new_key, CHAIN_ID, w.inference, bob(), charlie(), 1, 6)]).await?;
+        settle(&mut client, &w, vec![inference_voucher(&new_key, CHAIN_ID, w.inference, bob(), charlie(), 1, 6)])
+            .await?;
     assert_eq!(out[0].status, S::NoTeeSigner);
     check(&mut client, &w, &[bob()]).await?;
     Ok(())
@@ -648,7 +617,8 @@ async fn attestation_makes_a_signer_usable_until_it_ends(mut client: Client) -> 
     let ev = take_events();
     assert_eq!(events_of::<TeeAttestationCleared>(&ev, &bytes(&w.inference)).len(), 1);
     let (out, _) =
-        settle(&mut client, &w, vec![voucher_in(&new_key, CHAIN_ID, w.inference, bob(), charlie(), 1, 9)]).await?;
+        settle(&mut client, &w, vec![inference_voucher(&new_key, CHAIN_ID, w.inference, bob(), charlie(), 1, 9)])
+            .await?;
     assert_eq!(out[0].status, S::NoTeeSigner, "the new signer is not attested");
     let r = client.call(&ink_e2e::eve(), &submit(sig2, m, until2, attestor.address())).submit().await?;
     assert_eq!(r.return_value(), Err(IError::InvalidAttestationSignature), "old signer's attestation");

@@ -9,7 +9,9 @@ use ledger::ledger::{
 };
 use ledger::{Error, ServingError};
 use mock_service::mock_service::{MockService, MockServiceRef, Mode, Sub};
-use serving_e2e_tests::{advance_ms, bytes, events_of, storage_deposit as deposit, take_events, Client};
+use serving_e2e_tests::{
+    advance_ms, bob, bytes, charlie, dave, events_of, storage_deposit as deposit, take_events, Client,
+};
 
 type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -18,15 +20,6 @@ const MIN_ACCOUNT: u128 = 3_000_000;
 const MIN_TRANSFER: u128 = 1_000_000;
 const LOCK_MS: u64 = 3_600_000;
 
-fn bob() -> AccountId {
-    account_id(AccountKeyring::Bob)
-}
-fn charlie() -> AccountId {
-    account_id(AccountKeyring::Charlie)
-}
-fn dave() -> AccountId {
-    account_id(AccountKeyring::Dave)
-}
 /// Deploys the ledger (owner: alice) and `n` mock services registered as ("mock", "v<i>").
 async fn deploy(client: &mut Client, n: usize) -> E2EResult<(AccountId, Vec<AccountId>)> {
     let mut constructor = LedgerRef::new(CHAIN_ID, MIN_ACCOUNT, MIN_TRANSFER);

@@ -555,9 +555,7 @@ pub mod fine_tuning {
         #[ink(message)]
         pub fn abandon_deliverable(&mut self, user: AccountId, id: String) -> Result<(), Error> {
             let provider = self.env().caller();
-            let (key, mut d) = self.open_deliverable(user, provider, &id)?;
-            d.state = DeliverableState::Abandoned;
-            self.deliverables.insert(key, &d);
+            self.move_open_deliverable(user, provider, &id, DeliverableState::Abandoned)?;
             self.env().emit_event(DeliverableAbandoned { user, provider, id });
             Ok(())
         }
@@ -635,9 +633,7 @@ pub mod fine_tuning {
         #[ink(message)]
         pub fn acknowledge_deliverable(&mut self, provider: AccountId, id: String) -> Result<(), Error> {
             let user = self.env().caller();
-            let (key, mut d) = self.open_deliverable(user, provider, &id)?;
-            d.state = DeliverableState::Acknowledged;
-            self.deliverables.insert(key, &d);
+            self.move_open_deliverable(user, provider, &id, DeliverableState::Acknowledged)?;
             self.env().emit_event(DeliverableAcknowledged { user, provider, id });
             Ok(())
         }
@@ -968,6 +964,20 @@ pub mod fine_tuning {
             if self.attestations.clear(provider) {
                 self.env().emit_event(TeeAttestationCleared { provider, signer });
             }
+        }
+
+        /// Moves an open (pending or acknowledged) deliverable to `state`.
+        fn move_open_deliverable(
+            &mut self,
+            user: AccountId,
+            provider: AccountId,
+            id: &str,
+            state: DeliverableState,
+        ) -> Result<(), Error> {
+            let (key, mut d) = self.open_deliverable(user, provider, id)?;
+            d.state = state;
+            self.deliverables.insert(key, &d);
+            Ok(())
         }
 
         fn set_owner_acknowledgement(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
