@@ -1,11 +1,12 @@
 # The two commands a newcomer needs (each installs what it needs first):
-#   make demo   build the release contract bundles and show where they are
+#   make demo   build the release contract bundles and play the whole story in a sandbox chain
 #   make test   run every test
-.PHONY: demo test setup bundles vectors bench
+.PHONY: demo test setup bundles vectors bench node
 
 demo:
 	bash scripts/setup.sh
 	bash scripts/bundles.sh
+	. scripts/env.sh && cargo run -q --locked -p serving-cli -- demo $(DEMO_FLAGS)
 
 test:
 	bash scripts/test.sh
@@ -27,3 +28,7 @@ bench:
 	bash scripts/setup.sh
 	bash scripts/bundles.sh
 	. scripts/env.sh && cargo run -q -p serving-e2e-tests --example bench
+
+# Optional: substrate-contracts-node 0.42 (about 50 minutes to build, once).
+node:
+	bash scripts/install-node.sh

@@ -18,3 +18,4 @@ phase format cargo fmt --all -- --check
 phase "unit tests" cargo test --locked --workspace --exclude serving-e2e-tests -F serving-verifier/std
 phase "e2e tests (sandbox)" cargo test --locked -p serving-e2e-tests
 phase "release bundles" bash scripts/bundles.sh
+phase "demo (release bundles, sandbox)" bash -c 'cargo run -q --locked -p serving-cli -- demo --json > target/demo.json'

@@ -1,9 +1,11 @@
 //! `serving`: off-chain tooling for providers and attestors.
 //!
 //! ```text
+//! serving demo [--json] [--bundles DIR]
 //! serving keygen [--out FILE]
 //! serving address --key FILE
 //! serving digest FILE|-
+//! serving sign --key FILE FILE|-
 //! serving attest --key FILE --domain inference|fine-tuning --chain-id N --contract 0x<32 bytes>
 //!                --provider 0x<32 bytes> --signer 0x<20 bytes> --measurement 0x<32 bytes> --expires-at MS
 //! ```
@@ -13,18 +15,28 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use verifier::{Domain, LocalCrypto, LocalSigner, TeeAttestation, TeeSettlement, VerifierMessage};
 
+mod demo;
+mod sign;
+
 type R<T> = Result<T, String>;
 
 const USAGE: &str = "usage:
+  serving demo [--json] [--bundles DIR] the whole story in a sandbox chain (needs the release bundles in DIR,
+                                       default target/ink: run `make demo`)
   serving keygen [--out FILE]          new secp256k1 key (JSON: secret, address)
   serving address --key FILE           the Ethereum address of a key file
   serving digest FILE|-                EIP-712 digest of a typed message (JSON, see docs/signed-messages.md)
+  serving sign --key FILE FILE|-       sign inference or fine-tuning vouchers (JSON) with a TEE key; prints
+                                       the signed vouchers and the settle message's SCALE call data
   serving attest --key FILE --domain inference|fine-tuning --chain-id N --contract 0x.. --provider 0x..
                  --signer 0x.. --measurement 0x.. --expires-at MS
                                        sign a TeeAttestation as an attestor";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("demo") {
+        return run_demo(&args[1..]);
+    }
     match run(&args) {
         Ok(out) => println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default()),
         Err(e) => {
@@ -32,6 +44,54 @@ fn main() {
             std::process::exit(2);
         }
     }
+}
+
+fn run_demo(args: &[String]) {
+    let mut json_out = false;
+    let mut bundles = "target/ink".to_string();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--json" => json_out = true,
+            "--bundles" => match it.next() {
+                Some(d) => bundles = d.clone(),
+                None => fail("--bundles needs a directory"),
+            },
+            other => fail(&format!("unknown option `{other}` for demo\n{USAGE}")),
+        }
+    }
+    for c in ["ledger", "inference", "fine_tuning"] {
+        let p = format!("{bundles}/{c}/{c}.wasm");
+        if !std::path::Path::new(&p).exists() {
+            fail(&format!("{p} not found: build the release bundles first (`make demo` does, or `make bundles`)"));
+        }
+    }
+    let rt = match ink_e2e::tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => fail(&format!("starting the async runtime: {e}")),
+    };
+    match rt.block_on(demo::Demo::new(&bundles, json_out).run()) {
+        Ok(report) => {
+            if json_out {
+                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            }
+        }
+        Err(e) => fail(&format!("demo failed: {e}")),
+    }
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("serving: {msg}");
+    std::process::exit(2);
+}
+
+fn read_json(path: &str) -> R<Value> {
+    let text = if path == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| format!("reading standard input: {e}"))?
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?
+    };
+    serde_json::from_str(&text).map_err(|e| format!("{path} is not JSON: {e}"))
 }
 
 fn run(args: &[String]) -> R<Value> {
@@ -52,13 +112,19 @@ fn run(args: &[String]) -> R<Value> {
         }
         "digest" => {
             let path = rest.first().ok_or("digest needs a file (or - for standard input)")?;
-            let text = if path == "-" {
-                std::io::read_to_string(std::io::stdin()).map_err(|e| format!("reading standard input: {e}"))?
-            } else {
-                std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?
-            };
-            let v: Value = serde_json::from_str(&text).map_err(|e| format!("{path} is not JSON: {e}"))?;
-            digest(&v)
+            if rest.len() > 1 {
+                return Err(format!("unexpected argument `{}`", rest[1]));
+            }
+            digest(&read_json(path)?)
+        }
+        "sign" => {
+            let (path, opts) = rest.split_last().ok_or("sign needs --key FILE and an input file (or -)")?;
+            if path.starts_with("--") {
+                return Err("sign needs an input file (or - for standard input) after the options".into());
+            }
+            let f = flags(opts, &["key"])?;
+            let key = load_key(need(&f, "key")?)?;
+            sign::sign(&key, &read_json(path)?)
         }
         "attest" => {
             let f = flags(
@@ -111,30 +177,30 @@ fn need<'a>(f: &'a HashMap<String, String>, name: &str) -> R<&'a str> {
     f.get(name).map(String::as_str).ok_or_else(|| format!("missing --{name}"))
 }
 
-fn hex0(b: &[u8]) -> String {
+pub(crate) fn hex0(b: &[u8]) -> String {
     format!("0x{}", hex::encode(b))
 }
 
-fn bytes(s: &str, what: &str) -> R<Vec<u8>> {
+pub(crate) fn bytes(s: &str, what: &str) -> R<Vec<u8>> {
     let h = s.strip_prefix("0x").ok_or_else(|| format!("{what}: expected 0x-prefixed hex, got `{s}`"))?;
     hex::decode(h).map_err(|e| format!("{what}: bad hex: {e}"))
 }
 
-fn bytes_n<const N: usize>(s: &str, what: &str) -> R<[u8; N]> {
+pub(crate) fn bytes_n<const N: usize>(s: &str, what: &str) -> R<[u8; N]> {
     let v = bytes(s, what)?;
     let len = v.len();
     v.try_into().map_err(|_| format!("{what}: expected {N} bytes, got {len}"))
 }
 
-fn bytes32(s: &str, what: &str) -> R<[u8; 32]> {
+pub(crate) fn bytes32(s: &str, what: &str) -> R<[u8; 32]> {
     bytes_n::<32>(s, what)
 }
 
-fn num<T: std::str::FromStr>(s: &str, what: &str) -> R<T> {
+pub(crate) fn num<T: std::str::FromStr>(s: &str, what: &str) -> R<T> {
     s.parse().map_err(|_| format!("{what}: expected a non-negative integer, got `{s}`"))
 }
 
-fn domain(name: &str, chain_id: u64, contract: [u8; 32]) -> R<Domain> {
+pub(crate) fn domain(name: &str, chain_id: u64, contract: [u8; 32]) -> R<Domain> {
     match name {
         "inference" => Ok(Domain::inference(chain_id, contract)),
         "fine-tuning" => Ok(Domain::fine_tuning(chain_id, contract)),
@@ -161,12 +227,12 @@ fn load_key(path: &str) -> R<LocalSigner> {
     LocalSigner::from_bytes(&bytes(secret, "secret")?).map_err(|e| format!("key {path}: {e}"))
 }
 
-fn field<'a>(v: &'a Value, name: &str) -> R<&'a str> {
+pub(crate) fn field<'a>(v: &'a Value, name: &str) -> R<&'a str> {
     v[name].as_str().ok_or_else(|| format!("missing string field \"{name}\""))
 }
 
 /// Numbers may be JSON numbers or decimal strings (amounts beyond 2^53).
-fn int(v: &Value, name: &str) -> R<u128> {
+pub(crate) fn int(v: &Value, name: &str) -> R<u128> {
     match &v[name] {
         Value::Number(n) => n.as_u64().map(u128::from).ok_or_else(|| format!("\"{name}\": not a non-negative integer")),
         Value::String(s) => num(s, name),

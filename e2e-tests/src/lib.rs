@@ -82,6 +82,40 @@ pub const START_MS: u64 = 1_767_225_600_000;
 thread_local! {
     static NOW_MS: Cell<u64> = const { Cell::new(START_MS) };
     static EVENTS: RefCell<Vec<ContractEvent>> = const { RefCell::new(Vec::new()) };
+    static WATCH: RefCell<Vec<[u8; 32]>> = const { RefCell::new(Vec::new()) };
+    static TOTALS: RefCell<Totals> = const { RefCell::new(Totals { accounts: Vec::new(), issuance: 0 }) };
+}
+
+/// What the chain holds for the watched accounts, read after the sandbox's latest state change.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Per watched account: (free, total = free + reserved + held, e.g. storage deposits).
+    pub accounts: Vec<([u8; 32], u128, u128)>,
+    /// pallet_balances' total issuance.
+    pub issuance: u128,
+}
+
+impl Totals {
+    /// The total (free + reserved + held) of a watched account.
+    pub fn total_of(&self, a: &[u8; 32]) -> Option<u128> {
+        self.accounts.iter().find(|(x, _, _)| x == a).map(|(_, _, t)| *t)
+    }
+
+    /// Sum of the watched accounts' totals.
+    pub fn sum(&self) -> u128 {
+        self.accounts.iter().map(|(_, _, t)| t).sum()
+    }
+}
+
+/// Accounts whose balances the sandbox reads after every state change (see [`totals`]).
+pub fn watch(accounts: &[[u8; 32]]) {
+    WATCH.with(|w| *w.borrow_mut() = accounts.to_vec());
+}
+
+/// The watched accounts' balances and the total issuance after the latest client action (any call, dry run
+/// excepted, or `free_balance` query).
+pub fn totals() -> Totals {
+    TOTALS.with(|t| t.borrow().clone())
 }
 
 /// The sandbox's current time in milliseconds (what `block_timestamp()` returns in the contracts).
@@ -140,6 +174,7 @@ impl Sandbox for ClockSandbox {
             ink_sandbox::frame_system::Pallet::<Runtime>::reset_events();
             let out = execute();
             record_events();
+            record_totals();
             out
         })
     }
@@ -147,9 +182,11 @@ impl Sandbox for ClockSandbox {
     fn dry_run<T>(&mut self, action: impl FnOnce(&mut Self) -> T) -> T {
         let snapshot = self.inner.take_snapshot();
         let recorded = EVENTS.with(|e| e.borrow().len());
+        let totals = totals();
         let out = action(self);
         self.inner.restore_snapshot(snapshot);
         EVENTS.with(|e| e.borrow_mut().truncate(recorded));
+        TOTALS.with(|t| *t.borrow_mut() = totals);
         out
     }
 
@@ -209,4 +246,18 @@ fn record_events() {
             }
         }
     });
+}
+
+fn record_totals() {
+    use ink_sandbox::frame_support::traits::fungible::Inspect;
+    type Balances = ink_sandbox::pallet_balances::Pallet<Runtime>;
+    let watched = WATCH.with(|w| w.borrow().clone());
+    let accounts = watched
+        .into_iter()
+        .map(|a| {
+            let who = ink_sandbox::AccountId32::new(a);
+            (a, Balances::free_balance(&who), Balances::total_balance(&who))
+        })
+        .collect();
+    TOTALS.with(|t| *t.borrow_mut() = Totals { accounts, issuance: Balances::total_issuance() });
 }

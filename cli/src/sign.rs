@@ -1,0 +1,140 @@
+//! `serving sign`: vouchers signed with a TEE key, and the SCALE call data of the settle message that carries
+//! them (what `cargo contract call` and polkadot.js submit; the same bytes ink!'s generated call builder
+//! encodes, selector first).
+//!
+//! Input (JSON; amounts and nonces as numbers or decimal strings, bytes as 0x-hex, accounts as 0x-hex of their
+//! 32 bytes):
+//! - `{"kind": "inference", "chainId", "contract", "provider", "settlements": [{"user", "totalFee",
+//!   "requestsHash", "nonce"}, ...]}`: 1..=50 vouchers for `settle_fees_with_tee`;
+//! - `{"kind": "fine_tuning", "chainId", "contract", "provider", "user", "id", "encryptedSecret",
+//!   "modelRootHash", "nonce", "taskFee"}`: one voucher for `settle_fees`.
+use crate::{bytes, bytes32, field, hex0, int, R};
+use fine_tuning::fine_tuning::{FineTuning, VerifierInput};
+use inference::inference::{Inference, TeeSettlementData};
+use ink::env::DefaultEnvironment;
+use ink::primitives::AccountId;
+use ink::scale::Encode;
+use ink_e2e::CallBuilderFinal;
+use serde_json::{json, Value};
+use verifier::{Domain, LocalCrypto, LocalSigner, TeeSettlement, VerifierMessage};
+
+/// The encoded input of a message call: its selector, then its SCALE-encoded arguments.
+pub fn call_data<Args: Encode + Clone, Ret>(msg: &CallBuilderFinal<DefaultEnvironment, Args, Ret>) -> Vec<u8> {
+    msg.clone().params().exec_input().encode()
+}
+
+pub fn sign(key: &LocalSigner, v: &Value) -> R<Value> {
+    let chain_id = u64::try_from(int(v, "chainId")?).map_err(|_| "chainId too large")?;
+    let contract = bytes32(field(v, "contract")?, "contract")?;
+    let provider = bytes32(field(v, "provider")?, "provider")?;
+    let c = LocalCrypto;
+    match field(v, "kind")? {
+        "inference" => {
+            let list = v["settlements"].as_array().ok_or("missing array \"settlements\"")?;
+            let max = usize::try_from(inference::inference::MAX_SETTLEMENTS).unwrap_or(usize::MAX);
+            if list.is_empty() || list.len() > max {
+                return Err(format!("\"settlements\" must hold 1..={max} vouchers, got {}", list.len()));
+            }
+            let domain = Domain::inference(chain_id, contract);
+            let separator = domain.separator(&c);
+            let mut data = Vec::new();
+            let mut out = Vec::new();
+            for (n, s) in list.iter().enumerate() {
+                let at = |e: String| format!("settlements[{n}]: {e}");
+                let msg = TeeSettlement {
+                    requests_hash: bytes32(field(s, "requestsHash").map_err(at)?, "requestsHash").map_err(at)?,
+                    nonce: int(s, "nonce").map_err(at)?,
+                    provider,
+                    user: bytes32(field(s, "user").map_err(at)?, "user").map_err(at)?,
+                    total_fee: int(s, "totalFee").map_err(at)?,
+                };
+                let digest = verifier::typed_digest(&c, &separator, &msg.struct_hash(&c));
+                let signature = key.sign_digest(&digest).to_vec();
+                out.push(json!({
+                    "user": hex0(&msg.user),
+                    "provider": hex0(&provider),
+                    "totalFee": msg.total_fee.to_string(),
+                    "requestsHash": hex0(&msg.requests_hash),
+                    "nonce": msg.nonce.to_string(),
+                    "signature": hex0(&signature),
+                    "digest": hex0(&digest),
+                }));
+                data.push(TeeSettlementData {
+                    user: AccountId::from(msg.user),
+                    provider: AccountId::from(provider),
+                    total_fee: msg.total_fee,
+                    requests_hash: msg.requests_hash,
+                    nonce: msg.nonce,
+                    signature,
+                });
+            }
+            let mut i = ink_e2e::create_call_builder::<Inference>(AccountId::from(contract));
+            Ok(json!({
+                "message": "settle_fees_with_tee",
+                "signer": hex0(&key.address()),
+                "settlements": out,
+                "callData": hex0(&call_data(&i.settle_fees_with_tee(data))),
+            }))
+        }
+        "fine_tuning" => {
+            let id = field(v, "id")?;
+            let secret = bytes(field(v, "encryptedSecret")?, "encryptedSecret")?;
+            let root = bytes(field(v, "modelRootHash")?, "modelRootHash")?;
+            let user = bytes32(field(v, "user")?, "user")?;
+            if secret.len() > fine_tuning::deliverables::MAX_SECRET_LENGTH {
+                return Err(format!(
+                    "encryptedSecret: at most {} bytes, got {}",
+                    fine_tuning::deliverables::MAX_SECRET_LENGTH,
+                    secret.len()
+                ));
+            }
+            if root.len() > fine_tuning::deliverables::MAX_ROOT_HASH_LENGTH {
+                return Err(format!(
+                    "modelRootHash: at most {} bytes, got {}",
+                    fine_tuning::deliverables::MAX_ROOT_HASH_LENGTH,
+                    root.len()
+                ));
+            }
+            let msg = VerifierMessage {
+                id: id.as_bytes(),
+                encrypted_secret: &secret,
+                model_root_hash: &root,
+                nonce: int(v, "nonce")?,
+                task_fee: int(v, "taskFee")?,
+                user,
+                provider,
+            };
+            if !msg.id_len_ok() {
+                return Err("id must be 1..=256 bytes".into());
+            }
+            let digest = Domain::fine_tuning(chain_id, contract).digest(&c, &msg.struct_hash(&c));
+            let signature = key.sign_digest(&digest).to_vec();
+            let input = VerifierInput {
+                id: id.into(),
+                encrypted_secret: secret.clone(),
+                model_root_hash: root.clone(),
+                nonce: msg.nonce,
+                task_fee: msg.task_fee,
+                user: AccountId::from(user),
+                signature: signature.clone(),
+            };
+            let mut f = ink_e2e::create_call_builder::<FineTuning>(AccountId::from(contract));
+            Ok(json!({
+                "message": "settle_fees",
+                "signer": hex0(&key.address()),
+                "input": {
+                    "id": id,
+                    "encryptedSecret": hex0(&secret),
+                    "modelRootHash": hex0(&root),
+                    "nonce": msg.nonce.to_string(),
+                    "taskFee": msg.task_fee.to_string(),
+                    "user": hex0(&user),
+                    "signature": hex0(&signature),
+                },
+                "digest": hex0(&digest),
+                "callData": hex0(&call_data(&f.settle_fees(input))),
+            }))
+        }
+        other => Err(format!("unknown kind `{other}` (inference, fine_tuning)")),
+    }
+}
