@@ -19,3 +19,4 @@ phase "unit tests" cargo test --locked --workspace --exclude serving-e2e-tests -
 phase "e2e tests (sandbox)" cargo test --locked -p serving-e2e-tests
 phase "release bundles" bash scripts/bundles.sh
 phase "demo (release bundles, sandbox)" bash -c 'cargo run -q --locked -p serving-cli -- demo --json > target/demo.json'
+phase "interop (polkadot.js, cargo contract encode)" bash scripts/interop.sh
