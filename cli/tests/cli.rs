@@ -103,3 +103,137 @@ fn bad_input_is_a_clear_error() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+fn serving_stdin(args: &[&str], input: &str) -> (i32, Value, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_serving"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run serving");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    (
+        out.status.code().unwrap_or(-1),
+        serde_json::from_str(&stdout).unwrap_or(Value::Null),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+fn unhex(v: &Value) -> Vec<u8> {
+    hex::decode(v.as_str().expect("hex string").trim_start_matches("0x")).expect("hex")
+}
+
+fn temp_key(name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("serving-cli-sign-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("tee.json");
+    let _ = std::fs::remove_file(&key);
+    let (code, _, err) = serving(&["keygen", "--out", key.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    key.to_str().unwrap().to_string()
+}
+
+#[test]
+fn sign_inference_vouchers_gives_valid_signatures_and_call_data() {
+    use ink::scale::Decode;
+    let key = temp_key("inference");
+    let (_, addr, _) = serving(&["address", "--key", &key]);
+    let contract = format!("0x{}", "11".repeat(32));
+    let provider = format!("0x{}", "cc".repeat(32));
+    let input = serde_json::json!({
+        "kind": "inference", "chainId": 42, "contract": contract, "provider": provider,
+        "settlements": [
+            { "user": format!("0x{}", "b0".repeat(32)), "totalFee": "340282366920938463463374607431768211455",
+              "requestsHash": format!("0x{}", "01".repeat(32)), "nonce": 1 },
+            { "user": format!("0x{}", "b1".repeat(32)), "totalFee": 5, "requestsHash": format!("0x{}", "02".repeat(32)),
+              "nonce": "2" }
+        ]
+    });
+    let (code, out, err) = serving_stdin(&["sign", "--key", &key, "-"], &input.to_string());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out["message"], "settle_fees_with_tee");
+    let data = unhex(&out["callData"]);
+    assert_eq!(data[..4], ink::selector_bytes!("settle_fees_with_tee"));
+    let decoded = Vec::<inference::inference::TeeSettlementData>::decode(&mut &data[4..]).expect("call data decodes");
+    assert_eq!(decoded.len(), 2);
+    for (n, (s, d)) in out["settlements"].as_array().unwrap().iter().zip(&decoded).enumerate() {
+        assert_eq!(d.signature, unhex(&s["signature"]));
+        assert_eq!(AsRef::<[u8]>::as_ref(&d.provider), &unhex(&s["provider"])[..]);
+        // The digest is the one `serving digest` computes for the same typed message, and the signature
+        // recovers to the key's address.
+        let q = serde_json::json!({ "kind": "inference", "chainId": 42, "contract": contract, "provider": provider,
+            "user": s["user"], "totalFee": s["totalFee"], "requestsHash": s["requestsHash"], "nonce": s["nonce"] });
+        let (code, dg, _) = serving_stdin(&["digest", "-"], &q.to_string());
+        assert_eq!((code, &dg["digest"]), (0, &s["digest"]), "entry {n}");
+        let digest: [u8; 32] = unhex(&s["digest"]).try_into().unwrap();
+        let signer = verifier::recover_signer(&LocalCrypto, &digest, &d.signature).expect("valid signature");
+        assert_eq!(hex::encode(signer), addr["address"].as_str().unwrap().trim_start_matches("0x"));
+    }
+    assert_eq!(decoded[0].total_fee, u128::MAX);
+    assert_eq!((decoded[1].total_fee, decoded[1].nonce), (5, 2));
+}
+
+#[test]
+fn sign_fine_tuning_voucher_gives_valid_signature_and_call_data() {
+    use ink::scale::Decode;
+    let key = temp_key("fine-tuning");
+    let (_, addr, _) = serving(&["address", "--key", &key]);
+    let input = serde_json::json!({
+        "kind": "fine_tuning", "chainId": 7, "contract": format!("0x{}", "22".repeat(32)),
+        "provider": format!("0x{}", "dd".repeat(32)), "user": format!("0x{}", "b0".repeat(32)), "id": "task-ü-1",
+        "encryptedSecret": "0xabcdef", "modelRootHash": "0x0102", "nonce": 3, "taskFee": "1000000"
+    });
+    let path = std::env::temp_dir().join(format!("serving-cli-ft-{}.json", std::process::id()));
+    std::fs::write(&path, input.to_string()).unwrap();
+    let (code, out, err) = serving(&["sign", "--key", &key, path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let data = unhex(&out["callData"]);
+    assert_eq!(data[..4], ink::selector_bytes!("settle_fees"));
+    let v = fine_tuning::fine_tuning::VerifierInput::decode(&mut &data[4..]).expect("call data decodes");
+    assert_eq!((v.id.as_str(), v.nonce, v.task_fee), ("task-ü-1", 3, 1_000_000));
+    assert_eq!((v.encrypted_secret, v.model_root_hash), (vec![0xab, 0xcd, 0xef], vec![1, 2]));
+    let digest: [u8; 32] = unhex(&out["digest"]).try_into().unwrap();
+    let signer = verifier::recover_signer(&LocalCrypto, &digest, &v.signature).expect("valid signature");
+    assert_eq!(hex::encode(signer), addr["address"].as_str().unwrap().trim_start_matches("0x"));
+}
+
+#[test]
+fn sign_rejects_bad_input_clearly() {
+    let key = temp_key("bad");
+    let user = format!("0x{}", "b0".repeat(32));
+    let base = |settlements: Value| {
+        serde_json::json!({ "kind": "inference", "chainId": 42, "contract": format!("0x{}", "11".repeat(32)),
+            "provider": format!("0x{}", "cc".repeat(32)), "settlements": settlements })
+        .to_string()
+    };
+    let one = serde_json::json!({ "user": user, "totalFee": 1, "requestsHash": format!("0x{}", "01".repeat(32)), "nonce": 1 });
+    let cases = [
+        (base(serde_json::json!([])), "1..=50"),
+        (base(Value::Array(vec![one.clone(); 51])), "1..=50"),
+        (base(serde_json::json!([{ "user": "0x1234", "totalFee": 1, "requestsHash": format!("0x{}", "01".repeat(32)), "nonce": 1 }])), "settlements[0]: user: expected 32 bytes"),
+        (base(serde_json::json!([{ "user": user, "totalFee": -1, "requestsHash": format!("0x{}", "01".repeat(32)), "nonce": 1 }])), "totalFee"),
+        (base(serde_json::json!([{ "user": user, "totalFee": "1e3", "requestsHash": format!("0x{}", "01".repeat(32)), "nonce": 1 }])), "totalFee"),
+        ("{not json".to_string(), "not JSON"),
+        (serde_json::json!({ "kind": "fine_tuning", "chainId": 7, "contract": format!("0x{}", "22".repeat(32)),
+            "provider": format!("0x{}", "dd".repeat(32)), "user": user, "id": "", "encryptedSecret": "0x",
+            "modelRootHash": "0x", "nonce": 1, "taskFee": 1 }).to_string(), "id must be 1..=256 bytes"),
+        (serde_json::json!({ "kind": "refund", "chainId": 7, "contract": format!("0x{}", "22".repeat(32)),
+            "provider": format!("0x{}", "dd".repeat(32)) }).to_string(), "unknown kind"),
+    ];
+    for (input, want) in cases {
+        let (code, _, err) = serving_stdin(&["sign", "--key", &key, "-"], &input);
+        assert_ne!(code, 0, "{input}");
+        assert!(err.contains(want), "expected `{want}` in `{err}`");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let (code, _, err) = serving_stdin(&["sign", "--key", "/nonexistent/key.json", "-"], &base(serde_json::json!([one])));
+    assert_ne!(code, 0);
+    assert!(err.contains("reading key"), "{err}");
+    let (code, _, err) = serving(&["demo", "--bundles", "/nonexistent"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("not found") && !err.contains("panicked"), "{err}");
+}
