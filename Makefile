@@ -1,7 +1,7 @@
 # The two commands a newcomer needs (each installs what it needs first):
 #   make demo   build the release contract bundles and play the whole story in a sandbox chain
 #   make test   run every test
-.PHONY: demo test setup bundles vectors bench node
+.PHONY: demo test setup bundles vectors bench node node-e2e deploy
 
 demo:
 	bash scripts/setup.sh
@@ -32,3 +32,11 @@ bench:
 # Optional: substrate-contracts-node 0.42 (about 50 minutes to build, once).
 node:
 	bash scripts/install-node.sh
+
+# Optional: deploy on a real node and run the e2e story there (installs the node first).
+node-e2e:
+	bash scripts/node-e2e.sh
+
+# Deploys the release bundles to a node: make deploy URL=ws://host:9944 SURI=//Alice
+deploy:
+	bash scripts/deploy.sh --url $(or $(URL),ws://127.0.0.1:9944) --suri $(or $(SURI),//Alice)

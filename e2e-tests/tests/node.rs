@@ -1,0 +1,130 @@
+//! The same contracts on a real node (ink_e2e's node backend): `make node-e2e` builds with `--features node`
+//! and runs this against substrate-contracts-node (spawned by ink_e2e from `CONTRACTS_NODE` or the PATH, or the
+//! node at `CONTRACTS_NODE_URL` when that is set at build time). A real chain charges transaction fees and its
+//! clock is the wall clock, so this story checks contract state and contract balances, not callers' wallets,
+//! and does not wait out lock times (the sandbox suite does both exactly).
+#![cfg(feature = "node")]
+
+use fine_tuning::fine_tuning::{FineTuning, FineTuningRef, Quota, ServiceParams as FtParams, VerifierInput};
+use inference::inference::{Inference, InferenceRef, ServiceParams, SettlementStatus};
+use ink::primitives::AccountId;
+use ink_e2e::{ChainBackend, ContractsBackend};
+use ledger::ledger::{Ledger, LedgerRef};
+use serving_e2e_tests::{bytes, id, inference_voucher, tee};
+use verifier::{Domain, LocalCrypto, VerifierMessage};
+
+type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+const CHAIN_ID: u64 = 42;
+const LOCK_MS: u64 = 3_600_000;
+const MIN_STAKE: u128 = 1_000_000_000_000;
+const UNIT: u128 = 1_000_000_000_000;
+
+#[ink_e2e::test]
+async fn whole_story_on_a_node<Client: E2EBackend>(mut client: Client) -> E2EResult<()> {
+    let (alice, bob, charlie) = (ink_e2e::alice(), ink_e2e::bob(), ink_e2e::charlie());
+    let (bob_id, charlie_id) = (id(&bob), id(&charlie));
+    let mut c = LedgerRef::new(CHAIN_ID, UNIT, UNIT / 10);
+    let ledger = client.instantiate("ledger", &alice, &mut c).submit().await?.account_id;
+    let mut c = InferenceRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE);
+    let inference = client.instantiate("inference", &alice, &mut c).submit().await?.account_id;
+    let mut c = FineTuningRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, 30);
+    let ft = client.instantiate("fine_tuning", &alice, &mut c).submit().await?.account_id;
+    let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
+    let mut i = ink_e2e::create_call_builder::<Inference>(inference);
+    let mut f = ink_e2e::create_call_builder::<FineTuning>(ft);
+    for (t, a) in [("inference", inference), ("fine-tuning", ft)] {
+        let r = client.call(&alice, &l.register_service(t.into(), "v1".into(), a, String::new())).submit().await?;
+        assert_eq!(r.return_value(), Ok(()));
+    }
+    let p = ServiceParams {
+        service_type: "chatbot".into(),
+        url: "https://charlie.example/v1".into(),
+        input_price: 1,
+        output_price: 2,
+        model: "llama-3-8b".into(),
+        verifiability: "TeeML".into(),
+        additional_info: String::new(),
+        tee_signer: tee().address(),
+    };
+    let r = client.call(&charlie, &i.add_or_update_service(p)).value(MIN_STAKE).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&alice, &i.acknowledge_tee_signer_by_owner(charlie_id)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let q = FtParams {
+        url: "https://charlie.example/ft".into(),
+        quota: Quota { cpu_count: 8, node_memory: 64, gpu_count: 1, node_storage: 500, gpu_type: "H100".into() },
+        price_per_token: 1,
+        occupied: false,
+        models: vec!["llama-3-8b".into()],
+        tee_signer: tee().address(),
+    };
+    let r = client.call(&charlie, &f.add_or_update_service(q)).value(MIN_STAKE).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&alice, &f.acknowledge_tee_signer_by_owner(charlie_id)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+
+    // Bob: a ledger of 20, 10 at inference, 5 at fine-tuning.
+    let r = client.call(&bob, &l.add_ledger(String::new())).value(20 * UNIT).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&bob, &l.transfer_fund(charlie_id, inference, 10 * UNIT)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&bob, &l.transfer_fund(charlie_id, ft, 5 * UNIT)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+
+    // Inference: one voucher in full, one partial.
+    let batch = vec![
+        inference_voucher(&tee(), CHAIN_ID, inference, bob_id, charlie_id, 3 * UNIT, 1),
+        inference_voucher(&tee(), CHAIN_ID, inference, bob_id, charlie_id, 9 * UNIT, 2),
+    ];
+    let inference_before = client.free_balance(inference).await?;
+    let r = client.call(&charlie, &i.settle_fees_with_tee(batch)).submit().await?;
+    let out = r.return_value().expect("settled");
+    assert_eq!(
+        out.iter().map(|o| (o.status, o.settled, o.unsettled)).collect::<Vec<_>>(),
+        vec![(SettlementStatus::Success, 3 * UNIT, 0), (SettlementStatus::Partial, 7 * UNIT, 2 * UNIT)]
+    );
+    assert_eq!(client.free_balance(inference).await?, inference_before - 10 * UNIT);
+
+    // Fine-tuning: delivered, acknowledged, settled for 4.
+    let root = b"merkle root".to_vec();
+    let r = client.call(&charlie, &f.add_deliverable(bob_id, "task-1".into(), root.clone())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&bob, &f.acknowledge_deliverable(charlie_id, "task-1".into())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let secret = b"encrypted model key".to_vec();
+    let msg = VerifierMessage {
+        id: b"task-1",
+        encrypted_secret: &secret,
+        model_root_hash: &root,
+        nonce: 1,
+        task_fee: 4 * UNIT,
+        user: bytes(&bob_id),
+        provider: bytes(&charlie_id),
+    };
+    let c = LocalCrypto;
+    let digest = Domain::fine_tuning(CHAIN_ID, bytes(&ft)).digest(&c, &msg.struct_hash(&c));
+    let input = VerifierInput {
+        id: "task-1".into(),
+        encrypted_secret: secret,
+        model_root_hash: root,
+        nonce: 1,
+        task_fee: 4 * UNIT,
+        user: bob_id,
+        signature: tee().sign_digest(&digest).to_vec(),
+    };
+    let r = client.call(&charlie, &f.settle_fees(input)).submit().await?;
+    assert_eq!(r.return_value(), Ok(4 * UNIT));
+
+    // Bob's ledger: 20 - 10 - 4 = 6 in total, 5 available, 1 at fine-tuning; the ledger holds what it owes.
+    let v = client.call(&bob, &l.get_ledger(bob_id)).dry_run().await?.return_value().expect("ledger");
+    assert_eq!((v.available_balance, v.total_balance), (5 * UNIT, 6 * UNIT));
+    let liab = client.call(&bob, &l.liabilities()).dry_run().await?.return_value();
+    assert_eq!(liab, 5 * UNIT);
+    assert!(client.free_balance(ledger).await? >= liab);
+    for (contract, owed) in [(inference, MIN_STAKE), (ft, MIN_STAKE + UNIT)] {
+        assert!(client.free_balance(contract).await? >= owed);
+    }
+    let _: AccountId = ledger;
+    Ok(())
+}

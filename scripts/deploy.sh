@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Uploads and instantiates the three release bundles on a pallet-contracts node and registers the two services
+# in the ledger, with cargo-contract. Prints the contract addresses as JSON (also written to --out).
+#
+#   scripts/deploy.sh [--url ws://127.0.0.1:9944] [--suri //Alice] [--chain-id 42] [--lock-ms 86400000]
+#                     [--min-stake 1000000000000] [--min-account 1000000000000] [--min-transfer 100000000000]
+#                     [--penalty 30] [--out deployment.json]
+#
+# --suri is the owner's secret URI (a dev account, a mnemonic, or a raw seed); keep real ones out of your
+# shell history (e.g. --suri "$(cat owner.suri)").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+
+URL=ws://127.0.0.1:9944 SURI=//Alice CHAIN_ID=42 LOCK_MS=86400000 MIN_STAKE=1000000000000
+MIN_ACCOUNT=1000000000000 MIN_TRANSFER=100000000000 PENALTY=30 OUT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --url) URL=$2 ;; --suri) SURI=$2 ;; --chain-id) CHAIN_ID=$2 ;; --lock-ms) LOCK_MS=$2 ;;
+    --min-stake) MIN_STAKE=$2 ;; --min-account) MIN_ACCOUNT=$2 ;; --min-transfer) MIN_TRANSFER=$2 ;;
+    --penalty) PENALTY=$2 ;; --out) OUT=$2 ;;
+    *) echo "unknown option $1 (see the header of $0)"; exit 2 ;;
+  esac
+  shift 2 || { echo "$1 needs a value"; exit 2; }
+done
+
+for c in ledger inference fine_tuning; do
+  [ -f "target/ink/$c/$c.contract" ] || bash scripts/bundles.sh
+done
+
+say() { printf '[deploy] %s\n' "$*" >&2; }
+json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+instantiate() {
+  local name=$1; shift
+  say "instantiating $name"
+  cargo contract instantiate "target/ink/$name/$name.contract" --constructor new --args "$@" \
+    --suri "$SURI" --url "$URL" -x --skip-confirm --output-json | json_field contract
+}
+
+call() {
+  local name=$1 contract=$2 message=$3; shift 3
+  say "$name.$message $*"
+  cargo contract call --manifest-path "$name/Cargo.toml" --contract "$contract" --message "$message" --args "$@" \
+    --suri "$SURI" --url "$URL" -x --skip-confirm --output-json >/dev/null
+}
+
+LEDGER=$(instantiate ledger "$CHAIN_ID" "$MIN_ACCOUNT" "$MIN_TRANSFER")
+INFERENCE=$(instantiate inference "$LEDGER" "$CHAIN_ID" "$LOCK_MS" "$MIN_STAKE")
+FINE_TUNING=$(instantiate fine_tuning "$LEDGER" "$CHAIN_ID" "$LOCK_MS" "$MIN_STAKE" "$PENALTY")
+call ledger "$LEDGER" register_service '"inference"' '"v1"' "$INFERENCE" '""'
+call ledger "$LEDGER" register_service '"fine-tuning"' '"v1"' "$FINE_TUNING" '""'
+
+RESULT=$(printf '{"url": "%s", "chainId": %s, "ledger": "%s", "inference": "%s", "fineTuning": "%s"}' \
+  "$URL" "$CHAIN_ID" "$LEDGER" "$INFERENCE" "$FINE_TUNING")
+[ -z "$OUT" ] || printf '%s\n' "$RESULT" > "$OUT"
+printf '%s\n' "$RESULT"
