@@ -1,7 +1,7 @@
 # The two commands a newcomer needs (each installs what it needs first):
 #   make demo   build the release contract bundles and play the whole story in a sandbox chain
 #   make test   run every test
-.PHONY: demo test setup bundles vectors bench node node-e2e deploy
+.PHONY: demo test setup bundles vectors bench node node-e2e deploy model-long random-long
 
 demo:
 	bash scripts/setup.sh
@@ -40,3 +40,11 @@ node-e2e:
 # Deploys the release bundles to a node: make deploy URL=ws://host:9944 SURI=//Alice
 deploy:
 	bash scripts/deploy.sh --url $(or $(URL),ws://127.0.0.1:9944) --suri $(or $(SURI),//Alice)
+
+# Long property runs (issue-6 figures): 10,000 random sequences of the plain rules, and longer random runs
+# against the real contracts in the sandbox.
+model-long:
+	. scripts/env.sh && PROPTEST_CASES=10000 cargo test --locked -p serving-e2e-tests --test model -- --nocapture
+
+random-long:
+	. scripts/env.sh && SERVING_RANDOM_RUNS=20 SERVING_RANDOM_STEPS=150 cargo test --locked -p serving-e2e-tests --test random -- --nocapture
