@@ -63,6 +63,7 @@ struct World {
     withdrawn: BTreeMap<AccountId, u128>,
     fees: BTreeMap<AccountId, u128>,
     tasks: u32,
+    last_error: String,
     stats: BTreeMap<&'static str, u32>,
 }
 
@@ -78,8 +79,8 @@ impl World {
     }
 }
 
-/// Submits `msg`; books value and storage deposit on success. `Ok(None)` when the contract refused (then the
-/// chain must be unchanged, which the caller checks).
+/// Submits `msg`; books value and storage deposit on success. `Ok(None)` when the contract refused (the chain
+/// is then checked unchanged); the refusal's typed error is kept in `w.last_error`.
 async fn send<Args, T, E>(
     client: &mut Client,
     w: &mut World,
@@ -95,6 +96,10 @@ where
     let before = totals();
     let r = client.call(who, msg).value(value).dry_run().await?;
     if r.exec_result.result.as_ref().map(|x| x.did_revert()).unwrap_or(true) {
+        w.last_error = match r.exec_result.result.as_ref() {
+            Ok(_) => format!("{:?}", r.return_value().err()),
+            Err(e) => format!("{e:?}"),
+        };
         let _ = client.free_balance(id(who)).await?;
         assert_eq!(totals(), before, "a refused call changed balances");
         return Ok(None);
@@ -123,6 +128,7 @@ async fn setup(client: &mut Client) -> E2EResult<World> {
         withdrawn: BTreeMap::new(),
         fees: BTreeMap::new(),
         tasks: 0,
+        last_error: String::new(),
         stats: BTreeMap::new(),
     };
     let all: Vec<[u8; 32]> = w.everyone().iter().map(bytes).collect();
@@ -367,7 +373,15 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
                 }
                 kinds.push((who, valid, kind));
             }
-            let out = send(client, w, &provider, &i.settle_fees_with_tee(batch), 0).await?.expect("a batch is never refused as a whole");
+            let enabled = client.call(&user, &l.get_service_info(w.inference)).dry_run().await?.return_value().expect("registered").enabled;
+            let accepted_any = kinds.iter().any(|(_, valid, _)| *valid);
+            let Some(out) = send(client, w, &provider, &i.settle_fees_with_tee(batch), 0).await? else {
+                // The whole batch fails only when the ledger refuses to record spending: a disabled service.
+                assert!(!enabled && accepted_any, "a batch was refused as a whole with the service enabled");
+                w.count("batch refused: service disabled");
+                return Ok("inference batch refused");
+            };
+            assert!(enabled || out.iter().all(|o| o.settled == 0), "a disabled service spent");
             let mut settled_total = 0;
             for (o, (who, valid, kind)) in out.iter().zip(&kinds) {
                 let accepted = matches!(o.status, SettlementStatus::Success | SettlementStatus::Partial);
@@ -405,6 +419,8 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
             let c = LocalCrypto;
             let digest = Domain::fine_tuning(CHAIN_ID, bytes(&w.ft)).digest(&c, &msg.struct_hash(&c));
             let input = VerifierInput { id: task, encrypted_secret: secret, model_root_hash: root, nonce, task_fee: fee, user: u, signature: tee().sign_digest(&digest).to_vec() };
+            let free = client.call(&user, &f.get_account(u, id(&dave))).dry_run().await?.return_value().map(|a| a.balance).unwrap_or(0);
+            let charge = if ack { fee } else { fee * 30 / 100 };
             match send(client, w, &dave, &f.settle_fees(input), 0).await? {
                 Some(charged) => {
                     *w.fees.entry(u).or_default() += charged;
@@ -412,7 +428,17 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
                     *w.received.entry(id(&dave)).or_default() += charged;
                     if ack { "task settled" } else { "task settled with penalty" }
                 }
-                None => "task settlement refused",
+                None => {
+                    let info = client.call(&user, &l.get_service_info(w.ft)).dry_run().await?.return_value().expect("registered");
+                    if charge > free {
+                        // Fine-tuning refuses a fee above the sub-account's balance (no partial settlement).
+                        assert!(w.last_error.contains("InsufficientBalance"), "{}", w.last_error);
+                        "task settlement refused: balance too low"
+                    } else {
+                        assert!(!info.enabled, "a valid fine-tuning voucher was refused with the service enabled: {}", w.last_error);
+                        "task settlement refused: service disabled"
+                    }
+                }
             }
         }
         10 => {
