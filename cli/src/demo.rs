@@ -215,7 +215,11 @@ impl Demo {
             }
             parties.insert(who.name().to_string(), row);
         }
-        for (name, c) in [("ledger contract", self.ledger), ("inference contract", self.inference), ("fine-tuning contract", self.ft)] {
+        for (name, c) in [
+            ("ledger contract", self.ledger),
+            ("inference contract", self.inference),
+            ("fine-tuning contract", self.ft),
+        ] {
             if c != AccountId::from([0; 32]) {
                 let native = self.free(c).await?;
                 parties.insert(name.into(), json!({ "wallet": native.to_string() }));
@@ -289,35 +293,67 @@ impl Demo {
 
         // --- The owner deploys and wires the contracts.
         let mut c = LedgerRef::new(CHAIN_ID, UNIT, UNIT / 10);
-        let r = self.client.instantiate("ledger", &ink_e2e::alice(), &mut c).submit().await.map_err(|e| format!("{e:?}"))?;
+        let r = self
+            .client
+            .instantiate("ledger", &ink_e2e::alice(), &mut c)
+            .submit()
+            .await
+            .map_err(|e| format!("{e:?}"))?;
         self.ledger = r.account_id;
         self.watch();
         let w = instantiated(&r.dry_run.contract_result);
         self.flows(Who::Alice).deposits += w.deposit;
-        self.done(Who::Alice, "deploys the ledger (chain id 42, minimum account 1, minimum transfer 0.1)", "deployed".into(), Some(&w)).await?;
+        self.done(
+            Who::Alice,
+            "deploys the ledger (chain id 42, minimum account 1, minimum transfer 0.1)",
+            "deployed".into(),
+            Some(&w),
+        )
+        .await?;
 
         let mut c = InferenceRef::new(self.ledger, CHAIN_ID, LOCK_MS, MIN_STAKE);
-        let r = self.client.instantiate("inference", &ink_e2e::alice(), &mut c).submit().await.map_err(|e| format!("{e:?}"))?;
+        let r = self
+            .client
+            .instantiate("inference", &ink_e2e::alice(), &mut c)
+            .submit()
+            .await
+            .map_err(|e| format!("{e:?}"))?;
         self.inference = r.account_id;
         self.watch();
         let w = instantiated(&r.dry_run.contract_result);
         self.flows(Who::Alice).deposits += w.deposit;
-        self.done(Who::Alice, "deploys inference (lock time 1 h, minimum stake 10)", "deployed".into(), Some(&w)).await?;
+        self.done(Who::Alice, "deploys inference (lock time 1 h, minimum stake 10)", "deployed".into(), Some(&w))
+            .await?;
 
         let mut c = FineTuningRef::new(self.ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, PENALTY_PERCENT);
-        let r = self.client.instantiate("fine_tuning", &ink_e2e::alice(), &mut c).submit().await.map_err(|e| format!("{e:?}"))?;
+        let r = self
+            .client
+            .instantiate("fine_tuning", &ink_e2e::alice(), &mut c)
+            .submit()
+            .await
+            .map_err(|e| format!("{e:?}"))?;
         self.ft = r.account_id;
         self.watch();
         let w = instantiated(&r.dry_run.contract_result);
         self.flows(Who::Alice).deposits += w.deposit;
-        self.done(Who::Alice, "deploys fine-tuning (lock time 1 h, minimum stake 10, penalty 30 %)", "deployed".into(), Some(&w)).await?;
+        self.done(
+            Who::Alice,
+            "deploys fine-tuning (lock time 1 h, minimum stake 10, penalty 30 %)",
+            "deployed".into(),
+            Some(&w),
+        )
+        .await?;
 
         let mut l = ink_e2e::create_call_builder::<Ledger>(self.ledger);
         let mut i = ink_e2e::create_call_builder::<Inference>(self.inference);
         let mut f = ink_e2e::create_call_builder::<FineTuning>(self.ft);
-        let w = self.exec(Who::Alice, &l.register_service("inference".into(), "v1".into(), self.inference, String::new()), 0).await?;
+        let w = self
+            .exec(Who::Alice, &l.register_service("inference".into(), "v1".into(), self.inference, String::new()), 0)
+            .await?;
         self.done(Who::Alice, "registers inference v1 in the ledger", "registered".into(), Some(&w)).await?;
-        let w = self.exec(Who::Alice, &l.register_service("fine-tuning".into(), "v1".into(), self.ft, String::new()), 0).await?;
+        let w = self
+            .exec(Who::Alice, &l.register_service("fine-tuning".into(), "v1".into(), self.ft, String::new()), 0)
+            .await?;
         self.done(Who::Alice, "registers fine-tuning v1 in the ledger", "registered".into(), Some(&w)).await?;
 
         // --- Providers register, the owner acknowledges their TEE signer.
@@ -356,7 +392,13 @@ impl Demo {
         }
         for (who, amount) in [(Who::Bob, 20 * UNIT), (Who::Eve, 10 * UNIT)] {
             let w = self.exec(who, &l.transfer_fund(charlie, self.inference, amount), 0).await?;
-            self.done(who, &format!("moves {} to a sub-account at Charlie's inference service", tokens(amount)), "funded".into(), Some(&w)).await?;
+            self.done(
+                who,
+                &format!("moves {} to a sub-account at Charlie's inference service", tokens(amount)),
+                "funded".into(),
+                Some(&w),
+            )
+            .await?;
         }
 
         // --- Inference: a batch of two vouchers signed in Charlie's TEE, then a partial settlement.
@@ -365,7 +407,8 @@ impl Demo {
             inference_voucher(&tee(), CHAIN_ID, self.inference, eve, charlie, 2 * UNIT, 1),
         ];
         let w = self.exec(Who::Charlie, &i.settle_fees_with_tee(batch), 0).await?;
-        let outcome = self.settled(&w.value, &[(Who::Bob, SettlementStatus::Success), (Who::Eve, SettlementStatus::Success)])?;
+        let outcome =
+            self.settled(&w.value, &[(Who::Bob, SettlementStatus::Success), (Who::Eve, SettlementStatus::Success)])?;
         self.done(Who::Charlie, "settles a batch of 2 TEE-signed vouchers (Bob 3, Eve 2)", outcome, Some(&w)).await?;
         let batch = vec![inference_voucher(&tee(), CHAIN_ID, self.inference, eve, charlie, 9 * UNIT, 2)];
         let w = self.exec(Who::Charlie, &i.settle_fees_with_tee(batch), 0).await?;
@@ -374,27 +417,49 @@ impl Demo {
 
         // --- Bob takes his money back: request, wait out the lock time, collect, withdraw.
         let w = self.exec(Who::Bob, &l.retrieve_fund(vec![charlie], self.inference), 0).await?;
-        self.done(Who::Bob, "asks for his 17 back from Charlie (a refund, locked for 1 h)", format!("{} returned now", tokens(w.value)), Some(&w)).await?;
+        self.done(
+            Who::Bob,
+            "asks for his 17 back from Charlie (a refund, locked for 1 h)",
+            format!("{} returned now", tokens(w.value)),
+            Some(&w),
+        )
+        .await?;
         serving_e2e_tests::advance_ms(LOCK_MS);
         self.done::<()>(Who::Bob, "waits: the sandbox clock moves 1 hour", "lock time over".into(), None).await?;
         let w = self.exec(Who::Bob, &l.retrieve_fund(vec![charlie], self.inference), 0).await?;
         if w.value != 17 * UNIT {
             return Err(format!("Bob's refund returned {}, expected 17", tokens(w.value)));
         }
-        self.done(Who::Bob, "collects the refund into his ledger", format!("{} returned", tokens(w.value)), Some(&w)).await?;
+        self.done(Who::Bob, "collects the refund into his ledger", format!("{} returned", tokens(w.value)), Some(&w))
+            .await?;
         let w = self.exec(Who::Bob, &l.refund(30 * UNIT), 0).await?;
         self.flows(Who::Bob).ledger_out += 30 * UNIT;
         self.flows(Who::Bob).received += 30 * UNIT;
         self.done(Who::Bob, "withdraws 30 from his ledger to his wallet", "withdrawn".into(), Some(&w)).await?;
 
         // --- Fine-tuning: an acknowledged task settled in full, an unacknowledged one with the penalty.
-        for (who, amount, task, fee, ack) in [(Who::Bob, 15 * UNIT, "task-bob-1", 12 * UNIT, true), (Who::Eve, 10 * UNIT, "task-eve-1", 10 * UNIT, false)] {
+        for (who, amount, task, fee, ack) in [
+            (Who::Bob, 15 * UNIT, "task-bob-1", 12 * UNIT, true),
+            (Who::Eve, 10 * UNIT, "task-eve-1", 10 * UNIT, false),
+        ] {
             let user = who.account();
             let w = self.exec(who, &l.transfer_fund(dave, self.ft, amount), 0).await?;
-            self.done(who, &format!("moves {} to a sub-account at Dave's fine-tuning service", tokens(amount)), "funded".into(), Some(&w)).await?;
+            self.done(
+                who,
+                &format!("moves {} to a sub-account at Dave's fine-tuning service", tokens(amount)),
+                "funded".into(),
+                Some(&w),
+            )
+            .await?;
             let root = format!("merkle root of {task}").into_bytes();
             let w = self.exec(Who::Dave, &f.add_deliverable(user, task.into(), root), 0).await?;
-            self.done(Who::Dave, &format!("delivers {task} (model root hash) to {}", who.name()), "added".into(), Some(&w)).await?;
+            self.done(
+                Who::Dave,
+                &format!("delivers {task} (model root hash) to {}", who.name()),
+                "added".into(),
+                Some(&w),
+            )
+            .await?;
             if ack {
                 let w = self.exec(who, &f.acknowledge_deliverable(dave, task.into()), 0).await?;
                 self.done(who, &format!("acknowledges {task}"), "acknowledged".into(), Some(&w)).await?;
@@ -408,11 +473,20 @@ impl Demo {
             self.flows(Who::Dave).fees += w.value;
             self.flows(Who::Dave).received += w.value;
             let how = if ack { "acknowledged: the full fee" } else { "never acknowledged: 30 % penalty fee" };
-            self.done(Who::Dave, &format!("settles {task} with a TEE-signed voucher for {} ({how})", tokens(fee)), format!("{} charged", tokens(w.value)), Some(&w)).await?;
+            self.done(
+                Who::Dave,
+                &format!("settles {task} with a TEE-signed voucher for {} ({how})", tokens(fee)),
+                format!("{} charged", tokens(w.value)),
+                Some(&w),
+            )
+            .await?;
         }
 
         let check = self.check().await?;
-        eprintln!("[{STEPS}/{STEPS}] check: {}", if check["ok"] == json!(true) { "all money accounted for" } else { "FAILED" });
+        eprintln!(
+            "[{STEPS}/{STEPS}] check: {}",
+            if check["ok"] == json!(true) { "all money accounted for" } else { "FAILED" }
+        );
         if !self.json {
             print_check(&check);
         }
@@ -422,7 +496,10 @@ impl Demo {
         if ok {
             Ok(report)
         } else {
-            Err(format!("the money does not add up:\n{}", serde_json::to_string_pretty(&report["check"]).unwrap_or_default()))
+            Err(format!(
+                "the money does not add up:\n{}",
+                serde_json::to_string_pretty(&report["check"]).unwrap_or_default()
+            ))
         }
     }
 
@@ -439,7 +516,13 @@ impl Demo {
             self.flows(*who).fees += o.settled;
             self.flows(Who::Charlie).fees += o.settled;
             self.flows(Who::Charlie).received += o.settled;
-            text.push(format!("{}: {:?}, {} settled, {} unsettled", who.name(), o.status, tokens(o.settled), tokens(o.unsettled)));
+            text.push(format!(
+                "{}: {:?}, {} settled, {} unsettled",
+                who.name(),
+                o.status,
+                tokens(o.settled),
+                tokens(o.unsettled)
+            ));
         }
         Ok(text.join("; "))
     }
@@ -473,7 +556,8 @@ impl Demo {
             let fl = self.flows[&who].clone();
             let start = self.start[&who];
             let now = self.free(who.account()).await?;
-            let expected = i128::try_from(start).map_err(|_| "overflow")? - i128::try_from(fl.sent).map_err(|_| "overflow")?
+            let expected = i128::try_from(start).map_err(|_| "overflow")?
+                - i128::try_from(fl.sent).map_err(|_| "overflow")?
                 + i128::try_from(fl.received).map_err(|_| "overflow")?
                 - fl.deposits;
             line(
@@ -538,7 +622,13 @@ impl Demo {
         ft_owed += self.query(&f.get_stake(Who::Dave.account())).await?.0;
         for (name, c, owed, liab, surplus) in [
             ("ledger", self.ledger, ledger_owed, self.query(&l.liabilities()).await?, self.query(&l.surplus()).await?),
-            ("inference", self.inference, inference_owed, self.query(&i.liabilities()).await?, self.query(&i.surplus()).await?),
+            (
+                "inference",
+                self.inference,
+                inference_owed,
+                self.query(&i.liabilities()).await?,
+                self.query(&i.surplus()).await?,
+            ),
             ("fine-tuning", self.ft, ft_owed, self.query(&f.liabilities()).await?, self.query(&f.surplus()).await?),
         ] {
             let native = self.free(c).await?;
@@ -579,7 +669,12 @@ fn amount(v: &Value) -> String {
 
 fn print_step(step: &Value) {
     println!();
-    print!("step {:>2}  {}: {}", step["step"], step["actor"].as_str().unwrap_or(""), step["action"].as_str().unwrap_or(""));
+    print!(
+        "step {:>2}  {}: {}",
+        step["step"],
+        step["actor"].as_str().unwrap_or(""),
+        step["action"].as_str().unwrap_or("")
+    );
     println!("  →  {}", step["outcome"].as_str().unwrap_or(""));
     if let Some(rt) = step["ref_time_ps"].as_u64() {
         println!(

@@ -214,15 +214,38 @@ fn sign_rejects_bad_input_clearly() {
     let cases = [
         (base(serde_json::json!([])), "1..=50"),
         (base(Value::Array(vec![one.clone(); 51])), "1..=50"),
-        (base(serde_json::json!([{ "user": "0x1234", "totalFee": 1, "requestsHash": format!("0x{}", "01".repeat(32)), "nonce": 1 }])), "settlements[0]: user: expected 32 bytes"),
-        (base(serde_json::json!([{ "user": user, "totalFee": -1, "requestsHash": format!("0x{}", "01".repeat(32)), "nonce": 1 }])), "totalFee"),
-        (base(serde_json::json!([{ "user": user, "totalFee": "1e3", "requestsHash": format!("0x{}", "01".repeat(32)), "nonce": 1 }])), "totalFee"),
+        (
+            base(
+                serde_json::json!([{ "user": "0x1234", "totalFee": 1, "requestsHash": format!("0x{}", "01".repeat(32)), "nonce": 1 }]),
+            ),
+            "settlements[0]: user: expected 32 bytes",
+        ),
+        (
+            base(
+                serde_json::json!([{ "user": user, "totalFee": -1, "requestsHash": format!("0x{}", "01".repeat(32)), "nonce": 1 }]),
+            ),
+            "totalFee",
+        ),
+        (
+            base(
+                serde_json::json!([{ "user": user, "totalFee": "1e3", "requestsHash": format!("0x{}", "01".repeat(32)), "nonce": 1 }]),
+            ),
+            "totalFee",
+        ),
         ("{not json".to_string(), "not JSON"),
-        (serde_json::json!({ "kind": "fine_tuning", "chainId": 7, "contract": format!("0x{}", "22".repeat(32)),
+        (
+            serde_json::json!({ "kind": "fine_tuning", "chainId": 7, "contract": format!("0x{}", "22".repeat(32)),
             "provider": format!("0x{}", "dd".repeat(32)), "user": user, "id": "", "encryptedSecret": "0x",
-            "modelRootHash": "0x", "nonce": 1, "taskFee": 1 }).to_string(), "id must be 1..=256 bytes"),
-        (serde_json::json!({ "kind": "refund", "chainId": 7, "contract": format!("0x{}", "22".repeat(32)),
-            "provider": format!("0x{}", "dd".repeat(32)) }).to_string(), "unknown kind"),
+            "modelRootHash": "0x", "nonce": 1, "taskFee": 1 })
+            .to_string(),
+            "id must be 1..=256 bytes",
+        ),
+        (
+            serde_json::json!({ "kind": "refund", "chainId": 7, "contract": format!("0x{}", "22".repeat(32)),
+            "provider": format!("0x{}", "dd".repeat(32)) })
+            .to_string(),
+            "unknown kind",
+        ),
     ];
     for (input, want) in cases {
         let (code, _, err) = serving_stdin(&["sign", "--key", &key, "-"], &input);
@@ -230,7 +253,8 @@ fn sign_rejects_bad_input_clearly() {
         assert!(err.contains(want), "expected `{want}` in `{err}`");
         assert!(!err.contains("panicked"), "{err}");
     }
-    let (code, _, err) = serving_stdin(&["sign", "--key", "/nonexistent/key.json", "-"], &base(serde_json::json!([one])));
+    let (code, _, err) =
+        serving_stdin(&["sign", "--key", "/nonexistent/key.json", "-"], &base(serde_json::json!([one])));
     assert_ne!(code, 0);
     assert!(err.contains("reading key"), "{err}");
     let (code, _, err) = serving(&["demo", "--bundles", "/nonexistent"]);

@@ -9,9 +9,10 @@ use ink::primitives::AccountId;
 use ink_e2e::{ChainBackend, ContractsBackend};
 use ledger::ledger::{Ledger, LedgerRef};
 use serving_e2e_tests::{
-    advance_ms, bob, bytes, charlie, dave, eve, events_of, inference_voucher, storage_deposit, take_events, tee, Client,
+    advance_ms, bob, bytes, charlie, dave, eve, events_of, high_s_twin, inference_voucher, storage_deposit,
+    take_events, tee, Client,
 };
-use verifier::{Domain, LocalCrypto, LocalSigner, TeeSettlement, SECP256K1_ORDER};
+use verifier::{Domain, LocalCrypto, LocalSigner, TeeSettlement};
 
 type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -260,9 +261,7 @@ async fn every_status_in_one_batch(mut client: Client) -> E2EResult<()> {
     let other_chain = inference_voucher(&tee(), CHAIN_ID + 1, w.inference, bob(), charlie(), 1, 13);
     let other_contract = inference_voucher(&tee(), CHAIN_ID, w.ledger, bob(), charlie(), 1, 14);
     let mut high_s = w.voucher(bob(), 1, 15);
-    let s: [u8; 32] = high_s.signature[32..64].try_into().unwrap();
-    high_s.signature[32..64].copy_from_slice(&sub(&SECP256K1_ORDER, &s));
-    high_s.signature[64] ^= 1; // 27 <-> 28: the malleable twin recovers the same key
+    high_s.signature = high_s_twin(&high_s.signature);
     let mut bad_v = w.voucher(bob(), 1, 16);
     bad_v.signature[64] -= 27; // 0/1 style
     let mut short = w.voucher(bob(), 1, 17);
@@ -340,23 +339,6 @@ async fn every_status_in_one_batch(mut client: Client) -> E2EResult<()> {
     let r = client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee(many)).submit().await?;
     assert_eq!(r.return_value(), Err(IError::TooManySettlements { len: 51, max: 50 }));
     Ok(())
-}
-
-/// n − s for 32-byte big-endian numbers with s ≤ n.
-fn sub(n: &[u8; 32], s: &[u8; 32]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    let mut borrow = 0i16;
-    for k in (0..32).rev() {
-        let mut v = i16::from(n[k]) - i16::from(s[k]) - borrow;
-        borrow = if v < 0 {
-            v += 256;
-            1
-        } else {
-            0
-        };
-        out[k] = v as u8;
-    }
-    out
 }
 
 #[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]

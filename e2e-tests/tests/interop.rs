@@ -2,6 +2,7 @@
 //! encode`): the bytes our Rust code encodes for calls and constructors with fixed arguments, and events the
 //! contracts emitted in the sandbox with the values Rust decodes from them. Written to `target/interop/`; the
 //! Node.js test encodes/decodes the same things from the bundles' metadata and compares.
+use accounts::events::BalanceUpdated;
 use fine_tuning::fine_tuning::{FineTuning, FineTuningRef, Quota, ServiceParams as FtParams, VerifierInput};
 use inference::inference::{Inference, InferenceRef, ServiceParams, TeeSettlementResult};
 use ink::env::call::{utils::ReturnType, CreateBuilder, ExecutionInput, FromAccountId};
@@ -9,8 +10,7 @@ use ink::env::DefaultEnvironment;
 use ink::primitives::{AccountId, Hash};
 use ink::scale::Encode;
 use ink_e2e::{CallBuilderFinal, ContractsBackend};
-use ledger::ledger::{FundSpent, FundTransferred, LedgerAdded, Ledger, LedgerRef};
-use accounts::events::BalanceUpdated;
+use ledger::ledger::{FundSpent, FundTransferred, Ledger, LedgerAdded, LedgerRef};
 use serving_e2e_tests::{bob, bytes, charlie, events_of, inference_voucher, take_events, tee};
 use std::path::PathBuf;
 
@@ -134,13 +134,7 @@ fn call_data_fixtures() {
             json!(["inference", "v1", a(&service), ""]),
             msg(&l.register_service("inference".into(), "v1".into(), service, String::new())),
         ),
-        case(
-            "ledger",
-            "message",
-            "get_held",
-            json!([a(&user), a(&service)]),
-            msg(&l.get_held(user, service)),
-        ),
+        case("ledger", "message", "get_held", json!([a(&user), a(&service)]), msg(&l.get_held(user, service))),
         case(
             "inference",
             "constructor",
@@ -297,7 +291,13 @@ async fn event_fixtures(mut client: Client) -> E2EResult<()> {
     let recorded: Vec<_> = events
         .iter()
         .map(|e| {
-            let contract = if e.contract == lb { "ledger" } else if e.contract == ib { "inference" } else { "other" };
+            let contract = if e.contract == lb {
+                "ledger"
+            } else if e.contract == ib {
+                "inference"
+            } else {
+                "other"
+            };
             json!({
                 "contract": contract,
                 "topics": e.topics.iter().map(|t| hex0(t)).collect::<Vec<_>>(),

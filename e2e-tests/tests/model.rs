@@ -228,7 +228,8 @@ impl System {
                     _ => a.nonce + step,
                 };
                 // The voucher as signed, and the check the contract does against what the provider claims.
-                let signed_user = if voucher == Voucher::OtherUser { account(0xaa, (u + 1) % USERS) } else { account(0xaa, u) };
+                let signed_user =
+                    if voucher == Voucher::OtherUser { account(0xaa, (u + 1) % USERS) } else { account(0xaa, u) };
                 let key_used = if voucher == Voucher::Forged { &k.forger } else { &k.tee[p] };
                 let c = LocalCrypto;
                 let domain = Domain::inference(42, account(0x5e, s));

@@ -192,7 +192,11 @@ async fn setup(client: &mut Client) -> E2EResult<World> {
     for user in w.users.clone() {
         send(client, &mut w, &user, &l.add_ledger(String::new()), 60_000_000).await?.expect("ledger");
         *w.deposited.entry(id(&user)).or_default() += 60_000_000;
-        let targets = [(w.inference, id(&w.inference_providers[0])), (w.inference, id(&w.inference_providers[1])), (w.ft, id(&dave))];
+        let targets = [
+            (w.inference, id(&w.inference_providers[0])),
+            (w.inference, id(&w.inference_providers[1])),
+            (w.ft, id(&dave)),
+        ];
         for (service, provider) in targets {
             send(client, &mut w, &user, &l.transfer_fund(provider, service, 10_000_000), 0).await?.expect("funded");
         }
@@ -226,10 +230,12 @@ async fn check(client: &mut Client, w: &World, step: usize) -> E2EResult<()> {
         for (service, subs) in [(w.inference, true), (w.ft, false)] {
             let held = client.call(&alice, &l.get_held(u, service)).dry_run().await?.return_value();
             let accounts: Vec<(u128, u128, u128)> = if subs {
-                let (a, _) = client.call(&alice, &i.get_accounts_by_user(u, 0, 0)).dry_run().await?.return_value().unwrap();
+                let (a, _) =
+                    client.call(&alice, &i.get_accounts_by_user(u, 0, 0)).dry_run().await?.return_value().unwrap();
                 a.iter().map(|a| (a.balance, a.pending_refund, a.refunds.iter().map(|r| r.amount).sum())).collect()
             } else {
-                let (a, _) = client.call(&alice, &f.get_accounts_by_user(u, 0, 0)).dry_run().await?.return_value().unwrap();
+                let (a, _) =
+                    client.call(&alice, &f.get_accounts_by_user(u, 0, 0)).dry_run().await?.return_value().unwrap();
                 a.iter().map(|a| (a.balance, a.pending_refund, a.refunds.iter().map(|r| r.amount).sum())).collect()
             };
             let mut sum = 0;
@@ -287,13 +293,15 @@ async fn check(client: &mut Client, w: &World, step: usize) -> E2EResult<()> {
     }
     for a in w.everyone() {
         let free = i128::try_from(client.free_balance(a).await?).unwrap();
-        let expected = i128::try_from(w.start[&a]).unwrap() - i128::try_from(w.sent.get(&a).copied().unwrap_or(0)).unwrap()
+        let expected = i128::try_from(w.start[&a]).unwrap()
+            - i128::try_from(w.sent.get(&a).copied().unwrap_or(0)).unwrap()
             + i128::try_from(w.received.get(&a).copied().unwrap_or(0)).unwrap()
             - w.deposits.get(&a).copied().unwrap_or(0);
         assert_eq!(free, expected, "step {step}: a wallet differs from the model");
     }
     let paid: u128 = w.users.iter().map(|u| w.fees.get(&id(u)).copied().unwrap_or(0)).sum();
-    let earned: u128 = w.inference_providers.iter().chain([&w.ft_provider]).map(|p| w.fees.get(&id(p)).copied().unwrap_or(0)).sum();
+    let earned: u128 =
+        w.inference_providers.iter().chain([&w.ft_provider]).map(|p| w.fees.get(&id(p)).copied().unwrap_or(0)).sum();
     assert_eq!(paid, earned, "step {step}: fees paid != fees earned");
     Ok(())
 }
@@ -305,7 +313,11 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
     let user = w.users[rng.below(2) as usize].clone();
     let u = id(&user);
     let amount = rng.pick(&[0u128, 1, 999_999, 1_000_000, 3_000_000, 7_000_000, 25_000_000, u128::MAX]);
-    let services = [(w.inference, w.inference_providers[0].clone()), (w.inference, w.inference_providers[1].clone()), (w.ft, w.ft_provider.clone())];
+    let services = [
+        (w.inference, w.inference_providers[0].clone()),
+        (w.inference, w.inference_providers[1].clone()),
+        (w.ft, w.ft_provider.clone()),
+    ];
     let (service, provider) = services[rng.below(3) as usize].clone();
     let p = id(&provider);
     Ok(match rng.below(12) {
@@ -373,7 +385,13 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
                 }
                 kinds.push((who, valid, kind));
             }
-            let enabled = client.call(&user, &l.get_service_info(w.inference)).dry_run().await?.return_value().expect("registered").enabled;
+            let enabled = client
+                .call(&user, &l.get_service_info(w.inference))
+                .dry_run()
+                .await?
+                .return_value()
+                .expect("registered")
+                .enabled;
             let accepted_any = kinds.iter().any(|(_, valid, _)| *valid);
             let Some(out) = send(client, w, &provider, &i.settle_fees_with_tee(batch), 0).await? else {
                 // The whole batch fails only when the ledger refuses to record spending: a disabled service.
@@ -412,30 +430,72 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
             if ack {
                 send(client, w, &user, &f.acknowledge_deliverable(id(&dave), task.clone()), 0).await?.expect("ack");
             }
-            let nonce = client.call(&user, &f.get_account(u, id(&dave))).dry_run().await?.return_value().map(|a| a.nonce).unwrap_or(0) + 1;
+            let nonce = client
+                .call(&user, &f.get_account(u, id(&dave)))
+                .dry_run()
+                .await?
+                .return_value()
+                .map(|a| a.nonce)
+                .unwrap_or(0)
+                + 1;
             let secret = if ack { b"secret".to_vec() } else { Vec::new() };
             let fee = rng.pick(&[1u128, 2_000_000, 40_000_000]);
-            let msg = VerifierMessage { id: task.as_bytes(), encrypted_secret: &secret, model_root_hash: &root, nonce, task_fee: fee, user: bytes(&u), provider: bytes(&id(&dave)) };
+            let msg = VerifierMessage {
+                id: task.as_bytes(),
+                encrypted_secret: &secret,
+                model_root_hash: &root,
+                nonce,
+                task_fee: fee,
+                user: bytes(&u),
+                provider: bytes(&id(&dave)),
+            };
             let c = LocalCrypto;
             let digest = Domain::fine_tuning(CHAIN_ID, bytes(&w.ft)).digest(&c, &msg.struct_hash(&c));
-            let input = VerifierInput { id: task, encrypted_secret: secret, model_root_hash: root, nonce, task_fee: fee, user: u, signature: tee().sign_digest(&digest).to_vec() };
-            let free = client.call(&user, &f.get_account(u, id(&dave))).dry_run().await?.return_value().map(|a| a.balance).unwrap_or(0);
+            let input = VerifierInput {
+                id: task,
+                encrypted_secret: secret,
+                model_root_hash: root,
+                nonce,
+                task_fee: fee,
+                user: u,
+                signature: tee().sign_digest(&digest).to_vec(),
+            };
+            let free = client
+                .call(&user, &f.get_account(u, id(&dave)))
+                .dry_run()
+                .await?
+                .return_value()
+                .map(|a| a.balance)
+                .unwrap_or(0);
             let charge = if ack { fee } else { fee * 30 / 100 };
             match send(client, w, &dave, &f.settle_fees(input), 0).await? {
                 Some(charged) => {
                     *w.fees.entry(u).or_default() += charged;
                     *w.fees.entry(id(&dave)).or_default() += charged;
                     *w.received.entry(id(&dave)).or_default() += charged;
-                    if ack { "task settled" } else { "task settled with penalty" }
+                    if ack {
+                        "task settled"
+                    } else {
+                        "task settled with penalty"
+                    }
                 }
                 None => {
-                    let info = client.call(&user, &l.get_service_info(w.ft)).dry_run().await?.return_value().expect("registered");
+                    let info = client
+                        .call(&user, &l.get_service_info(w.ft))
+                        .dry_run()
+                        .await?
+                        .return_value()
+                        .expect("registered");
                     if charge > free {
                         // Fine-tuning refuses a fee above the sub-account's balance (no partial settlement).
                         assert!(w.last_error.contains("InsufficientBalance"), "{}", w.last_error);
                         "task settlement refused: balance too low"
                     } else {
-                        assert!(!info.enabled, "a valid fine-tuning voucher was refused with the service enabled: {}", w.last_error);
+                        assert!(
+                            !info.enabled,
+                            "a valid fine-tuning voucher was refused with the service enabled: {}",
+                            w.last_error
+                        );
                         "task settlement refused: service disabled"
                     }
                 }
@@ -444,7 +504,11 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
         10 => {
             let on = rng.below(3) != 0;
             let m = if service == w.inference { i.acknowledge_tee_signer(p, on) } else { return Ok("noop") };
-            if send(client, w, &user, &m, 0).await?.is_some() { "user acknowledgement" } else { "user acknowledgement refused" }
+            if send(client, w, &user, &m, 0).await?.is_some() {
+                "user acknowledgement"
+            } else {
+                "user acknowledgement refused"
+            }
         }
         _ => {
             let on = rng.below(3) != 0;
@@ -477,7 +541,12 @@ async fn random_sequences_keep_every_invariant(mut client: Client) -> E2EResult<
             check(&mut client, &w, n).await.map_err(|e| format!("seed {seed:#x}, step {n} ({what}): {e}"))?;
         }
         eprintln!("run {run} (seed {seed:#x}), {steps} steps: {:?}", w.stats);
-        let settled = w.stats.iter().filter(|(k, _)| k.starts_with("inference") || k.starts_with("task settled")).map(|(_, v)| v).sum::<u32>();
+        let settled = w
+            .stats
+            .iter()
+            .filter(|(k, _)| k.starts_with("inference") || k.starts_with("task settled"))
+            .map(|(_, v)| v)
+            .sum::<u32>();
         assert!(settled > 0 || steps < 20, "a run of {steps} steps settled nothing: {:?}", w.stats);
     }
     Ok(())

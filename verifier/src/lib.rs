@@ -11,6 +11,8 @@
 //! 32-byte account id as `salt`.
 #![cfg_attr(not(feature = "std"), no_std)]
 
+#[cfg(feature = "std")]
+pub mod fuzz;
 #[cfg(feature = "ink")]
 mod host;
 #[cfg(feature = "std")]
