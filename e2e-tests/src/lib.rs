@@ -92,7 +92,7 @@ pub fn high_s_twin(signature: &[u8]) -> Vec<u8> {
         };
         out[32 + k] = u8::try_from(v).expect("a byte");
     }
-    out[64] ^= 1;
+    out[64] = if signature[64] == 27 { 28 } else { 27 };
     out
 }
 
@@ -280,4 +280,22 @@ fn record_totals() {
         })
         .collect();
     TOTALS.with(|t| *t.borrow_mut() = Totals { accounts, issuance: Balances::total_issuance() });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The twin is refused by the low-s rule itself (not, say, for a bad v), and only by it.
+    #[test]
+    fn high_s_twin_is_refused_as_high_s() {
+        use verifier::{recover_signer, LocalCrypto, SignatureError};
+        for n in 0..20u8 {
+            let digest = [n; 32];
+            let sig = tee().sign_digest(&digest);
+            let twin = high_s_twin(&sig);
+            assert_eq!(recover_signer(&LocalCrypto, &digest, &twin), Err(SignatureError::HighS));
+            assert_eq!(high_s_twin(&twin), sig.to_vec(), "the twin of the twin is the original");
+        }
+    }
 }

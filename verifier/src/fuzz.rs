@@ -67,7 +67,7 @@ pub fn signature(data: &[u8]) {
                 twin[32 + k] = u8::try_from(v).unwrap_or(0);
                 borrow = b;
             }
-            twin[64] ^= 1;
+            twin[64] = if sig[64] == 27 { 28 } else { 27 };
             assert_eq!(recover_signer(&c, &digest, &twin), Err(SignatureError::HighS));
         }
         Err(e) => {
