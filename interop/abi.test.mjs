@@ -54,10 +54,14 @@ test('a wrong argument changes the bytes (the comparison can fail)', () => {
   assert.notEqual(encode(abis.ledger, changed), c.rust);
 });
 
-/// Event arguments as the Rust side wrote them: accounts as 0x-hex, numbers as decimal strings, enums by name.
+/// Event arguments as the Rust side wrote them: accounts as 0x-hex, numbers as decimal strings, enums by
+/// variant name, structs as objects (camelCase keys), vectors and tuples as arrays.
 const plain = (codec) => {
   const raw = codec.toRawType();
   if (raw === 'AccountId' || raw === 'AccountId32' || raw === '[u8;32]') return u8aToHex(codec.toU8a());
+  if (codec instanceof Map) return Object.fromEntries([...codec.entries()].map(([k, v]) => [k, plain(v)]));
+  if (Array.isArray(codec)) return codec.map(plain);
+  if (typeof codec.isBasic === 'boolean' && typeof codec.type === 'string') return codec.type;
   return codec.toString();
 };
 

@@ -3,7 +3,7 @@
 //! provider, ledger and contract are checked after each money step; the design.md invariants after each step.
 use inference::inference::{
     Error as IError, Inference, InferenceRef, ServiceParams, SettlementOutcome, SettlementStatus as S,
-    TeeSettlementData, TeeSettlementResult,
+    TeeSettlementData, TeeSettlementResult, TeeSettlementResults,
 };
 use ink::primitives::AccountId;
 use ink_e2e::{ChainBackend, ContractsBackend};
@@ -170,10 +170,12 @@ async fn full_user_story(mut client: Client) -> E2EResult<()> {
     assert_eq!(ledger_of(&mut client, &w, bob()).await?, (10_000_000, 17_000_000));
     assert_eq!(sub_of(&mut client, &w, bob()).await?, (7_000_000, 0, 1));
     let ev = take_events();
-    let res = events_of::<TeeSettlementResult>(&ev, &bytes(&w.inference));
+    let res = events_of::<TeeSettlementResults>(&ev, &bytes(&w.inference));
+    assert_eq!(res.len(), 1, "one event per batch");
+    assert_eq!(res[0].provider, charlie());
     assert_eq!(
-        (res[0].user, res[0].provider, res[0].status, res[0].settled, res[0].nonce),
-        (bob(), charlie(), S::Success, 3_000_000, 1)
+        res[0].results,
+        vec![TeeSettlementResult { user: bob(), status: S::Success, settled: 3_000_000, unsettled: 0, nonce: 1 }]
     );
     check(&mut client, &w, &[bob()]).await?;
 
@@ -315,7 +317,12 @@ async fn every_status_in_one_batch(mut client: Client) -> E2EResult<()> {
     let a = client.call(&ink_e2e::dave(), &i.get_account(dave(), charlie())).dry_run().await?.return_value().unwrap();
     assert_eq!((a.balance, a.nonce), (2_000_000, 0), "failed entries change nothing");
     let ev = take_events();
-    assert_eq!(events_of::<TeeSettlementResult>(&ev, &bytes(&w.inference)).len(), 13, "one result event per entry");
+    let res = events_of::<TeeSettlementResults>(&ev, &bytes(&w.inference));
+    assert_eq!(res.len(), 1, "one result event per batch");
+    assert_eq!(
+        res[0].results.iter().map(|r| r.status).collect::<Vec<_>>(),
+        out.iter().map(|o| o.status).collect::<Vec<_>>()
+    );
     check(&mut client, &w, &[bob(), dave()]).await?;
 
     // Replaying the whole batch settles nothing.

@@ -4,13 +4,13 @@
 //! Node.js test encodes/decodes the same things from the bundles' metadata and compares.
 use accounts::events::BalanceUpdated;
 use fine_tuning::fine_tuning::{FineTuning, FineTuningRef, Quota, ServiceParams as FtParams, VerifierInput};
-use inference::inference::{Inference, InferenceRef, ServiceParams, TeeSettlementResult};
+use inference::inference::{Inference, InferenceRef, ServiceParams, TeeSettlementResults};
 use ink::env::call::{utils::ReturnType, CreateBuilder, ExecutionInput, FromAccountId};
 use ink::env::DefaultEnvironment;
 use ink::primitives::{AccountId, Hash};
 use ink::scale::Encode;
 use ink_e2e::{CallBuilderFinal, ContractsBackend};
-use ledger::ledger::{FundSpent, FundTransferred, Ledger, LedgerAdded, LedgerRef};
+use ledger::ledger::{FundTransferred, FundsSpent, Ledger, LedgerAdded, LedgerRef};
 use serving_e2e_tests::{bob, bytes, charlie, events_of, inference_voucher, take_events, tee};
 use std::path::PathBuf;
 
@@ -273,19 +273,27 @@ async fn event_fixtures(mut client: Client) -> E2EResult<()> {
             "user": a(&e.user), "service": a(&e.service), "provider": a(&e.provider),
             "amount": e.amount.to_string(), "cancelled": e.cancelled.to_string(), "sent": e.sent.to_string() } }));
     }
-    for e in events_of::<FundSpent>(&events, &lb) {
-        expected.push(json!({ "contract": "ledger", "event": "FundSpent",
-            "args": { "user": a(&e.user), "service": a(&e.service), "amount": e.amount.to_string() } }));
+    for e in events_of::<FundsSpent>(&events, &lb) {
+        let spends: Vec<_> = e.spends.iter().map(|(u, x)| json!([a(u), x.to_string()])).collect();
+        expected.push(json!({ "contract": "ledger", "event": "FundsSpent",
+            "args": { "service": a(&e.service), "spends": spends } }));
     }
     for e in events_of::<BalanceUpdated>(&events, &ib) {
         expected.push(json!({ "contract": "inference", "event": "BalanceUpdated", "args": {
             "user": a(&e.user), "provider": a(&e.provider), "balance": e.balance.to_string(),
             "pending_refund": e.pending_refund.to_string() } }));
     }
-    for e in events_of::<TeeSettlementResult>(&events, &ib) {
-        expected.push(json!({ "contract": "inference", "event": "TeeSettlementResult", "args": {
-            "user": a(&e.user), "provider": a(&e.provider), "status": format!("{:?}", e.status),
-            "settled": e.settled.to_string(), "unsettled": e.unsettled.to_string(), "nonce": e.nonce.to_string() } }));
+    for e in events_of::<TeeSettlementResults>(&events, &ib) {
+        let results: Vec<_> = e
+            .results
+            .iter()
+            .map(|r| {
+                json!({ "user": a(&r.user), "status": format!("{:?}", r.status), "settled": r.settled.to_string(),
+                "unsettled": r.unsettled.to_string(), "nonce": r.nonce.to_string() })
+            })
+            .collect();
+        expected.push(json!({ "contract": "inference", "event": "TeeSettlementResults",
+            "args": { "provider": a(&e.provider), "results": results } }));
     }
     assert!(expected.len() >= 5, "the story emits at least one of each decoded event: {expected:?}");
     let recorded: Vec<_> = events

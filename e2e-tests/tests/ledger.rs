@@ -4,8 +4,8 @@
 use ink::primitives::AccountId;
 use ink_e2e::{account_id, AccountKeyring, ChainBackend, ContractsBackend};
 use ledger::ledger::{
-    FundDeposited, FundRetrieved, FundSpent, FundTransferred, Ledger, LedgerAdded, LedgerDeleted, LedgerRef,
-    LedgerRefunded, ServiceRegistered,
+    FundDeposited, FundRetrieved, FundSpent, FundTransferred, FundsSpent, Ledger, LedgerAdded, LedgerDeleted,
+    LedgerRef, LedgerRefunded, ServiceRegistered,
 };
 use ledger::{Error, ServingError};
 use mock_service::mock_service::{MockService, MockServiceRef, Mode, Sub};
@@ -400,11 +400,12 @@ async fn batch_spend_settles_many_users_in_one_call(mut client: Client) -> E2ERe
     assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (2_000_000, 3_500_000));
     assert_eq!(ledger_of(&mut client, ledger, dave()).await?, (2_000_000, 3_000_000));
     let ev = take_events();
-    let spent = events_of::<FundSpent>(&ev, &bytes(&ledger));
-    assert_eq!(
-        spent.iter().map(|e| (e.user, e.amount)).collect::<Vec<_>>(),
-        vec![(bob(), 1_000_000), (dave(), 2_000_000), (bob(), 500_000)]
-    );
+    // One event for the batch, entries in order; no per-user event.
+    assert!(events_of::<FundSpent>(&ev, &bytes(&ledger)).is_empty());
+    let spent = events_of::<FundsSpent>(&ev, &bytes(&ledger));
+    assert_eq!(spent.len(), 1);
+    assert_eq!(spent[0].service, svc);
+    assert_eq!(spent[0].spends, vec![(bob(), 1_000_000), (dave(), 2_000_000), (bob(), 500_000)]);
     check_invariants(&mut client, ledger, &services, &[bob(), dave()], &[charlie()]).await?;
     Ok(())
 }

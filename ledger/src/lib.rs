@@ -170,6 +170,7 @@ pub mod ledger {
         pub refund_requested: Balance,
     }
 
+    /// A service spent a user's funds (`spend_fund`).
     #[ink(event)]
     pub struct FundSpent {
         #[ink(topic)]
@@ -177,6 +178,15 @@ pub mod ledger {
         #[ink(topic)]
         pub service: AccountId,
         pub amount: Balance,
+    }
+
+    /// A service spent several users' funds in one batch (`spend_funds`), in order. One event per batch: each
+    /// event topic costs a storage read and write (docs/performance.md).
+    #[ink(event)]
+    pub struct FundsSpent {
+        #[ink(topic)]
+        pub service: AccountId,
+        pub spends: Vec<(AccountId, Balance)>,
     }
 
     #[ink(event)]
@@ -887,7 +897,6 @@ pub mod ledger {
             record.balance.spend(&mut held, amount)?;
             self.ledgers.insert(user, &record);
             self.held.insert((user, service), &held);
-            self.env().emit_event(FundSpent { user, service, amount });
             Ok(())
         }
     }
@@ -896,7 +905,9 @@ pub mod ledger {
         #[ink(message)]
         fn spend_fund(&mut self, user: AccountId, amount: Balance) -> Result<(), Error> {
             let service = self.calling_service()?;
-            self.spend_one(service, user, amount)
+            self.spend_one(service, user, amount)?;
+            self.env().emit_event(FundSpent { user, service, amount });
+            Ok(())
         }
 
         #[ink(message)]
@@ -909,9 +920,10 @@ pub mod ledger {
             if len > MAX_SPENDS_PER_BATCH {
                 return Err(Error::BatchTooLarge { len, max: MAX_SPENDS_PER_BATCH });
             }
-            for (user, amount) in spends {
-                self.spend_one(service, user, amount)?;
+            for (user, amount) in &spends {
+                self.spend_one(service, *user, *amount)?;
             }
+            self.env().emit_event(FundsSpent { service, spends });
             Ok(())
         }
     }

@@ -133,15 +133,8 @@ pub fn typed_messages(data: &[u8]) {
     assert_eq!(digest, keccak(&[&[0x19, 0x01], &inference.separator(&c), &expected]));
     assert_ne!(digest, fine_tuning.digest(&c, &expected));
 
-    let m = VerifierMessage {
-        id,
-        encrypted_secret: secret,
-        model_root_hash: root,
-        nonce,
-        task_fee: fee,
-        user,
-        provider,
-    };
+    let m =
+        VerifierMessage { id, encrypted_secret: secret, model_root_hash: root, nonce, task_fee: fee, user, provider };
     let expected = keccak(&[
         &keccak(&[VERIFIER_MESSAGE_TYPE.as_bytes()]),
         &keccak(&[id]),
