@@ -3,7 +3,7 @@
 //! provider, ledger and contract are checked after each money step; the design.md invariants after each step.
 use inference::inference::{
     Error as IError, Inference, InferenceRef, ServiceParams, SettlementOutcome, SettlementStatus as S,
-    TeeSettlementData, TeeSettlementResult, TeeSettlementResults,
+    SubAccountBalance, TeeSettlementData, TeeSettlementResult, TeeSettlementResults,
 };
 use ink::primitives::AccountId;
 use ink_e2e::{ChainBackend, ContractsBackend};
@@ -177,6 +177,7 @@ async fn full_user_story(mut client: Client) -> E2EResult<()> {
         res[0].results,
         vec![TeeSettlementResult { user: bob(), status: S::Success, settled: 3_000_000, unsettled: 0, nonce: 1 }]
     );
+    assert_eq!(res[0].balances, vec![SubAccountBalance { user: bob(), balance: 7_000_000, pending_refund: 0 }]);
     check(&mut client, &w, &[bob()]).await?;
 
     // 2. Ask for the rest back: 7 M pending.

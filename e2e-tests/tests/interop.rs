@@ -292,8 +292,13 @@ async fn event_fixtures(mut client: Client) -> E2EResult<()> {
                 "unsettled": r.unsettled.to_string(), "nonce": r.nonce.to_string() })
             })
             .collect();
+        let balances: Vec<_> = e
+            .balances
+            .iter()
+            .map(|b| json!({ "user": a(&b.user), "balance": b.balance.to_string(), "pendingRefund": b.pending_refund.to_string() }))
+            .collect();
         expected.push(json!({ "contract": "inference", "event": "TeeSettlementResults",
-            "args": { "provider": a(&e.provider), "results": results } }));
+            "args": { "provider": a(&e.provider), "results": results, "balances": balances } }));
     }
     assert!(expected.len() >= 5, "the story emits at least one of each decoded event: {expected:?}");
     let recorded: Vec<_> = events

@@ -228,15 +228,26 @@ pub mod inference {
         pub nonce: u128,
     }
 
+    /// A sub-account's balances after a settlement batch, in a [`TeeSettlementResults`] event.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[ink::scale_derive(Encode, Decode, TypeInfo)]
+    pub struct SubAccountBalance {
+        pub user: AccountId,
+        pub balance: Balance,
+        pub pending_refund: Balance,
+    }
+
     /// Every voucher's outcome in one settlement batch, in order, with the provider (so indexers need no
-    /// transaction context). One event per batch rather than per voucher: in pallet-contracts' weights every
-    /// event topic (the signature topic included) costs a storage read and write, about 128 M ps and 2.5 KB of
-    /// proof (docs/performance.md).
+    /// transaction context), and the new balances of the sub-accounts it changed (one per user; settlement emits
+    /// no `BalanceUpdated`). One event per batch rather than per voucher and per user: in pallet-contracts'
+    /// weights every event topic (the signature topic included) costs a storage read and write, about 128 M ps
+    /// and 2.5 KB of proof (docs/performance.md).
     #[ink(event)]
     pub struct TeeSettlementResults {
         #[ink(topic)]
         pub provider: AccountId,
         pub results: Vec<TeeSettlementResult>,
+        pub balances: Vec<SubAccountBalance>,
     }
 
     #[ink(event)]
@@ -491,11 +502,11 @@ pub mod inference {
         ) -> Result<Vec<SettlementOutcome>, Error> {
             let provider = self.env().caller();
             let (outcomes, changed) = self.judge(provider, &settlements)?;
+            let mut balances = Vec::with_capacity(changed.len());
             for (user, old_balance, account) in &changed {
                 self.book.store(*user, provider, *old_balance, account)?;
-                self.env().emit_event(BalanceUpdated {
+                balances.push(SubAccountBalance {
                     user: *user,
-                    provider,
                     balance: account.balance,
                     pending_refund: account.pending_refund,
                 });
@@ -520,7 +531,7 @@ pub mod inference {
                     total = total.checked_add(o.settled).ok_or(Error::Overflow)?;
                 }
             }
-            self.env().emit_event(TeeSettlementResults { provider, results });
+            self.env().emit_event(TeeSettlementResults { provider, results, balances });
             if !spends.is_empty() {
                 let mut ledger: LedgerRef = self.ledger.into();
                 match ledger.call_mut().spend_funds(spends).try_invoke() {

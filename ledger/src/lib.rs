@@ -43,13 +43,36 @@ pub mod ledger {
     use serving_traits::{LedgerApi, Serving, ServingInfo, SERVING_INTERFACE_VERSION};
 
     /// A user's main account as stored.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     #[ink::scale_derive(Encode, Decode, TypeInfo)]
     #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
     pub struct LedgerRecord {
         pub balance: UserBalance,
         /// Position in the enumeration of ledgers.
         pub index: u32,
+        /// (service, what it holds for the user), non-zero amounts only; at most `MAX_SERVICES_PER_USER`
+        /// entries. Kept in the record (not a separate map) so that a settlement touches one storage value per
+        /// user at the ledger: every storage write costs about 131 M ps (docs/performance.md).
+        pub held: Vec<(AccountId, Balance)>,
+    }
+
+    impl LedgerRecord {
+        /// What `service` holds for the user.
+        pub fn held(&self, service: &AccountId) -> Balance {
+            self.held.iter().find(|(s, _)| s == service).map(|(_, h)| *h).unwrap_or(0)
+        }
+
+        /// Sets what `service` holds for the user (an entry exists only while the amount is non-zero).
+        pub fn set_held(&mut self, service: AccountId, amount: Balance) {
+            if amount == 0 {
+                self.held.retain(|(s, _)| *s != service);
+                return;
+            }
+            match self.held.iter_mut().find(|(s, _)| *s == service) {
+                Some(entry) => entry.1 = amount,
+                None => self.held.push((service, amount)),
+            }
+        }
     }
 
     /// A user's main account as returned by the views.
@@ -237,8 +260,6 @@ pub mod ledger {
         additional_info: Mapping<AccountId, String>,
         ledger_at: Mapping<u32, AccountId>,
         ledger_count: u32,
-        /// (user, service) → what that service holds for the user.
-        held: Mapping<(AccountId, AccountId), Balance>,
         /// (user, service) → providers the user has sub-accounts with there.
         providers: Mapping<(AccountId, AccountId), Providers>,
         /// user → services the user has sub-accounts in.
@@ -290,7 +311,6 @@ pub mod ledger {
                 additional_info: Mapping::default(),
                 ledger_at: Mapping::default(),
                 ledger_count: 0,
-                held: Mapping::default(),
                 providers: Mapping::default(),
                 user_services: Mapping::default(),
                 services: Mapping::default(),
@@ -397,15 +417,15 @@ pub mod ledger {
                 providers.push(provider);
                 (0, amount)
             };
-            let mut held = self.held.get((user, service)).unwrap_or(0);
+            let mut held = record.held(&service);
             record.balance.fund_service(&mut held, sent)?;
+            record.set_held(service, held);
             if !exists {
                 self.track_service(user, service)?;
                 self.providers.insert((user, service), &providers);
             }
             self.liabilities = self.liabilities.checked_sub(sent).ok_or(Error::Overflow)?;
             self.ledgers.insert(user, &record);
-            self.held.insert((user, service), &held);
             self.env().emit_event(FundTransferred { user, service, provider, amount, cancelled, sent });
             if exists {
                 flatten(svc.call_mut().deposit_fund(user, provider, cancelled).transferred_value(sent).try_invoke())
@@ -430,7 +450,7 @@ pub mod ledger {
             }
             let mut record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
             let tracked = self.providers.get((user, service)).unwrap_or_default();
-            let mut held = self.held.get((user, service)).unwrap_or(0);
+            let mut held = record.held(&service);
             let mut svc: ServingRef = service.into();
             let mut total_credited: Balance = 0;
             for provider in providers {
@@ -452,8 +472,8 @@ pub mod ledger {
                 });
             }
             self.liabilities = self.liabilities.checked_add(total_credited).ok_or(Error::Overflow)?;
+            record.set_held(service, held);
             self.ledgers.insert(user, &record);
-            self.held.insert((user, service), &held);
             Ok(total_credited)
         }
 
@@ -487,7 +507,6 @@ pub mod ledger {
                 if providers.is_empty() {
                     services.pop();
                     self.providers.remove((user, service));
-                    self.held.remove((user, service));
                 } else {
                     self.providers.insert((user, service), &providers);
                 }
@@ -743,7 +762,7 @@ pub mod ledger {
         /// What `service` holds for `user` (the sum of the user's sub-account balances there).
         #[ink(message)]
         pub fn get_held(&self, user: AccountId, service: AccountId) -> Balance {
-            self.held.get((user, service)).unwrap_or(0)
+            self.ledgers.get(user).map(|r| r.held(&service)).unwrap_or(0)
         }
 
         #[ink(message)]
@@ -844,7 +863,7 @@ pub mod ledger {
             self.ledger_count = index.checked_add(1).ok_or(Error::Overflow)?;
             self.liabilities = self.liabilities.checked_add(balance.available).ok_or(Error::Overflow)?;
             self.ledger_at.insert(index, &user);
-            self.ledgers.insert(user, &LedgerRecord { balance, index });
+            self.ledgers.insert(user, &LedgerRecord { balance, index, held: Vec::new() });
             Ok(())
         }
 
@@ -893,10 +912,10 @@ pub mod ledger {
 
         fn spend_one(&mut self, service: AccountId, user: AccountId, amount: Balance) -> Result<(), Error> {
             let mut record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
-            let mut held = self.held.get((user, service)).unwrap_or(0);
+            let mut held = record.held(&service);
             record.balance.spend(&mut held, amount)?;
+            record.set_held(service, held);
             self.ledgers.insert(user, &record);
-            self.held.insert((user, service), &held);
             Ok(())
         }
     }
