@@ -4,8 +4,8 @@
 //!
 //! Parties (ink_e2e's dev accounts): Alice owns the contracts; Charlie provides inference, Dave fine-tuning;
 //! Bob and Eve are users. The providers' TEE key is a fixed secp256k1 key, so every run signs the same bytes.
-use fine_tuning::fine_tuning::{FineTuning, FineTuningRef, Quota, ServiceParams as FtParams, VerifierInput};
-use inference::inference::{Inference, InferenceRef, ServiceParams, SettlementOutcome, SettlementStatus};
+use fine_tuning::fine_tuning::{FineTuning, FineTuningRef, VerifierInput};
+use inference::inference::{Inference, InferenceRef, SettlementOutcome, SettlementStatus};
 use ink::env::DefaultEnvironment;
 use ink::primitives::AccountId;
 use ink::scale::{Decode, Encode};
@@ -14,7 +14,6 @@ use ledger::ledger::{Ledger, LedgerRef};
 use serde_json::{json, Value};
 use serving_e2e_tests::{bytes, id, inference_voucher, storage_deposit, tee, Client};
 use std::collections::BTreeMap;
-use verifier::{Domain, LocalCrypto, VerifierMessage};
 
 type R<T> = Result<T, String>;
 
@@ -258,26 +257,16 @@ impl Demo {
         let secret =
             if acknowledged { format!("model key of {id}, encrypted to the user").into_bytes() } else { Vec::new() };
         let root = format!("merkle root of {id}").into_bytes();
-        let msg = VerifierMessage {
-            id: id.as_bytes(),
-            encrypted_secret: &secret,
-            model_root_hash: &root,
-            nonce,
-            task_fee: fee,
-            user: bytes(&user),
-            provider: bytes(&Who::Dave.account()),
-        };
-        let c = LocalCrypto;
-        let digest = Domain::fine_tuning(CHAIN_ID, bytes(&self.ft)).digest(&c, &msg.struct_hash(&c));
-        VerifierInput {
-            id: id.into(),
-            encrypted_secret: secret.clone(),
-            model_root_hash: root.clone(),
-            nonce,
-            task_fee: fee,
+        let task = serving_e2e_tests::Task {
             user,
-            signature: tee().sign_digest(&digest).to_vec(),
-        }
+            provider: Who::Dave.account(),
+            id,
+            secret: &secret,
+            root: &root,
+            nonce,
+            fee,
+        };
+        serving_e2e_tests::fine_tuning_voucher(&tee(), CHAIN_ID, self.ft, &task)
     }
 
     /// Plays the story; returns the JSON report (steps and the final check).
@@ -357,28 +346,12 @@ impl Demo {
         self.done(Who::Alice, "registers fine-tuning v1 in the ledger", "registered".into(), Some(&w)).await?;
 
         // --- Providers register, the owner acknowledges their TEE signer.
-        let p = ServiceParams {
-            service_type: "chatbot".into(),
-            url: "https://charlie.example/v1".into(),
-            input_price: 1,
-            output_price: 2,
-            model: "llama-3-8b".into(),
-            verifiability: "TeeML".into(),
-            additional_info: String::new(),
-            tee_signer: tee().address(),
-        };
+        let p = serving_e2e_tests::inference_service("https://charlie.example/v1", tee().address());
         let w = self.exec(Who::Charlie, &i.add_or_update_service(p), MIN_STAKE).await?;
         self.done(Who::Charlie, "registers an inference service, staking 10", "registered".into(), Some(&w)).await?;
         let w = self.exec(Who::Alice, &i.acknowledge_tee_signer_by_owner(charlie), 0).await?;
         self.done(Who::Alice, "acknowledges Charlie's TEE signer", "acknowledged".into(), Some(&w)).await?;
-        let p = FtParams {
-            url: "https://dave.example".into(),
-            quota: Quota { cpu_count: 8, node_memory: 64, gpu_count: 1, node_storage: 500, gpu_type: "H100".into() },
-            price_per_token: 1,
-            occupied: false,
-            models: vec!["llama-3-8b".into()],
-            tee_signer: tee().address(),
-        };
+        let p = serving_e2e_tests::fine_tuning_service("https://dave.example", 1, tee().address());
         let w = self.exec(Who::Dave, &f.add_or_update_service(p), MIN_STAKE).await?;
         self.done(Who::Dave, "registers a fine-tuning service, staking 10", "registered".into(), Some(&w)).await?;
         let w = self.exec(Who::Alice, &f.acknowledge_tee_signer_by_owner(dave), 0).await?;

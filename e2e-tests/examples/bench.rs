@@ -4,16 +4,16 @@
 //!
 //! Weights are what pallet-contracts charges (ref_time in picoseconds, proof_size in bytes), read from the
 //! dry run of each call on the state the benchmark built; they are deterministic, not timings.
-use fine_tuning::fine_tuning::{FineTuning, FineTuningRef, Quota, ServiceParams as FtParams, VerifierInput};
-use inference::inference::{Inference, InferenceRef, ServiceParams, SettlementStatus, TeeSettlementData};
+use fine_tuning::fine_tuning::FineTuning;
+use inference::inference::{Inference, SettlementStatus, TeeSettlementData};
 use ink::primitives::AccountId;
 use ink_e2e::subxt::dynamic::Value;
 use ink_e2e::{ChainBackend, ContractsBackend, Keypair};
-use ledger::ledger::{Ledger, LedgerRef};
+use ledger::ledger::Ledger;
 use serving_e2e_tests::{advance_ms, bytes, id, inference_voucher, tee, Client};
 use std::fmt::Write as _;
 use std::str::FromStr as _;
-use verifier::{Domain, LocalCrypto, LocalSigner, TeeAttestation, VerifierMessage};
+use verifier::{Domain, LocalCrypto, LocalSigner, TeeAttestation};
 
 const CHAIN_ID: u64 = 42;
 const LOCK_MS: u64 = 3_600_000;
@@ -80,19 +80,6 @@ fn keypair(uri: &str) -> R<Keypair> {
     Ok(Keypair::from_uri(&uri).map_err(|e| format!("{e:?}"))?)
 }
 
-fn inference_params(url: &str, signer: [u8; 20]) -> ServiceParams {
-    ServiceParams {
-        service_type: "chatbot".into(),
-        url: url.into(),
-        input_price: 1,
-        output_price: 2,
-        model: "llama-3-8b".into(),
-        verifiability: "TeeML".into(),
-        additional_info: String::new(),
-        tee_signer: signer,
-    }
-}
-
 struct Curve {
     kind: &'static str,
     n: usize,
@@ -111,12 +98,8 @@ async fn run() -> R<String> {
     let provider = id(&provider_kp);
     let mut rows: Vec<Row> = Vec::new();
 
-    let mut c = LedgerRef::new(CHAIN_ID, 3_000_000, 1_000_000);
-    let ledger = client.instantiate("ledger", &alice, &mut c).submit().await?.account_id;
-    let mut c = InferenceRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE);
-    let inference = client.instantiate("inference", &alice, &mut c).submit().await?.account_id;
-    let mut c = FineTuningRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, 30);
-    let ft = client.instantiate("fine_tuning", &alice, &mut c).submit().await?.account_id;
+    let (ledger, inference, ft) =
+        serving_e2e_tests::deploy_three(&mut client, CHAIN_ID, LOCK_MS, MIN_STAKE, 30).await?;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let mut i = ink_e2e::create_call_builder::<Inference>(inference);
     let mut f = ink_e2e::create_call_builder::<FineTuning>(ft);
@@ -171,7 +154,7 @@ async fn run() -> R<String> {
     client.call(&alice, &l.accept_ownership()).submit().await?.return_value().map_err(|e| format!("{e:?}"))?;
 
     step!(client, rows, "inference", "add_or_update_service", "register with stake", &provider_kp,
-        i.add_or_update_service(inference_params("https://provider.example/v1", tee().address())), value MIN_STAKE);
+        i.add_or_update_service(serving_e2e_tests::inference_service("https://provider.example/v1", tee().address())), value MIN_STAKE);
     step!(
         client,
         rows,
@@ -179,7 +162,7 @@ async fn run() -> R<String> {
         "add_or_update_service",
         "update (url only)",
         &provider_kp,
-        i.add_or_update_service(inference_params("https://provider.example/v2", tee().address()))
+        i.add_or_update_service(serving_e2e_tests::inference_service("https://provider.example/v2", tee().address()))
     );
     step!(
         client,
@@ -465,14 +448,8 @@ async fn run() -> R<String> {
     step!(client, rows, "inference", "withdraw_stake", "after the lock time", &provider_kp, i.withdraw_stake());
 
     // ------------------------------------------------------------ fine-tuning
-    let ft_params = |models: usize| FtParams {
-        url: "https://trainer.example".into(),
-        quota: Quota { cpu_count: 8, node_memory: 64, gpu_count: 1, node_storage: 500, gpu_type: "H100".into() },
-        price_per_token: 1,
-        occupied: false,
-        models: (0..models).map(|m| format!("model-{m}")).collect(),
-        tee_signer: tee().address(),
-    };
+    let ft_params =
+        |models: usize| serving_e2e_tests::fine_tuning_service("https://trainer.example", models, tee().address());
     step!(client, rows, "fine_tuning", "add_or_update_service", "register with stake, 1 model", &provider_kp,
         f.add_or_update_service(ft_params(1)), value MIN_STAKE);
     step!(
@@ -503,26 +480,9 @@ async fn run() -> R<String> {
         .map_err(|e| format!("{e:?}"))?;
     let root = b"model-root-hash".to_vec();
     let ft_voucher = |task: &str, secret: &[u8], nonce: u128| {
-        let msg = VerifierMessage {
-            id: task.as_bytes(),
-            encrypted_secret: secret,
-            model_root_hash: &root,
-            nonce,
-            task_fee: 1_000_000,
-            user: bytes(&ids[0]),
-            provider: bytes(&provider),
-        };
-        let c = LocalCrypto;
-        let digest = Domain::fine_tuning(CHAIN_ID, bytes(&ft)).digest(&c, &msg.struct_hash(&c));
-        VerifierInput {
-            id: task.into(),
-            encrypted_secret: secret.to_vec(),
-            model_root_hash: root.clone(),
-            nonce,
-            task_fee: 1_000_000,
-            user: ids[0],
-            signature: tee().sign_digest(&digest).to_vec(),
-        }
+        let t =
+            serving_e2e_tests::Task { user: ids[0], provider, id: task, secret, root: &root, nonce, fee: 1_000_000 };
+        serving_e2e_tests::fine_tuning_voucher(&tee(), CHAIN_ID, ft, &t)
     };
     step!(
         client,

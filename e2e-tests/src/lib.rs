@@ -76,6 +76,97 @@ pub fn inference_voucher(
     }
 }
 
+/// The three contracts instantiated by Alice (the owner): the ledger (minimum account 3 M, minimum transfer
+/// 1 M), inference and fine-tuning bound to it. Returns (ledger, inference, fine-tuning); nothing registered.
+pub async fn deploy_three(
+    client: &mut Client,
+    chain_id: u64,
+    lock_ms: u64,
+    min_stake: u128,
+    penalty_percent: u8,
+) -> Result<
+    (ink::primitives::AccountId, ink::primitives::AccountId, ink::primitives::AccountId),
+    Box<dyn std::error::Error>,
+> {
+    use ink_e2e::ContractsBackend;
+    let alice = ink_e2e::alice();
+    let mut c = ledger::ledger::LedgerRef::new(chain_id, 3_000_000, 1_000_000);
+    let ledger = client.instantiate("ledger", &alice, &mut c).submit().await?.account_id;
+    let mut c = inference::inference::InferenceRef::new(ledger, chain_id, lock_ms, min_stake);
+    let inference = client.instantiate("inference", &alice, &mut c).submit().await?.account_id;
+    let mut c = fine_tuning::fine_tuning::FineTuningRef::new(ledger, chain_id, lock_ms, min_stake, penalty_percent);
+    let ft = client.instantiate("fine_tuning", &alice, &mut c).submit().await?.account_id;
+    Ok((ledger, inference, ft))
+}
+
+/// An inference service offer signed by `signer` (the tests' and tools' standard one).
+pub fn inference_service(url: &str, signer: [u8; 20]) -> inference::inference::ServiceParams {
+    inference::inference::ServiceParams {
+        service_type: "chatbot".into(),
+        url: url.into(),
+        input_price: 1,
+        output_price: 2,
+        model: "llama-3-8b".into(),
+        verifiability: "TeeML".into(),
+        additional_info: String::new(),
+        tee_signer: signer,
+    }
+}
+
+/// A fine-tuning service offer with `models` models (`llama-3-8b` first), signed by `signer`.
+pub fn fine_tuning_service(url: &str, models: usize, signer: [u8; 20]) -> fine_tuning::fine_tuning::ServiceParams {
+    use fine_tuning::fine_tuning::{Quota, ServiceParams};
+    ServiceParams {
+        url: url.into(),
+        quota: Quota { cpu_count: 8, node_memory: 64, gpu_count: 1, node_storage: 500, gpu_type: "H100".into() },
+        price_per_token: 1,
+        occupied: false,
+        models: std::iter::once("llama-3-8b".to_string()).chain((1..models).map(|m| format!("model-{m}"))).collect(),
+        tee_signer: signer,
+    }
+}
+
+/// What a fine-tuning voucher says (everything but the domain and the key).
+pub struct Task<'a> {
+    pub user: ink::primitives::AccountId,
+    pub provider: ink::primitives::AccountId,
+    pub id: &'a str,
+    pub secret: &'a [u8],
+    pub root: &'a [u8],
+    pub nonce: u128,
+    pub fee: u128,
+}
+
+/// A fine-tuning voucher for `task`, signed by `key` in the domain of (`chain_id`, `contract`).
+pub fn fine_tuning_voucher(
+    key: &verifier::LocalSigner,
+    chain_id: u64,
+    contract: ink::primitives::AccountId,
+    task: &Task,
+) -> fine_tuning::fine_tuning::VerifierInput {
+    use verifier::{Domain, LocalCrypto, VerifierMessage};
+    let msg = VerifierMessage {
+        id: task.id.as_bytes(),
+        encrypted_secret: task.secret,
+        model_root_hash: task.root,
+        nonce: task.nonce,
+        task_fee: task.fee,
+        user: bytes(&task.user),
+        provider: bytes(&task.provider),
+    };
+    let c = LocalCrypto;
+    let digest = Domain::fine_tuning(chain_id, bytes(&contract)).digest(&c, &msg.struct_hash(&c));
+    fine_tuning::fine_tuning::VerifierInput {
+        id: task.id.into(),
+        encrypted_secret: task.secret.to_vec(),
+        model_root_hash: task.root.to_vec(),
+        nonce: task.nonce,
+        task_fee: task.fee,
+        user: task.user,
+        signature: key.sign_digest(&digest).to_vec(),
+    }
+}
+
 /// The malleable twin of a valid 65-byte signature: s replaced by n − s and v flipped (27 ↔ 28). It recovers
 /// the same key, so only the low-s rule refuses it.
 pub fn high_s_twin(signature: &[u8]) -> Vec<u8> {

@@ -2,23 +2,19 @@
 //! error (or, for vouchers inside a batch, the documented per-entry status) and that no balance anywhere moved
 //! (every account's free and held balance, read from pallet-balances). The rows are written to
 //! docs/attack-matrix.md; the test fails when the file differs (regenerate: SERVING_WRITE_MATRIX=1).
-use fine_tuning::fine_tuning::{
-    Error as FError, FineTuning, FineTuningRef, Quota, ServiceParams as FtParams, VerifierInput,
-};
-use inference::inference::{
-    Error as IError, Inference, InferenceRef, ServiceParams, SettlementStatus as S, TeeSettlementData,
-};
+use fine_tuning::fine_tuning::{Error as FError, FineTuning, VerifierInput};
+use inference::inference::{Error as IError, Inference, ServiceParams, SettlementStatus as S, TeeSettlementData};
 use ink::env::DefaultEnvironment;
 use ink::primitives::{AccountId, Hash};
 use ink::scale::{Decode, Encode};
 use ink_e2e::{CallBuilderFinal, ChainBackend, ContractsBackend, Keypair};
-use ledger::ledger::{Ledger, LedgerRef};
+use ledger::ledger::Ledger;
 use ledger::Error as LError;
 use ledger::{LedgerApi, Serving};
 use serving_e2e_tests::{
     bob, bytes, charlie, dave, eve, high_s_twin, id, inference_voucher, tee, totals, watch, Client, Totals,
 };
-use verifier::{Domain, LocalCrypto, LocalSigner, VerifierMessage};
+use verifier::LocalSigner;
 
 type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -115,36 +111,13 @@ fn ft_voucher(
     nonce: u128,
     secret: &[u8],
 ) -> VerifierInput {
-    let msg = VerifierMessage {
-        id: id.as_bytes(),
-        encrypted_secret: secret,
-        model_root_hash: b"root",
-        nonce,
-        task_fee: 1_000_000,
-        user: bytes(&bob()),
-        provider: bytes(&provider),
-    };
-    let c = LocalCrypto;
-    let digest = Domain::fine_tuning(chain_id, bytes(&contract)).digest(&c, &msg.struct_hash(&c));
-    VerifierInput {
-        id: id.into(),
-        encrypted_secret: secret.to_vec(),
-        model_root_hash: b"root".to_vec(),
-        nonce,
-        task_fee: 1_000_000,
-        user: bob(),
-        signature: key.sign_digest(&digest).to_vec(),
-    }
+    let task = serving_e2e_tests::Task { user: bob(), provider, id, secret, root: b"root", nonce, fee: 1_000_000 };
+    serving_e2e_tests::fine_tuning_voucher(key, chain_id, contract, &task)
 }
 
 async fn setup(client: &mut Client) -> E2EResult<World> {
     let alice = ink_e2e::alice();
-    let mut c = LedgerRef::new(CHAIN_ID, 3_000_000, 1_000_000);
-    let ledger = client.instantiate("ledger", &alice, &mut c).submit().await?.account_id;
-    let mut c = InferenceRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE);
-    let inference = client.instantiate("inference", &alice, &mut c).submit().await?.account_id;
-    let mut c = FineTuningRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, 30);
-    let ft = client.instantiate("fine_tuning", &alice, &mut c).submit().await?.account_id;
+    let (ledger, inference, ft) = serving_e2e_tests::deploy_three(client, CHAIN_ID, LOCK_MS, MIN_STAKE, 30).await?;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let mut i = ink_e2e::create_call_builder::<Inference>(inference);
     let mut f = ink_e2e::create_call_builder::<FineTuning>(ft);
@@ -152,28 +125,12 @@ async fn setup(client: &mut Client) -> E2EResult<World> {
         let r = client.call(&alice, &l.register_service(t.into(), "v1".into(), a, String::new())).submit().await?;
         assert_eq!(r.return_value(), Ok(()));
     }
-    let p = ServiceParams {
-        service_type: "chatbot".into(),
-        url: "https://provider.example/v1".into(),
-        input_price: 1,
-        output_price: 2,
-        model: "llama-3-8b".into(),
-        verifiability: "TeeML".into(),
-        additional_info: String::new(),
-        tee_signer: tee().address(),
-    };
+    let p = serving_e2e_tests::inference_service("https://provider.example/v1", tee().address());
     let r = client.call(&ink_e2e::charlie(), &i.add_or_update_service(p)).value(MIN_STAKE).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&alice, &i.acknowledge_tee_signer_by_owner(charlie())).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    let q = FtParams {
-        url: "https://trainer.example".into(),
-        quota: Quota { cpu_count: 8, node_memory: 64, gpu_count: 1, node_storage: 500, gpu_type: "H100".into() },
-        price_per_token: 1,
-        occupied: false,
-        models: vec!["llama-3-8b".into()],
-        tee_signer: tee().address(),
-    };
+    let q = serving_e2e_tests::fine_tuning_service("https://trainer.example", 1, tee().address());
     let r = client.call(&ink_e2e::charlie(), &f.add_or_update_service(q)).value(MIN_STAKE).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&alice, &f.acknowledge_tee_signer_by_owner(charlie())).submit().await?;

@@ -3,7 +3,7 @@
 //! with the native balances of every party after each money step.
 use fine_tuning::deliverables::DeliverableState;
 use fine_tuning::fine_tuning::{
-    DeliverableEvicted, Error as FError, FineTuning, FineTuningRef, Quota, ServiceParams, VerifierInput,
+    DeliverableEvicted, Error as FError, FineTuning, FineTuningRef, ServiceParams, VerifierInput,
 };
 use inference::inference::InferenceRef;
 use ink::primitives::AccountId;
@@ -21,14 +21,7 @@ const PENALTY: u8 = 30;
 const ROOT: &[u8] = b"model-root-hash-0001";
 
 fn params() -> ServiceParams {
-    ServiceParams {
-        url: "https://trainer.example".into(),
-        quota: Quota { cpu_count: 8, node_memory: 64, gpu_count: 1, node_storage: 500, gpu_type: "H100".into() },
-        price_per_token: 1,
-        occupied: false,
-        models: vec!["llama-3-8b".into()],
-        tee_signer: tee().address(),
-    }
+    serving_e2e_tests::fine_tuning_service("https://trainer.example", 1, tee().address())
 }
 
 struct World {

@@ -23,16 +23,7 @@ const MIN_STAKE: u128 = 100_000_000;
 const SANDBOX_EXISTENTIAL_DEPOSIT: u128 = 1;
 
 fn params(signer: [u8; 20]) -> ServiceParams {
-    ServiceParams {
-        service_type: "chatbot".into(),
-        url: "https://provider.example/v1".into(),
-        input_price: 1,
-        output_price: 2,
-        model: "llama-3-8b".into(),
-        verifiability: "TeeML".into(),
-        additional_info: String::new(),
-        tee_signer: signer,
-    }
+    serving_e2e_tests::inference_service("https://provider.example/v1", signer)
 }
 
 struct World {

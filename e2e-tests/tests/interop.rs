@@ -43,6 +43,7 @@ fn msg<Args: Encode + Clone, R>(m: &CallBuilderFinal<DefaultEnvironment, Args, R
 }
 
 /// The encoded input of a constructor (selector and arguments), as ink_e2e instantiates it.
+#[allow(clippy::type_complexity)]
 fn ctor<C, Args: Encode, R>(
     b: CreateBuilder<
         DefaultEnvironment,
@@ -238,16 +239,7 @@ async fn event_fixtures(mut client: Client) -> E2EResult<()> {
     let mut i = ink_e2e::create_call_builder::<Inference>(inference);
     let reg = l.register_service("inference".into(), "v1".into(), inference, String::new());
     assert_eq!(client.call(&ink_e2e::alice(), &reg).submit().await?.return_value(), Ok(()));
-    let p = ServiceParams {
-        service_type: "chatbot".into(),
-        url: "https://provider.example/v1".into(),
-        input_price: 1,
-        output_price: 2,
-        model: "llama-3-8b".into(),
-        verifiability: "TeeML".into(),
-        additional_info: String::new(),
-        tee_signer: tee().address(),
-    };
+    let p = serving_e2e_tests::inference_service("https://provider.example/v1", tee().address());
     let add = i.add_or_update_service(p);
     assert_eq!(client.call(&ink_e2e::charlie(), &add).value(100_000_000).submit().await?.return_value(), Ok(()));
     let ack = i.acknowledge_tee_signer_by_owner(charlie());

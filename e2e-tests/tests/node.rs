@@ -5,13 +5,12 @@
 //! and does not wait out lock times (the sandbox suite does both exactly).
 #![cfg(feature = "node")]
 
-use fine_tuning::fine_tuning::{FineTuning, FineTuningRef, Quota, ServiceParams as FtParams, VerifierInput};
-use inference::inference::{Inference, InferenceRef, ServiceParams, SettlementStatus};
+use fine_tuning::fine_tuning::{FineTuning, FineTuningRef};
+use inference::inference::{Inference, InferenceRef, SettlementStatus};
 use ink::primitives::AccountId;
 use ink_e2e::{ChainBackend, ContractsBackend};
 use ledger::ledger::{Ledger, LedgerRef};
-use serving_e2e_tests::{bytes, id, inference_voucher, tee};
-use verifier::{Domain, LocalCrypto, VerifierMessage};
+use serving_e2e_tests::{id, inference_voucher, tee};
 
 type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -37,28 +36,12 @@ async fn whole_story_on_a_node<Client: E2EBackend>(mut client: Client) -> E2ERes
         let r = client.call(&alice, &l.register_service(t.into(), "v1".into(), a, String::new())).submit().await?;
         assert_eq!(r.return_value(), Ok(()));
     }
-    let p = ServiceParams {
-        service_type: "chatbot".into(),
-        url: "https://charlie.example/v1".into(),
-        input_price: 1,
-        output_price: 2,
-        model: "llama-3-8b".into(),
-        verifiability: "TeeML".into(),
-        additional_info: String::new(),
-        tee_signer: tee().address(),
-    };
+    let p = serving_e2e_tests::inference_service("https://charlie.example/v1", tee().address());
     let r = client.call(&charlie, &i.add_or_update_service(p)).value(MIN_STAKE).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&alice, &i.acknowledge_tee_signer_by_owner(charlie_id)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    let q = FtParams {
-        url: "https://charlie.example/ft".into(),
-        quota: Quota { cpu_count: 8, node_memory: 64, gpu_count: 1, node_storage: 500, gpu_type: "H100".into() },
-        price_per_token: 1,
-        occupied: false,
-        models: vec!["llama-3-8b".into()],
-        tee_signer: tee().address(),
-    };
+    let q = serving_e2e_tests::fine_tuning_service("https://charlie.example/ft", 1, tee().address());
     let r = client.call(&charlie, &f.add_or_update_service(q)).value(MIN_STAKE).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&alice, &f.acknowledge_tee_signer_by_owner(charlie_id)).submit().await?;
@@ -93,26 +76,16 @@ async fn whole_story_on_a_node<Client: E2EBackend>(mut client: Client) -> E2ERes
     let r = client.call(&bob, &f.acknowledge_deliverable(charlie_id, "task-1".into())).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let secret = b"encrypted model key".to_vec();
-    let msg = VerifierMessage {
-        id: b"task-1",
-        encrypted_secret: &secret,
-        model_root_hash: &root,
-        nonce: 1,
-        task_fee: 4 * UNIT,
-        user: bytes(&bob_id),
-        provider: bytes(&charlie_id),
-    };
-    let c = LocalCrypto;
-    let digest = Domain::fine_tuning(CHAIN_ID, bytes(&ft)).digest(&c, &msg.struct_hash(&c));
-    let input = VerifierInput {
-        id: "task-1".into(),
-        encrypted_secret: secret,
-        model_root_hash: root,
-        nonce: 1,
-        task_fee: 4 * UNIT,
+    let task = serving_e2e_tests::Task {
         user: bob_id,
-        signature: tee().sign_digest(&digest).to_vec(),
+        provider: charlie_id,
+        id: "task-1",
+        secret: &secret,
+        root: &root,
+        nonce: 1,
+        fee: 4 * UNIT,
     };
+    let input = serving_e2e_tests::fine_tuning_voucher(&tee(), CHAIN_ID, ft, &task);
     let r = client.call(&charlie, &f.settle_fees(input)).submit().await?;
     assert_eq!(r.return_value(), Ok(4 * UNIT));
 

@@ -6,16 +6,16 @@
 //! from the operations. A refused call changes nothing.
 //!
 //! CI: 2 runs of 40 steps. `make random-long` (or SERVING_RANDOM_RUNS / SERVING_RANDOM_STEPS) for more.
-use fine_tuning::fine_tuning::{FineTuning, FineTuningRef, Quota, ServiceParams as FtParams, VerifierInput};
-use inference::inference::{Inference, InferenceRef, ServiceParams, SettlementStatus};
+use fine_tuning::fine_tuning::FineTuning;
+use inference::inference::{Inference, SettlementStatus};
 use ink::env::DefaultEnvironment;
 use ink::primitives::AccountId;
 use ink::scale::{Decode, Encode};
 use ink_e2e::{CallBuilderFinal, ChainBackend, ContractsBackend, Keypair};
-use ledger::ledger::{Ledger, LedgerRef};
+use ledger::ledger::Ledger;
 use serving_e2e_tests::{bytes, id, inference_voucher, storage_deposit, tee, totals, watch, Client};
 use std::collections::BTreeMap;
-use verifier::{Domain, LocalCrypto, LocalSigner, VerifierMessage};
+use verifier::LocalSigner;
 
 type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -140,13 +140,7 @@ async fn setup(client: &mut Client) -> E2EResult<World> {
     }
     let issuance = t.issuance;
 
-    let mut c = LedgerRef::new(CHAIN_ID, 3_000_000, 1_000_000);
-    let r = client.instantiate("ledger", &alice, &mut c).submit().await?;
-    w.ledger = r.account_id;
-    let mut c = InferenceRef::new(w.ledger, CHAIN_ID, LOCK_MS, MIN_STAKE);
-    w.inference = client.instantiate("inference", &alice, &mut c).submit().await?.account_id;
-    let mut c = FineTuningRef::new(w.ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, 30);
-    w.ft = client.instantiate("fine_tuning", &alice, &mut c).submit().await?.account_id;
+    (w.ledger, w.inference, w.ft) = serving_e2e_tests::deploy_three(client, CHAIN_ID, LOCK_MS, MIN_STAKE, 30).await?;
     let mut all = all;
     all.extend([bytes(&w.ledger), bytes(&w.inference), bytes(&w.ft)]);
     watch(&all);
@@ -164,27 +158,11 @@ async fn setup(client: &mut Client) -> E2EResult<World> {
         send(client, &mut w, &alice, &m, 0).await?.expect("registered");
     }
     for p in w.inference_providers.clone() {
-        let params = ServiceParams {
-            service_type: "chatbot".into(),
-            url: "https://provider.example/v1".into(),
-            input_price: 1,
-            output_price: 2,
-            model: "llama-3-8b".into(),
-            verifiability: "TeeML".into(),
-            additional_info: String::new(),
-            tee_signer: tee().address(),
-        };
+        let params = serving_e2e_tests::inference_service("https://provider.example/v1", tee().address());
         send(client, &mut w, &p, &i.add_or_update_service(params), MIN_STAKE).await?.expect("service");
         send(client, &mut w, &alice, &i.acknowledge_tee_signer_by_owner(id(&p)), 0).await?.expect("ack");
     }
-    let params = FtParams {
-        url: "https://trainer.example".into(),
-        quota: Quota { cpu_count: 8, node_memory: 64, gpu_count: 1, node_storage: 500, gpu_type: "H100".into() },
-        price_per_token: 1,
-        occupied: false,
-        models: vec!["llama-3-8b".into()],
-        tee_signer: tee().address(),
-    };
+    let params = serving_e2e_tests::fine_tuning_service("https://trainer.example", 1, tee().address());
     let dave = w.ft_provider.clone();
     send(client, &mut w, &dave, &f.add_or_update_service(params), MIN_STAKE).await?.expect("ft service");
     send(client, &mut w, &alice, &f.acknowledge_tee_signer_by_owner(id(&dave)), 0).await?.expect("ft ack");
@@ -440,26 +418,16 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
                 + 1;
             let secret = if ack { b"secret".to_vec() } else { Vec::new() };
             let fee = rng.pick(&[1u128, 2_000_000, 40_000_000]);
-            let msg = VerifierMessage {
-                id: task.as_bytes(),
-                encrypted_secret: &secret,
-                model_root_hash: &root,
-                nonce,
-                task_fee: fee,
-                user: bytes(&u),
-                provider: bytes(&id(&dave)),
-            };
-            let c = LocalCrypto;
-            let digest = Domain::fine_tuning(CHAIN_ID, bytes(&w.ft)).digest(&c, &msg.struct_hash(&c));
-            let input = VerifierInput {
-                id: task,
-                encrypted_secret: secret,
-                model_root_hash: root,
-                nonce,
-                task_fee: fee,
+            let t = serving_e2e_tests::Task {
                 user: u,
-                signature: tee().sign_digest(&digest).to_vec(),
+                provider: id(&dave),
+                id: &task,
+                secret: &secret,
+                root: &root,
+                nonce,
+                fee,
             };
+            let input = serving_e2e_tests::fine_tuning_voucher(&tee(), CHAIN_ID, w.ft, &t);
             let free = client
                 .call(&user, &f.get_account(u, id(&dave)))
                 .dry_run()
