@@ -167,25 +167,7 @@ pub fn fine_tuning_voucher(
     }
 }
 
-/// The malleable twin of a valid 65-byte signature: s replaced by n − s and v flipped (27 ↔ 28). It recovers
-/// the same key, so only the low-s rule refuses it.
-pub fn high_s_twin(signature: &[u8]) -> Vec<u8> {
-    let n = verifier::SECP256K1_ORDER;
-    let mut out = signature.to_vec();
-    let mut borrow = 0i16;
-    for k in (0..32).rev() {
-        let mut v = i16::from(n[k]) - i16::from(signature[32 + k]) - borrow;
-        borrow = if v < 0 {
-            v += 256;
-            1
-        } else {
-            0
-        };
-        out[32 + k] = u8::try_from(v).expect("a byte");
-    }
-    out[64] = if signature[64] == 27 { 28 } else { 27 };
-    out
-}
+pub use verifier::high_s_twin;
 
 /// The clock's starting point: 2026-01-01T00:00:00Z in milliseconds.
 pub const START_MS: u64 = 1_767_225_600_000;

@@ -59,15 +59,7 @@ pub fn signature(data: &[u8]) {
             let mut other = addr;
             other[0] ^= 1;
             assert_eq!(check_signature(&c, &digest, sig, &other), Err(SignatureError::WrongSigner));
-            let mut twin = sig.to_vec();
-            let mut borrow = 0u16;
-            for k in (0..32).rev() {
-                let (n, s) = (u16::from(SECP256K1_ORDER[k]), u16::from(sig[32 + k]) + borrow);
-                let (v, b) = if n >= s { (n - s, 0) } else { (n + 256 - s, 1) };
-                twin[32 + k] = u8::try_from(v).unwrap_or(0);
-                borrow = b;
-            }
-            twin[64] = if sig[64] == 27 { 28 } else { 27 };
+            let twin = high_s_twin(sig);
             assert_eq!(recover_signer(&c, &digest, &twin), Err(SignatureError::HighS));
         }
         Err(e) => {

@@ -22,7 +22,7 @@ mod sig;
 #[cfg(feature = "ink")]
 pub use host::HostCrypto;
 #[cfg(feature = "std")]
-pub use local::{LocalCrypto, LocalSigner, SignerError};
+pub use local::{high_s_twin, LocalCrypto, LocalSigner, SignerError};
 pub use sig::{check_signature, recover_signer, SignatureError, SECP256K1_HALF_ORDER, SECP256K1_ORDER};
 
 /// A 32-byte hash.

@@ -90,3 +90,18 @@ impl LocalSigner {
         out
     }
 }
+
+/// The malleable twin of a 65-byte signature: s replaced by n − s and v flipped (27 ↔ 28). It recovers the same
+/// key, so only the low-s rule refuses it. For tests and fuzzing; the input must be 65 bytes with s ≤ n.
+pub fn high_s_twin(signature: &[u8]) -> Vec<u8> {
+    let mut out = signature.to_vec();
+    let mut borrow = 0u16;
+    for k in (0..32).rev() {
+        let (n, s) = (u16::from(crate::SECP256K1_ORDER[k]), u16::from(signature[32 + k]) + borrow);
+        let (v, b) = if n >= s { (n - s, 0) } else { (n + 256 - s, 1) };
+        out[32 + k] = u8::try_from(v).unwrap_or(0);
+        borrow = b;
+    }
+    out[64] = if signature[64] == 27 { 28 } else { 27 };
+    out
+}
