@@ -7,9 +7,23 @@ cd "$(dirname "$0")/.."
 CONTRACTS=(ledger inference fine_tuning)
 LIMIT=$((123 * 1024))
 TARGET=$((64 * 1024))
+# A bundle is up to date when it is newer than every source it is built from (the contract, the crates it links,
+# the lockfile and toolchain file); then it is not rebuilt (a warm `make demo` takes seconds). FORCE=1 rebuilds.
+SOURCES=(accounts verifier/src verifier/Cargo.toml ledger/traits Cargo.lock rust-toolchain.toml)
 for c in "${CONTRACTS[@]}"; do
+  bundle="target/ink/$c/$c.contract"
+  marker="target/ink/$c/.release"
+  if [ -z "${FORCE:-}" ] && [ -f "$bundle" ] && [ -f "$marker" ] \
+     && [ ! "$bundle" -nt "$marker" ] && [ ! "target/ink/$c/$c.wasm" -nt "$marker" ] \
+     && [ -z "$(find "$c" "${SOURCES[@]}" -newer "$marker" -type f -not -path '*/target/*' 2>/dev/null | head -1)" ]; then
+    echo "[bundles] $c: up to date ($bundle)"
+    continue
+  fi
   echo "[bundles] cargo contract build --release --manifest-path $c/Cargo.toml"
   cargo contract build --release --quiet --manifest-path "$c/Cargo.toml" >/dev/null
+  # ink_e2e writes its debug builds to the same folder: the marker says the files there are this release build
+  # (a later debug build makes them newer than the marker, and the next run rebuilds).
+  touch "target/ink/$c/.release"
 done
 printf '\n%-12s %10s %10s %8s  %s\n' contract "wasm (B)" "KiB" "target" bundle
 for c in "${CONTRACTS[@]}"; do

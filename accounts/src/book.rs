@@ -10,6 +10,10 @@ use ink::prelude::{string::String, vec::Vec};
 use ink::primitives::AccountId;
 use ink::storage::Mapping;
 
+/// Most sub-accounts of one user that [`AccountBook::user_total`] reads (the ledger opens at most 50 per user
+/// and service).
+pub const MAX_USER_ACCOUNTS: u32 = 64;
+
 /// (user, provider)
 pub type Key = (AccountId, AccountId);
 
@@ -216,6 +220,17 @@ impl AccountBook {
         Ok(self.update(user, provider, |a| a.deposit(value, cancel))?.1)
     }
 
+    /// The sum of `user`'s sub-account balances here (pending refunds included): what this service holds for
+    /// the user. Reads one value per provider the user has a sub-account with (the ledger opens at most 50 per
+    /// user and service; the loop stops at [`MAX_USER_ACCOUNTS`] in any case).
+    pub fn user_total(&self, user: AccountId) -> Balance {
+        let len = self.user_len.get(user).unwrap_or(0).min(MAX_USER_ACCOUNTS);
+        (0..len)
+            .filter_map(|i| self.by_user.get((user, i)))
+            .filter_map(|provider| self.accounts.get((user, provider)))
+            .fold(0, |sum, a| sum.saturating_add(a.balance))
+    }
+
     /// A page of all sub-accounts (limit 0 = 50, at most 50) and their number.
     pub fn page_all(&self, offset: u32, limit: u32) -> Result<(Vec<Key>, u32), AccountError> {
         let range = page(offset, limit, self.all_len, MAX_PAGE).ok_or(AccountError::LimitTooLarge)?;
@@ -276,6 +291,7 @@ mod tests {
         assert_eq!(book.open(u2, p1, 1, ""), Err(AccountError::AccountExists));
         assert_eq!(book.open(u2, p2, 1, &"x".repeat(4097)), Err(AccountError::InfoTooLong));
         assert_eq!(book.total_balance(), 180);
+        assert_eq!((book.user_total(u1), book.user_total(u2), book.user_total(p1)), (150, 30, 0));
         assert_eq!(book.page_all(0, 0).unwrap(), (vec![(u1, p1), (u1, p2), (u2, p1)], 3));
         assert_eq!(book.page_by_provider(p1, 0, 0).unwrap(), (vec![(u1, p1), (u2, p1)], 2));
         assert_eq!(book.page_by_user(u1, 1, 1).unwrap(), (vec![(u1, p2)], 2));
@@ -301,6 +317,7 @@ mod tests {
         assert_eq!(book.delete(u1, p1), Ok(Some(60)));
         assert_eq!(book.delete(u1, p1), Ok(None));
         assert_eq!(book.total_balance(), 80);
+        assert_eq!(book.user_total(u1), 50, "a deleted sub-account no longer counts");
         assert_eq!(book.info(u1, p1), "");
         assert_eq!(book.page_all(0, 0).unwrap(), (vec![(u2, p1), (u1, p2)], 2), "last moved into the slot");
         assert_eq!(book.page_by_provider(p1, 0, 0).unwrap(), (vec![(u2, p1)], 1));

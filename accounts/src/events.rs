@@ -1,6 +1,7 @@
 //! Events defined once and emitted by several contracts (ink! collects every `#[ink::event]` of a linked crate
 //! into a contract's metadata, so the service events sit behind the `service-events` feature, which only the
 //! service contracts enable; the ledger gets just the administration events it emits).
+use crate::Balance;
 use ink::primitives::AccountId;
 
 #[ink::event]
@@ -22,6 +23,14 @@ pub struct OwnershipTransferred {
 #[ink::event]
 pub struct CodeUpgraded {
     pub code_hash: [u8; 32],
+}
+
+/// The owner sent tokens the contract held beyond what it owes (plain transfers to it, over-payments).
+#[ink::event]
+pub struct SurplusWithdrawn {
+    #[ink(topic)]
+    pub to: AccountId,
+    pub amount: Balance,
 }
 
 #[cfg(feature = "service-events")]
@@ -67,7 +76,8 @@ mod service {
         pub balance: Balance,
     }
 
-    /// The user granted or withdrew consent to settlements by the provider's TEE signer.
+    /// The user granted or withdrew consent to settlements by the provider's TEE signer. Emitted only on a
+    /// change. A grant takes effect at once (`effective_at` = now); a withdrawal a lock time later.
     #[ink::event]
     pub struct UserAcknowledgementChanged {
         #[ink(topic)]
@@ -75,6 +85,7 @@ mod service {
         #[ink(topic)]
         pub provider: AccountId,
         pub acknowledged: bool,
+        pub effective_at: u64,
     }
 
     #[ink::event]

@@ -12,7 +12,10 @@ extern crate alloc;
 
 pub mod book;
 pub mod events;
+#[cfg(feature = "std")]
+pub mod layout;
 pub mod provider;
+pub mod settle;
 
 use alloc::vec::Vec;
 
@@ -93,6 +96,9 @@ pub struct SubAccount {
     pub refunds: Vec<Refund>,
     /// The user's consent to settlements signed by the provider's acknowledged TEE signer.
     pub acknowledged: bool,
+    /// A withdrawal of consent takes effect at this time (ms), a lock time after the user asked, so that the
+    /// provider can still settle what it served before (design.md difference 5). `None`: no withdrawal pending.
+    pub consent_ends_at: Option<u64>,
     /// Session-token generation; revoking all tokens or deleting the account starts a new one.
     pub generation: u32,
 }
@@ -128,8 +134,34 @@ impl SubAccount {
             pending_refund: 0,
             refunds: Vec::new(),
             acknowledged: true,
+            consent_ends_at: None,
             generation: t.generation,
         }
+    }
+
+    /// Whether settlements by the provider's signer are consented to at `now`.
+    pub fn consents(&self, now: u64) -> bool {
+        self.acknowledged && self.consent_ends_at.is_none_or(|end| now < end)
+    }
+
+    /// The user grants (`true`) or withdraws consent at `now`. Granting takes effect at once; a withdrawal a
+    /// lock time later, and vouchers keep settling until then. Returns the time the change takes effect, or
+    /// `None` when nothing changes (already granted; a withdrawal already pending or in effect).
+    pub fn set_consent(&mut self, on: bool, now: u64, lock_time_ms: u64) -> Result<Option<u64>, AccountError> {
+        if on {
+            if self.acknowledged && self.consent_ends_at.is_none() {
+                return Ok(None);
+            }
+            self.acknowledged = true;
+            self.consent_ends_at = None;
+            return Ok(Some(now));
+        }
+        if !self.acknowledged || self.consent_ends_at.is_some() {
+            return Ok(None);
+        }
+        let end = now.checked_add(lock_time_ms).ok_or(AccountError::Overflow)?;
+        self.consent_ends_at = Some(end);
+        Ok(Some(end))
     }
 
     /// What is not waiting to be refunded.
@@ -239,6 +271,27 @@ impl SubAccount {
     }
 }
 
+/// Most bytes a list view returns. ink! 5 encodes a message's return value into a 16 KiB static buffer and traps
+/// when it does not fit; list views stop adding items before this much (leaving room for the `Result`, the
+/// vector's length and the total), and the caller continues from `offset + returned`.
+pub const MAX_VIEW_BYTES: usize = 15 * 1024;
+
+/// Takes `items` in order while their SCALE encoding fits in [`MAX_VIEW_BYTES`]; stops at the first that does not
+/// (later items are not looked at, so no item is skipped: the caller continues from where this stopped).
+pub fn fit<T: ink::scale::Encode>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut used: usize = 0;
+    let mut out = Vec::new();
+    for item in items {
+        let next = used.saturating_add(item.encoded_size());
+        if next > MAX_VIEW_BYTES {
+            break;
+        }
+        used = next;
+        out.push(item);
+    }
+    out
+}
+
 /// The page `[offset, offset + limit)` of a list of `len` items, clipped to the list; `limit = 0` means `max`.
 /// `None` when `limit > max`.
 pub fn page(offset: u32, limit: u32, len: u32, max: u32) -> Option<core::ops::Range<u32>> {
@@ -277,6 +330,26 @@ mod tests {
         let mut b = a.clone();
         b.nonce = 12;
         assert_eq!(b.tombstone(), Tombstone { nonce: 12, generation: 4 });
+    }
+
+    #[test]
+    fn consent_withdrawal_waits_for_the_lock_time() {
+        let mut a = SubAccount::open(5, None);
+        assert!(a.consents(0));
+        assert_eq!(a.set_consent(true, 0, H), Ok(None), "already granted: no change");
+        assert_eq!(a.set_consent(false, 10, H), Ok(Some(10 + H)));
+        assert!(a.consents(10 + H - 1), "the provider can still settle until the lock time has passed");
+        assert!(!a.consents(10 + H));
+        assert_eq!(a.set_consent(false, 20, H), Ok(None), "a pending withdrawal is not restarted");
+        assert_eq!(a.consent_ends_at, Some(10 + H));
+        assert_eq!(a.set_consent(true, 30, H), Ok(Some(30)), "granting again cancels the withdrawal");
+        assert!(a.consents(10 + H));
+        assert_eq!(a.set_consent(false, 40, H), Ok(Some(40 + H)));
+        assert_eq!(a.set_consent(true, 50 + H, H), Ok(Some(50 + H)), "re-granting after it took effect");
+        assert!(a.consents(50 + H));
+        let before = a.clone();
+        assert_eq!(a.set_consent(false, u64::MAX, H), Err(AccountError::Overflow));
+        assert_eq!(a, before);
     }
 
     #[test]
@@ -363,6 +436,20 @@ mod tests {
         assert_eq!((a.balance, a.pending_refund, a.refunds.len()), (0, 0, 0));
         ok(&a);
         assert_eq!(a.charge(0), Charge::default());
+    }
+
+    #[test]
+    fn fit_stops_before_the_output_buffer_is_full() {
+        let big = vec![7u8; 4096]; // encodes to 4,098 bytes
+        let fitted = fit(core::iter::repeat(big.clone()).take(5));
+        assert_eq!(fitted.len(), 3, "3 × 4,098 B fit in 15 KiB, 4 do not");
+        assert_eq!(fit(core::iter::repeat(1u8).take(50)).len(), 50, "small items: the whole page");
+        let mut seen = 0;
+        let fitted = fit([1u8, 2, 3].into_iter().inspect(|_| seen += 1));
+        assert_eq!((fitted, seen), (vec![1, 2, 3], 3));
+        let mut seen = 0;
+        let _ = fit(core::iter::repeat(big).take(10).inspect(|_| seen += 1));
+        assert_eq!(seen, 4, "stops at the first item that does not fit");
     }
 
     #[test]

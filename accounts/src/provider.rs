@@ -257,7 +257,13 @@ pub enum AttestationRuleError {
     InvalidAttestationSignature,
     /// The provider already has an attestation for this signer that lasts as long or longer (a replay).
     AttestationNotNewer,
+    /// An attestation of this signer for this provider that lasted as long or longer already ended (a signer
+    /// rotation, a critical service change, a removal): a statement made before that cannot revive it.
+    AttestationEnded,
 }
+
+/// (provider, TEE signer address)
+pub type ProviderSigner = (AccountId, [u8; 20]);
 
 /// The owner's registries of attestors and accepted measurements, and the providers' current attestations.
 #[ink::storage_item]
@@ -266,6 +272,9 @@ pub struct AttestationBook {
     attestors: Mapping<[u8; 20], ()>,
     measurements: Mapping<[u8; 32], ()>,
     attestations: Mapping<AccountId, Attestation>,
+    /// (provider, signer) → the expiry of the last attestation of that signer that was ended early. A new one
+    /// must outlast it, so a statement submitted before the end cannot be submitted again to revive the signer.
+    ended: Mapping<ProviderSigner, u64>,
 }
 
 impl AttestationBook {
@@ -321,6 +330,9 @@ impl AttestationBook {
                 return Err(AttestationRuleError::AttestationNotNewer);
             }
         }
+        if self.ended.get((provider, a.signer)).is_some_and(|end| a.expires_at <= end) {
+            return Err(AttestationRuleError::AttestationEnded);
+        }
         self.attestations.insert(provider, &a);
         Ok(())
     }
@@ -362,9 +374,14 @@ impl AttestationBook {
         Ok(a)
     }
 
-    /// Forgets the provider's attestation (its signer changed or its service is gone); returns whether it had one.
+    /// Ends the provider's attestation (its signer changed, a critical service change ended the owner's
+    /// acknowledgement too, or its service is gone); returns whether it had one. Remembers its expiry so the
+    /// same statement (or any lasting no longer) cannot be submitted again for that signer.
     pub fn clear(&mut self, provider: AccountId) -> bool {
-        self.attestations.take(provider).is_some()
+        let Some(a) = self.attestations.take(provider) else { return false };
+        let end = self.ended.get((provider, a.signer)).unwrap_or(0).max(a.expires_at);
+        self.ended.insert((provider, a.signer), &end);
+        true
     }
 
     /// Whether `signer` is attested for `provider` at `now`: an attestation for exactly this signer, not
@@ -417,5 +434,16 @@ mod attestation_tests {
         assert_eq!(b.usable_signer(p, SignerState { signer: [2; 20], acknowledged: true }, 1000), Some([2; 20]));
         assert!(b.clear(p));
         assert!(!b.clear(p));
+        // Ended early (rotation A → B → A, removal, critical change): the old statement cannot revive it, a
+        // newer one can; another signer is not affected.
+        b.set_attestor([3; 20], true);
+        assert_eq!(b.accept(p, a), Err(AttestationRuleError::AttestationEnded));
+        let other = Attestation { signer: [9; 20], expires_at: 50, ..a };
+        assert_eq!(b.accept(p, other), Ok(()));
+        assert!(b.clear(p));
+        assert_eq!(b.accept(p, Attestation { expires_at: 101, ..a }), Ok(()));
+        assert_eq!(b.accept(p, other), Err(AttestationRuleError::AttestationEnded));
+        let p2 = AccountId::from([5u8; 32]);
+        assert_eq!(b.accept(p2, a), Ok(()), "another provider is not affected");
     }
 }

@@ -9,8 +9,9 @@
 //! serving attest --key FILE --domain inference|fine-tuning --chain-id N --contract 0x<32 bytes>
 //!                --provider 0x<32 bytes> --signer 0x<20 bytes> --measurement 0x<32 bytes> --expires-at MS
 //! ```
-//! Accounts are given as 0x-prefixed hex of their 32 raw bytes. Output is JSON on stdout; errors go to stderr
-//! with a non-zero exit code.
+//! Accounts are given as 0x-prefixed hex of their 32 raw bytes; secrets are exactly 32 bytes; amounts may be
+//! JSON numbers (any size up to u128) or decimal strings. Output is JSON on stdout (`help`: plain text); errors
+//! go to stderr with a non-zero exit code.
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use verifier::{Domain, LocalCrypto, LocalSigner, TeeAttestation, TeeSettlement, VerifierMessage};
@@ -23,7 +24,8 @@ type R<T> = Result<T, String>;
 const USAGE: &str = "usage:
   serving demo [--json] [--bundles DIR] the whole story in a sandbox chain (needs the release bundles in DIR,
                                        default target/ink: run `make demo`)
-  serving keygen [--out FILE]          new secp256k1 key (JSON: secret, address)
+  serving keygen [--out FILE]          new secp256k1 key: JSON {secret, address} on stdout, or with --out the
+                                       secret only in FILE (created 0600) and {address, file} on stdout
   serving address --key FILE           the Ethereum address of a key file
   serving digest FILE|-                EIP-712 digest of a typed message (JSON, see docs/signed-messages.md)
   serving sign --key FILE FILE|-       sign inference or fine-tuning vouchers (JSON) with a TEE key; prints
@@ -34,8 +36,13 @@ const USAGE: &str = "usage:
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("demo") {
-        return run_demo(&args[1..]);
+    match args.first().map(String::as_str) {
+        Some("demo") => return run_demo(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            return;
+        }
+        _ => {}
     }
     match run(&args) {
         Ok(out) => println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default()),
@@ -91,7 +98,55 @@ fn read_json(path: &str) -> R<Value> {
     } else {
         std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?
     };
-    serde_json::from_str(&text).map_err(|e| format!("{path} is not JSON: {e}"))
+    serde_json::from_str(&big_ints_as_strings(&text)).map_err(|e| format!("{path} is not JSON: {e}"))
+}
+
+/// serde_json reads integers above 2^64 as floats and loses digits. Amounts are u128, so integer literals of
+/// 20 or more digits (outside strings) are turned into decimal strings before parsing; [`int`] reads both forms.
+pub(crate) fn big_ints_as_strings(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if c == '"' {
+            in_string = true;
+            out.push(c);
+            continue;
+        }
+        let starts_number = c.is_ascii_digit() && !text[..i].ends_with(|p: char| p.is_ascii_alphanumeric() || p == '.');
+        if !starts_number {
+            out.push(c);
+            continue;
+        }
+        let mut end = i + c.len_utf8();
+        while let Some(&(j, d)) = chars.peek() {
+            if !d.is_ascii_digit() {
+                break;
+            }
+            end = j + d.len_utf8();
+            chars.next();
+        }
+        let literal = &text[i..end];
+        let followed_by_fraction = matches!(chars.peek(), Some(&(_, '.' | 'e' | 'E')));
+        if literal.len() >= 20 && !followed_by_fraction {
+            out.push('"');
+            out.push_str(literal);
+            out.push('"');
+        } else {
+            out.push_str(literal);
+        }
+    }
+    out
 }
 
 fn run(args: &[String]) -> R<Value> {
@@ -100,11 +155,14 @@ fn run(args: &[String]) -> R<Value> {
         "keygen" => {
             let flags = flags(rest, &["out"])?;
             let key = LocalSigner::random();
-            let out = key_json(&key);
-            if let Some(path) = flags.get("out") {
-                write_key(path, &out)?;
+            match flags.get("out") {
+                // The secret goes only into the file (created 0600), never to the terminal.
+                Some(path) => {
+                    write_key(path, &key_json(&key))?;
+                    Ok(json!({ "address": hex0(&key.address()), "file": path }))
+                }
+                None => Ok(key_json(&key)),
             }
-            Ok(out)
         }
         "address" => {
             let flags = flags(rest, &["key"])?;
@@ -119,8 +177,8 @@ fn run(args: &[String]) -> R<Value> {
         }
         "sign" => {
             let (path, opts) = rest.split_last().ok_or("sign needs --key FILE and an input file (or -)")?;
-            if path.starts_with("--") {
-                return Err("sign needs an input file (or - for standard input) after the options".into());
+            if path.starts_with("--") || opts.len() % 2 == 1 {
+                return Err("sign needs --key FILE and then an input file (or - for standard input)".into());
             }
             let f = flags(opts, &["key"])?;
             let key = load_key(need(&f, "key")?)?;
@@ -151,7 +209,6 @@ fn run(args: &[String]) -> R<Value> {
                 "signature": hex0(&key.sign_digest(&digest)),
             }))
         }
-        "-h" | "--help" | "help" => Ok(json!({ "usage": USAGE })),
         other => Err(format!("unknown command `{other}`\n{USAGE}")),
     }
 }
@@ -197,7 +254,9 @@ pub(crate) fn bytes32(s: &str, what: &str) -> R<[u8; 32]> {
 }
 
 pub(crate) fn num<T: std::str::FromStr>(s: &str, what: &str) -> R<T> {
-    s.parse().map_err(|_| format!("{what}: expected a non-negative integer, got `{s}`"))
+    s.parse().map_err(|_| {
+        format!("{what}: expected a non-negative integer of at most {} bits, got `{s}`", 8 * std::mem::size_of::<T>())
+    })
 }
 
 pub(crate) fn domain(name: &str, chain_id: u64, contract: [u8; 32]) -> R<Domain> {
@@ -212,11 +271,18 @@ fn key_json(key: &LocalSigner) -> Value {
     json!({ "secret": hex0(&key.secret_bytes()), "address": hex0(&key.address()) })
 }
 
+/// Creates the key file readable by its owner only (0600 on Unix), refusing to overwrite anything.
 fn write_key(path: &str, v: &Value) -> R<()> {
-    if std::path::Path::new(path).exists() {
-        return Err(format!("{path} exists; refusing to overwrite a key"));
-    }
-    std::fs::write(path, serde_json::to_string_pretty(v).unwrap_or_default())
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => format!("{path} exists; refusing to overwrite a key"),
+        _ => format!("creating {path}: {e}"),
+    })?;
+    file.write_all(serde_json::to_string_pretty(v).unwrap_or_default().as_bytes())
         .map_err(|e| format!("writing {path}: {e}"))
 }
 
@@ -224,7 +290,7 @@ fn load_key(path: &str) -> R<LocalSigner> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("reading key {path}: {e}"))?;
     let v: Value = serde_json::from_str(&text).map_err(|e| format!("key {path} is not JSON: {e}"))?;
     let secret = v["secret"].as_str().ok_or_else(|| format!("key {path} has no \"secret\""))?;
-    LocalSigner::from_bytes(&bytes(secret, "secret")?).map_err(|e| format!("key {path}: {e}"))
+    LocalSigner::from_bytes(&bytes32(secret, "secret")?).map_err(|e| format!("key {path}: {e}"))
 }
 
 pub(crate) fn field<'a>(v: &'a Value, name: &str) -> R<&'a str> {
@@ -234,7 +300,9 @@ pub(crate) fn field<'a>(v: &'a Value, name: &str) -> R<&'a str> {
 /// Numbers may be JSON numbers or decimal strings (amounts beyond 2^53).
 pub(crate) fn int(v: &Value, name: &str) -> R<u128> {
     match &v[name] {
-        Value::Number(n) => n.as_u64().map(u128::from).ok_or_else(|| format!("\"{name}\": not a non-negative integer")),
+        Value::Number(n) => {
+            n.as_u64().map(u128::from).ok_or_else(|| format!("\"{name}\": not a non-negative integer (got {n})"))
+        }
         Value::String(s) => num(s, name),
         _ => Err(format!("missing integer field \"{name}\"")),
     }

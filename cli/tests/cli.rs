@@ -261,3 +261,59 @@ fn sign_rejects_bad_input_clearly() {
     assert_ne!(code, 0);
     assert!(err.contains("not found") && !err.contains("panicked"), "{err}");
 }
+
+/// Issue 16: the CLI's rough edges found by a new user.
+#[test]
+fn keys_numbers_help_and_key_files_behave() {
+    let dir = std::env::temp_dir().join(format!("serving-cli-edges-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // keygen --out: the secret goes only into the file, created 0600.
+    let key = dir.join("k.json");
+    let _ = std::fs::remove_file(&key);
+    let (code, out, err) = serving(&["keygen", "--out", key.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.get("secret").is_none(), "no secret printed: {out}");
+    assert!(out["address"].as_str().unwrap().starts_with("0x"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "key file readable by its owner only");
+    }
+    // A secret of 31 bytes is refused, not zero-padded.
+    let short = dir.join("short.json");
+    std::fs::write(&short, format!("{{\"secret\": \"0x{}\"}}", "11".repeat(31))).unwrap();
+    let (code, _, err) = serving(&["address", "--key", short.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("expected 32 bytes"), "{err}");
+    // sign with a key but no input names the real problem.
+    let (code, _, err) = serving(&["sign", "--key", key.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("input file"), "{err}");
+    // Help is readable text.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_serving")).arg("help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.starts_with("usage:") && text.contains("\n  serving sign"), "{text}");
+    // Amounts above 2^64 as JSON numbers give the same digest as decimal strings.
+    let big = "1267650600228229401496703205376"; // 2^100
+    let msg = |fee: &str| {
+        format!(
+            "{{\"kind\": \"inference\", \"chainId\": 42, \"contract\": \"0x{c}\", \"requestsHash\": \"0x{c}\", \
+             \"nonce\": 1, \"provider\": \"0x{c}\", \"user\": \"0x{c}\", \"totalFee\": {fee}}}",
+            c = "22".repeat(32)
+        )
+    };
+    let (a, b) = (dir.join("n.json"), dir.join("s.json"));
+    std::fs::write(&a, msg(big)).unwrap();
+    std::fs::write(&b, msg(&format!("\"{big}\""))).unwrap();
+    let (code, da, err) = serving(&["digest", a.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (_, db, _) = serving(&["digest", b.to_str().unwrap()]);
+    assert_eq!(da["digest"], db["digest"]);
+    let too_big = dir.join("t.json");
+    std::fs::write(&too_big, msg("340282366920938463463374607431768211456")).unwrap(); // 2^128
+    let (code, _, err) = serving(&["digest", too_big.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("128 bits"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

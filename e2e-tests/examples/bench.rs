@@ -387,7 +387,7 @@ async fn run() -> R<String> {
         stage("+ EIP-712 hashing and ecdsa recovery (wrong key)", SettlementStatus::InvalidSignature, &|k| {
             inference_voucher(&wrong_key, CHAIN_ID, inference, ids[k], provider, 1_000, nonce + 100)
         }),
-        stage("+ charge, sub-account write, ledger spend (success)", SettlementStatus::Success, &|k| {
+        stage("+ charge, sub-account write (success)", SettlementStatus::Success, &|k| {
             inference_voucher(&tee(), CHAIN_ID, inference, ids[k], provider, 1_000, nonce + 100)
         }),
     ];

@@ -9,7 +9,7 @@ use inference::inference::InferenceRef;
 use ink::primitives::AccountId;
 use ink_e2e::{ChainBackend, ContractsBackend, Keypair};
 use ledger::ledger::{Ledger, LedgerRef};
-use serving_e2e_tests::{bob, bytes, charlie, dave, events_of, storage_deposit, take_events, tee, Client};
+use serving_e2e_tests::{advance_ms, bob, bytes, charlie, dave, events_of, storage_deposit, take_events, tee, Client};
 use verifier::{Domain, LocalCrypto, LocalSigner, VerifierMessage};
 
 type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
@@ -119,16 +119,18 @@ async fn settle(
     Ok(out)
 }
 
-/// Invariants: bob's locked ledger funds = what fine-tuning holds = Σ his sub-accounts there; contract solvent.
+/// Invariants: bob's ledger total = available + Σ his sub-accounts at fine-tuning (live), which never exceeds
+/// what he funded it with net; contract solvent.
 async fn check(client: &mut Client, w: &World) -> E2EResult<()> {
     let l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
     let f = ink_e2e::create_call_builder::<FineTuning>(w.ft);
     let v = client.call(&ink_e2e::bob(), &l.get_ledger(bob())).dry_run().await?.return_value().unwrap();
-    let held = client.call(&ink_e2e::bob(), &l.get_held(bob(), w.ft)).dry_run().await?.return_value();
-    assert_eq!(v.total_balance - v.available_balance, held);
+    let funded = client.call(&ink_e2e::bob(), &l.get_funded(bob(), w.ft)).dry_run().await?.return_value();
     let (accounts, _) =
         client.call(&ink_e2e::bob(), &f.get_accounts_by_user(bob(), 0, 0)).dry_run().await?.return_value().unwrap();
-    assert_eq!(held, accounts.iter().map(|a| a.balance).sum::<u128>());
+    let live = accounts.iter().map(|a| a.balance).sum::<u128>();
+    assert_eq!(v.total_balance - v.available_balance, live, "total != available + live sub-accounts");
+    assert!(live <= funded, "fine-tuning holds more than bob funded it with net");
     for a in &accounts {
         assert!(a.pending_refund <= a.balance);
     }
@@ -274,11 +276,17 @@ async fn replays_and_cross_provider_vouchers_fail(mut client: Client) -> E2EResu
     let mut v = w.voucher(charlie(), "next", b"", 1_000_000, 2);
     v.model_root_hash = b"other".to_vec();
     assert_eq!(settle(&mut client, &w, &c, v).await?, Err(FError::ModelRootHashMismatch));
-    // The user withdraws consent: no settlement.
+    // The user withdraws consent: it takes effect after the lock time (difference 5), so the task already
+    // served still settles (here with the penalty, unacknowledged) inside the window...
     let r = client.call(&ink_e2e::bob(), &f.acknowledge_tee_signer(charlie(), false)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
+    advance_ms(LOCK_MS - 1);
+    assert_eq!(settle(&mut client, &w, &c, w.voucher(charlie(), "next", b"", 1_000_000, 2)).await?, Ok(300_000));
+    // ...and nothing settles once it took effect.
+    advance_ms(1);
+    assert_eq!(add(&mut client, &w, &c, "late").await?, Ok(()));
     assert_eq!(
-        settle(&mut client, &w, &c, w.voucher(charlie(), "next", b"", 1_000_000, 2)).await?,
+        settle(&mut client, &w, &c, w.voucher(charlie(), "late", b"", 1_000_000, 3)).await?,
         Err(FError::NoTeeSigner)
     );
     Ok(())
@@ -340,13 +348,21 @@ async fn owner_upgrade_keeps_deliverables_and_stakes(mut client: Client) -> E2ER
     assert_eq!(add(&mut client, &w, &c, "t1").await?, Ok(()));
     let r = client.call(&ink_e2e::bob(), &f.acknowledge_deliverable(charlie(), "t1".into())).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
+    // A real second version (e2e-tests/upgrade-v2: the same source plus a new `Lazy` field and two messages),
+    // not the same code again (review finding 2).
     let code_hash =
-        ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "fine_tuning", &ink_e2e::alice())
+        ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "fine_tuning-v2", &ink_e2e::alice())
             .submit()
             .await?
             .code_hash;
+    let balance0 = client.free_balance(w.ft).await?;
     let r = client.call(&ink_e2e::alice(), &f.set_code(code_hash)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
+    let mut v2 = ink_e2e::create_call_builder::<fine_tuning_v2::fine_tuning::FineTuning>(w.ft);
+    assert_eq!(client.call(&ink_e2e::alice(), &v2.v2_note()).dry_run().await?.return_value(), 0, "new state");
+    client.call(&ink_e2e::alice(), &v2.set_v2_note(7)).submit().await?;
+    assert_eq!(client.call(&ink_e2e::alice(), &v2.v2_note()).dry_run().await?.return_value(), 7);
+    assert_eq!(client.free_balance(w.ft).await?, balance0, "money intact");
     assert_eq!(state(&mut client, &w, charlie(), "t1").await?, DeliverableState::Acknowledged);
     assert_eq!(settle(&mut client, &w, &c, w.voucher(charlie(), "t1", b"key", 1_000_000, 1)).await?, Ok(1_000_000));
     // The stake survived too: remove, wait, withdraw it.

@@ -74,8 +74,7 @@ async fn check(client: &mut Client, w: &World, users: &[AccountId]) -> E2EResult
     for u in users {
         let Ok(v) = client.call(&ink_e2e::alice(), &l.get_ledger(*u)).dry_run().await?.return_value() else { continue };
         assert!(v.available_balance <= v.total_balance);
-        let held = client.call(&ink_e2e::alice(), &l.get_held(*u, w.inference)).dry_run().await?.return_value();
-        assert_eq!(v.total_balance - v.available_balance, held, "ledger: locked != held by inference");
+        let funded = client.call(&ink_e2e::alice(), &l.get_funded(*u, w.inference)).dry_run().await?.return_value();
         let (accounts, _) =
             client.call(&ink_e2e::alice(), &i.get_accounts_by_user(*u, 0, 0)).dry_run().await?.return_value().unwrap();
         let mut sum = 0;
@@ -84,7 +83,8 @@ async fn check(client: &mut Client, w: &World, users: &[AccountId]) -> E2EResult
             assert_eq!(a.pending_refund, a.refunds.iter().map(|r| r.amount).sum::<u128>(), "pending != Σ refunds");
             sum += a.balance;
         }
-        assert_eq!(held, sum, "held != Σ sub-account balances");
+        assert_eq!(v.total_balance - v.available_balance, sum, "ledger: total != available + live sub-accounts");
+        assert!(sum <= funded, "inference holds more for the user than the user funded it with net");
     }
     let liab = client.call(&ink_e2e::alice(), &i.liabilities()).dry_run().await?.return_value();
     assert!(client.free_balance(w.inference).await? >= liab, "inference cannot cover what it owes");
@@ -236,6 +236,7 @@ async fn every_status_in_one_batch(mut client: Client) -> E2EResult<()> {
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&ink_e2e::eve(), &i.acknowledge_tee_signer(charlie(), false)).submit().await?;
     assert_eq!(r.return_value(), Err(IError::AccountNotExists));
+    advance_ms(LOCK_MS); // the withdrawal takes effect after the lock time
 
     let good = w.voucher(bob(), 1_000_000, 10);
     let mut mismatch = w.voucher(bob(), 1, 11);
@@ -601,10 +602,33 @@ async fn attestation_makes_a_signer_usable_until_it_ends(mut client: Client) -> 
         settle(&mut client, &w, vec![inference_voucher(&new_key, CHAIN_ID, w.inference, bob(), charlie(), 1, 9)])
             .await?;
     assert_eq!(out[0].status, S::NoTeeSigner, "the new signer is not attested");
-    let r = client.call(&ink_e2e::eve(), &submit(sig2, m, until2, attestor.address())).submit().await?;
+    let r = client.call(&ink_e2e::eve(), &submit(sig2.clone(), m, until2, attestor.address())).submit().await?;
     assert_eq!(r.return_value(), Err(IError::InvalidAttestationSignature), "old signer's attestation");
     let usable = client.call(&ink_e2e::eve(), &i.usable_tee_signer(charlie())).dry_run().await?.return_value();
     assert_eq!(usable, None);
+    // Review finding 4 (issue 14): rotating back to the old signer (A → B → A) must not let anyone revive the
+    // ended, still unexpired statement; the attestor has to attest again.
+    let r = client.call(&ink_e2e::charlie(), &i.add_or_update_service(params(tee().address()))).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::eve(), &submit(sig2.clone(), m, until2, attestor.address())).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::AttestationEnded), "the ended statement cannot come back");
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 10)]).await?;
+    assert_eq!(out[0].status, S::NoTeeSigner);
+    let until3 = until2 + 1;
+    let sig3 = attest(&w, &attestor, tee().address(), m, until3);
+    let r = client.call(&ink_e2e::eve(), &submit(sig3, m, until3, attestor.address())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()), "a new statement works");
+    let svc = client.call(&ink_e2e::bob(), &i.get_service(charlie())).dry_run().await?.return_value().unwrap();
+    assert!(svc.tee_signer_acknowledged, "an attested signer shows as acknowledged (finding 6)");
+    // A critical change (the model) ends the attestation as it ends the owner's acknowledgement.
+    let mut changed = params(tee().address());
+    changed.model = "another-model".into();
+    take_events();
+    let r = client.call(&ink_e2e::charlie(), &i.add_or_update_service(changed)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    assert_eq!(events_of::<TeeAttestationCleared>(&take_events(), &bytes(&w.inference)).len(), 1);
+    let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 11)]).await?;
+    assert_eq!(out[0].status, S::NoTeeSigner, "model changed: attestation ended");
     check(&mut client, &w, &[bob()]).await?;
     Ok(())
 }
@@ -618,15 +642,23 @@ async fn owner_upgrade_keeps_accounts_services_and_refunds(mut client: Client) -
     assert_eq!(out[0].status, S::Success);
     let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
     assert_eq!(r.return_value(), Ok(0));
+    // A real second version (e2e-tests/upgrade-v2: the same source plus a new `Lazy` field and two messages),
+    // not the same code again (review finding 2).
     let code_hash =
-        ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "inference", &ink_e2e::alice())
+        ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "inference-v2", &ink_e2e::alice())
             .submit()
             .await?
             .code_hash;
     let r = client.call(&ink_e2e::bob(), &i.set_code(code_hash)).submit().await?;
     assert_eq!(r.return_value(), Err(IError::NotOwner));
+    let balance0 = client.free_balance(w.inference).await?;
     let r = client.call(&ink_e2e::alice(), &i.set_code(code_hash)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
+    let mut v2 = ink_e2e::create_call_builder::<inference_v2::inference::Inference>(w.inference);
+    assert_eq!(client.call(&ink_e2e::alice(), &v2.v2_note()).dry_run().await?.return_value(), 0, "new state");
+    client.call(&ink_e2e::alice(), &v2.set_v2_note(7)).submit().await?;
+    assert_eq!(client.call(&ink_e2e::alice(), &v2.v2_note()).dry_run().await?.return_value(), 7);
+    assert_eq!(client.free_balance(w.inference).await?, balance0, "money intact");
     // Everything survives and keeps working: the account (nonce 1, 9 M pending), the service, the refund.
     assert_eq!(sub_of(&mut client, &w, bob()).await?, (9_000_000, 9_000_000, 1));
     let svc = client.call(&ink_e2e::bob(), &i.get_service(charlie())).dry_run().await?.return_value().unwrap();
@@ -637,5 +669,96 @@ async fn owner_upgrade_keeps_accounts_services_and_refunds(mut client: Client) -
     let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
     assert_eq!(r.return_value(), Ok(8_000_000));
     check(&mut client, &w, &[bob()]).await?;
+    Ok(())
+}
+
+/// Review finding 1 (issue 14): withdrawing consent used to take effect at once, so a user could be served,
+/// withdraw consent, and take everything back while every voucher settled as `NoTeeSigner`. The withdrawal now
+/// takes effect a lock time later (design.md difference 5): the provider settles what it served before.
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn withdrawn_consent_still_pays_for_what_was_served(mut client: Client) -> E2EResult<()> {
+    let w = setup(&mut client).await?;
+    let mut l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
+    let mut i = ink_e2e::create_call_builder::<Inference>(w.inference);
+    // Bob has 10 M at charlie, is served 6 M worth, then withdraws consent and asks for everything back.
+    let r = client.call(&ink_e2e::bob(), &i.acknowledge_tee_signer(charlie(), false)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let ev = take_events();
+    let changed = events_of::<accounts::events::UserAcknowledgementChanged>(&ev, &bytes(&w.inference));
+    assert_eq!(changed.len(), 1);
+    assert!(!changed[0].acknowledged);
+    let a = client.call(&ink_e2e::bob(), &i.get_account(bob(), charlie())).dry_run().await?.return_value().unwrap();
+    assert!(a.acknowledged, "consent holds until the withdrawal takes effect");
+    assert_eq!(a.consent_ends_at, Some(changed[0].effective_at));
+    // Asking again changes nothing and emits nothing.
+    let r = client.call(&ink_e2e::bob(), &i.acknowledge_tee_signer(charlie(), false)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    assert!(events_of::<accounts::events::UserAcknowledgementChanged>(&take_events(), &bytes(&w.inference)).is_empty());
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
+    assert_eq!(r.return_value(), Ok(0));
+    advance_ms(LOCK_MS - 1);
+    let (out, gain) = settle(&mut client, &w, vec![w.voucher(bob(), 6_000_000, 1)]).await?;
+    assert_eq!((out[0].status, out[0].settled), (S::Success, 6_000_000));
+    assert_eq!(gain, 6_000_000, "the provider is paid for what it served");
+    check(&mut client, &w, &[bob()]).await?;
+    advance_ms(1);
+    let (out, gain) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 2)]).await?;
+    assert_eq!((out[0].status, gain), (S::NoTeeSigner, 0), "nothing settles once the withdrawal took effect");
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
+    assert_eq!(r.return_value(), Ok(4_000_000), "the user gets back what was not spent");
+    assert_eq!(ledger_of(&mut client, &w, bob()).await?, (14_000_000, 14_000_000));
+    check(&mut client, &w, &[bob()]).await?;
+    Ok(())
+}
+
+/// Review finding 3 (issue 14): four users with the allowed 4,096-byte info at one provider made the paged
+/// account views trap (ink!'s 16 KiB output buffer), and so could the ledger's and the service lists. Every list
+/// view now returns what fits; the caller continues from `offset + returned`, and nothing is skipped.
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn list_views_return_what_fits_and_never_trap(mut client: Client) -> E2EResult<()> {
+    let w = setup(&mut client).await?;
+    let mut l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
+    let i = ink_e2e::create_call_builder::<Inference>(w.inference);
+    let info = "i".repeat(4096);
+    let users = [ink_e2e::alice(), ink_e2e::dave(), ink_e2e::eve(), ink_e2e::ferdie()];
+    for kp in &users {
+        let r = client.call(kp, &l.add_ledger(info.clone())).value(5_000_000).submit().await?;
+        assert_eq!(r.return_value(), Ok(()));
+        let r = client.call(kp, &l.transfer_fund(charlie(), w.inference, 1_000_000)).submit().await?;
+        assert_eq!(r.return_value(), Ok(()));
+    }
+    // bob (no info) and the four: five sub-accounts at charlie, four of them over 4 KB each as views.
+    let mut seen = Vec::new();
+    let mut offset = 0;
+    loop {
+        let r = client.call(&ink_e2e::bob(), &i.get_accounts_by_provider(charlie(), offset, 0)).dry_run().await?;
+        let (page, total) = r.return_value().expect("no trap, no error");
+        assert_eq!(total, 5);
+        assert!(!page.is_empty() && page.len() < 5, "a page that fits: {} items", page.len());
+        offset += page.len() as u32;
+        seen.extend(page.into_iter().map(|a| a.user));
+        if offset >= total {
+            break;
+        }
+    }
+    seen.sort();
+    let mut all: Vec<AccountId> =
+        [bob(), dave(), eve()].into_iter().chain(users.iter().map(|k| AccountId::from(k.public_key().0))).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(seen, all, "every sub-account exactly once");
+    let (page, total) =
+        client.call(&ink_e2e::bob(), &i.get_all_accounts(0, 0)).dry_run().await?.return_value().unwrap();
+    assert!(page.len() < 5 && total == 5);
+    let batch = client
+        .call(&ink_e2e::bob(), &i.get_batch_accounts_by_users(charlie(), all.clone()))
+        .dry_run()
+        .await?
+        .return_value()
+        .unwrap();
+    assert!(!batch.is_empty() && batch.len() < all.len(), "the first users that fit, in input order");
+    // The ledger's list of ledgers too (its views also ask the service for live totals).
+    let (page, total) = client.call(&ink_e2e::bob(), &l.get_all_ledgers(0, 0)).dry_run().await?.return_value().unwrap();
+    assert!(!page.is_empty() && page.len() < 5 && total == 5, "{} of {total}", page.len());
     Ok(())
 }

@@ -10,7 +10,7 @@ use ink::env::DefaultEnvironment;
 use ink::primitives::{AccountId, Hash};
 use ink::scale::Encode;
 use ink_e2e::{CallBuilderFinal, ContractsBackend};
-use ledger::ledger::{FundTransferred, FundsSpent, Ledger, LedgerAdded, LedgerRef};
+use ledger::ledger::{FundTransferred, Ledger, LedgerAdded, LedgerRef};
 use serving_e2e_tests::{bob, bytes, charlie, events_of, inference_voucher, take_events, tee};
 use std::path::PathBuf;
 
@@ -135,7 +135,7 @@ fn call_data_fixtures() {
             json!(["inference", "v1", a(&service), ""]),
             msg(&l.register_service("inference".into(), "v1".into(), service, String::new())),
         ),
-        case("ledger", "message", "get_held", json!([a(&user), a(&service)]), msg(&l.get_held(user, service))),
+        case("ledger", "message", "get_funded", json!([a(&user), a(&service)]), msg(&l.get_funded(user, service))),
         case(
             "inference",
             "constructor",
@@ -252,6 +252,8 @@ async fn event_fixtures(mut client: Client) -> E2EResult<()> {
     let v = inference_voucher(&tee(), 42, inference, bob(), charlie(), 3_000_000, 1);
     let s = i.settle_fees_with_tee(vec![v]);
     assert!(client.call(&ink_e2e::charlie(), &s).submit().await?.return_value().is_ok());
+    let consent = i.acknowledge_tee_signer(charlie(), false);
+    assert_eq!(client.call(&ink_e2e::bob(), &consent).submit().await?.return_value(), Ok(()));
     let events = take_events();
 
     let (lb, ib) = (bytes(&ledger), bytes(&inference));
@@ -264,11 +266,6 @@ async fn event_fixtures(mut client: Client) -> E2EResult<()> {
         expected.push(json!({ "contract": "ledger", "event": "FundTransferred", "args": {
             "user": a(&e.user), "service": a(&e.service), "provider": a(&e.provider),
             "amount": e.amount.to_string(), "cancelled": e.cancelled.to_string(), "sent": e.sent.to_string() } }));
-    }
-    for e in events_of::<FundsSpent>(&events, &lb) {
-        let spends: Vec<_> = e.spends.iter().map(|(u, x)| json!([a(u), x.to_string()])).collect();
-        expected.push(json!({ "contract": "ledger", "event": "FundsSpent",
-            "args": { "service": a(&e.service), "spends": spends } }));
     }
     for e in events_of::<BalanceUpdated>(&events, &ib) {
         expected.push(json!({ "contract": "inference", "event": "BalanceUpdated", "args": {
@@ -291,6 +288,11 @@ async fn event_fixtures(mut client: Client) -> E2EResult<()> {
             .collect();
         expected.push(json!({ "contract": "inference", "event": "TeeSettlementResults",
             "args": { "provider": a(&e.provider), "results": results, "balances": balances } }));
+    }
+    for e in events_of::<accounts::events::UserAcknowledgementChanged>(&events, &ib) {
+        expected.push(json!({ "contract": "inference", "event": "UserAcknowledgementChanged", "args": {
+            "user": a(&e.user), "provider": a(&e.provider), "acknowledged": e.acknowledged.to_string(),
+            "effective_at": e.effective_at.to_string() } }));
     }
     assert!(expected.len() >= 5, "the story emits at least one of each decoded event: {expected:?}");
     let recorded: Vec<_> = events

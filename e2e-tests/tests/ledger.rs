@@ -4,8 +4,8 @@
 use ink::primitives::AccountId;
 use ink_e2e::{account_id, AccountKeyring, ChainBackend, ContractsBackend};
 use ledger::ledger::{
-    FundDeposited, FundRetrieved, FundSpent, FundTransferred, FundsSpent, Ledger, LedgerAdded, LedgerDeleted,
-    LedgerRef, LedgerRefunded, ServiceRegistered,
+    FundDeposited, FundRetrieved, FundTransferred, Ledger, LedgerAdded, LedgerDeleted, LedgerRef, LedgerRefunded,
+    ServiceRegistered,
 };
 use ledger::{Error, ServingError};
 use mock_service::mock_service::{MockService, MockServiceRef, Mode, Sub};
@@ -39,8 +39,10 @@ async fn deploy(client: &mut Client, n: usize) -> E2EResult<(AccountId, Vec<Acco
     Ok((ledger, services))
 }
 
-/// Checks every invariant of design.md for the given users, services and providers; returns the ledger's
-/// liabilities.
+/// Checks every invariant of design.md for the given users, services and providers: the ledger's total is
+/// available plus the live sub-account balances, no honest service holds more for a user than the user funded it
+/// with net, liabilities are the sum of available balances and the ledger holds exactly them (no surplus unless a
+/// test made one on purpose).
 async fn check_invariants(
     client: &mut Client,
     ledger: AccountId,
@@ -50,18 +52,15 @@ async fn check_invariants(
 ) -> E2EResult<()> {
     let l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let mut sum_available = 0u128;
-    let mut held_by_service = vec![0u128; services.len()];
+    let mut live_by_service = vec![0u128; services.len()];
     for u in users {
         let view = client.call(&ink_e2e::alice(), &l.get_ledger(*u)).dry_run().await?.return_value();
         let Ok(view) = view else { continue };
         assert!(view.available_balance <= view.total_balance, "available > total for {u:?}");
         sum_available += view.available_balance;
-        let mut held_sum = 0u128;
+        let mut live_sum = 0u128;
         for (i, s) in services.iter().enumerate() {
-            let held = client.call(&ink_e2e::alice(), &l.get_held(*u, *s)).dry_run().await?.return_value();
-            held_sum += held;
-            held_by_service[i] += held;
-            // What the (honest) service holds for the user equals the sum of the user's sub-account balances.
+            let funded = client.call(&ink_e2e::alice(), &l.get_funded(*u, *s)).dry_run().await?.return_value();
             let m = ink_e2e::create_call_builder::<MockService>(*s);
             let mut subs = 0u128;
             for p in providers {
@@ -72,9 +71,11 @@ async fn check_invariants(
                     subs += sub.balance;
                 }
             }
-            assert_eq!(held, subs, "held by ledger != sub-account balances");
+            assert!(subs <= funded, "a service holds {subs} for the user, more than the net funding {funded}");
+            live_sum += subs;
+            live_by_service[i] += subs;
         }
-        assert_eq!(view.total_balance - view.available_balance, held_sum, "locked != sum of held");
+        assert_eq!(view.total_balance - view.available_balance, live_sum, "total != available + live balances");
     }
     let liabilities = client.call(&ink_e2e::alice(), &l.liabilities()).dry_run().await?.return_value();
     assert_eq!(liabilities, sum_available, "liabilities != sum of available");
@@ -82,7 +83,7 @@ async fn check_invariants(
     assert!(ledger_balance >= liabilities, "ledger balance {ledger_balance} < liabilities {liabilities}");
     for (i, s) in services.iter().enumerate() {
         let b = client.free_balance(*s).await?;
-        assert!(b >= held_by_service[i], "service balance {b} < held {}", held_by_service[i]);
+        assert!(b >= live_by_service[i], "service balance {b} < live sub-accounts {}", live_by_service[i]);
     }
     Ok(())
 }
@@ -139,7 +140,8 @@ async fn full_user_story(mut client: Client) -> E2EResult<()> {
     assert_eq!(providers_listed, Ok(vec![charlie()]));
     check_invariants(&mut client, ledger, &services, &users, &providers).await?;
 
-    // 4. the provider settles 1 M: paid from the service, ledger total drops.
+    // 4. the provider settles 1 M at the service alone: paid by the service, the ledger is not called, and the
+    //    ledger's total (asked live from the service) drops; the net funding stays 4 M.
     let charlie0 = client.free_balance(charlie()).await?;
     let r = client.call(&ink_e2e::charlie(), &m.settle(bob(), 1_000_000)).submit().await?;
     let d = deposit(&r.dry_run);
@@ -147,9 +149,9 @@ async fn full_user_story(mut client: Client) -> E2EResult<()> {
     assert_eq!(client.free_balance(charlie()).await? as i128, charlie0 as i128 + 1_000_000 - d);
     let view = client.call(&ink_e2e::bob(), &l.get_ledger(bob())).dry_run().await?.return_value().unwrap();
     assert_eq!((view.available_balance, view.total_balance), (7_000_000, 10_000_000));
-    let ev = take_events();
-    let s = events_of::<FundSpent>(&ev, &bytes(&ledger));
-    assert_eq!((s[0].user, s[0].service, s[0].amount), (bob(), svc, 1_000_000));
+    assert!(take_events().iter().all(|e| e.contract != bytes(&ledger)), "the ledger took no part");
+    let funded = client.call(&ink_e2e::bob(), &l.get_funded(bob(), svc)).dry_run().await?.return_value();
+    assert_eq!(funded, 4_000_000);
     check_invariants(&mut client, ledger, &services, &users, &providers).await?;
 
     // 5. retrieve: queues a refund of the remaining 3 M; nothing credited yet.
@@ -186,6 +188,8 @@ async fn full_user_story(mut client: Client) -> E2EResult<()> {
     assert_eq!(client.free_balance(ledger).await?, ledger1 + 2_000_000);
     let view = client.call(&ink_e2e::bob(), &l.get_ledger(bob())).dry_run().await?.return_value().unwrap();
     assert_eq!((view.available_balance, view.total_balance), (9_000_000, 9_000_000));
+    let funded = client.call(&ink_e2e::bob(), &l.get_funded(bob(), svc)).dry_run().await?.return_value();
+    assert_eq!(funded, 2_000_000, "4 M funded, 2 M came back: the 2 M settled stay counted");
     check_invariants(&mut client, ledger, &services, &users, &providers).await?;
 
     // 8. withdraw everything: the sub-account remains, so the ledger stays (total 0) until delete_ledger.
@@ -286,8 +290,8 @@ async fn transfer_to_new_sub_account_checks_minimum_and_cap(mut client: Client) 
     let r = client.call(&ink_e2e::bob(), &l.transfer_fund(AccountId::from([100; 32]), svc, 1)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (200_000_000 - 50 * MIN_TRANSFER - 1, 200_000_000));
-    let held = client.call(&ink_e2e::bob(), &l.get_held(bob(), svc)).dry_run().await?.return_value();
-    assert_eq!(held, 50 * MIN_TRANSFER + 1);
+    let funded = client.call(&ink_e2e::bob(), &l.get_funded(bob(), svc)).dry_run().await?.return_value();
+    assert_eq!(funded, 50 * MIN_TRANSFER + 1);
     Ok(())
 }
 
@@ -303,14 +307,21 @@ async fn liar_service_cannot_inflate_balances(mut client: Client) -> E2EResult<(
     // It claims a huge payout but pays nothing: nothing is credited.
     let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc)).submit().await?;
     assert_eq!(r.return_value(), Ok(0));
-    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (6_000_000, 10_000_000));
+    // It claims to hold `u128::MAX` for bob: the view shows the claim (saturated, no trap) but the available
+    // balance, the only money the ledger holds for bob, is untouched.
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (6_000_000, u128::MAX));
     // It claims everything is pending: a transfer then only cancels, no tokens leave the ledger.
     let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 2_000_000)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (6_000_000, 10_000_000));
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (6_000_000, u128::MAX));
     assert_eq!(client.free_balance(ledger).await?, ledger0);
+    // And it cannot make the ledger forget the user: deletion needs a zero total.
+    let r = client.call(&ink_e2e::bob(), &l.refund(6_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::bob(), &l.delete_ledger()).submit().await?;
+    assert_eq!(r.return_value(), Err(Error::MustWithdrawAllFundsFirst { total: u128::MAX }));
     let liabilities = client.call(&ink_e2e::bob(), &l.liabilities()).dry_run().await?.return_value();
-    assert_eq!(liabilities, 6_000_000);
+    assert_eq!(liabilities, 0);
     Ok(())
 }
 
@@ -343,70 +354,51 @@ async fn over_paying_service_creates_surplus_not_balance(mut client: Client) -> 
 }
 
 #[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
-async fn thief_service_cannot_spend_other_services_funds(mut client: Client) -> E2EResult<()> {
+async fn thief_service_cannot_touch_other_services_or_the_ledger(mut client: Client) -> E2EResult<()> {
     let (ledger, services) = deploy(&mut client, 2).await?;
     let (honest, thief) = (services[0], services[1]);
     open_with_sub(&mut client, ledger, honest, 10_000_000, 4_000_000).await?;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
-    // The thief holds 1 M for bob and tries to spend 2 M (the other 1 M is the honest service's money).
+    // Bob gives the thief 1 M; dave gives it 2 M.
     let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), thief, 1_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::dave(), &l.add_ledger(String::new())).value(5_000_000).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::dave(), &l.transfer_fund(charlie(), thief, 2_000_000)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let mut t = ink_e2e::create_call_builder::<MockService>(thief);
     client.call(&ink_e2e::alice(), &t.set_mode(Mode::Thief)).submit().await?;
-    client.call(&ink_e2e::alice(), &t.top_up()).value(10_000_000).submit().await?;
+    let (ledger0, honest0, thief0) =
+        (client.free_balance(ledger).await?, client.free_balance(honest).await?, client.free_balance(thief).await?);
+    // The thief settles 3 M "from bob" though bob gave it 1 M: it can only pay out what its own contract holds
+    // (here dave's money at the thief), never the ledger's or the honest service's.
     let charlie0 = client.free_balance(charlie()).await?;
-    let r = client.call(&ink_e2e::charlie(), &t.settle(bob(), 2_000_000)).submit().await?;
-    assert_eq!(r.return_value(), Err(Error::InsufficientHeld { held: 1_000_000, amount: 2_000_000 }));
-    let r =
-        client.call(&ink_e2e::charlie(), &t.settle_batch(vec![(bob(), 600_000), (bob(), 600_000)])).submit().await?;
-    assert_eq!(r.return_value(), Err(Error::InsufficientHeld { held: 400_000, amount: 600_000 }), "all or nothing");
-    // A user with no money at the thief at all.
-    let r = client.call(&ink_e2e::charlie(), &t.settle(dave(), 1)).submit().await?;
-    assert_eq!(r.return_value(), Err(Error::LedgerNotExists));
-    assert_eq!(client.free_balance(charlie()).await?, charlie0, "provider got nothing");
-    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (5_000_000, 10_000_000));
-    let held = client.call(&ink_e2e::bob(), &l.get_held(bob(), honest)).dry_run().await?.return_value();
-    assert_eq!(held, 4_000_000);
-    Ok(())
-}
-
-#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
-async fn batch_spend_settles_many_users_in_one_call(mut client: Client) -> E2EResult<()> {
-    let (ledger, services) = deploy(&mut client, 1).await?;
-    let svc = services[0];
-    let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
-    let mut m = ink_e2e::create_call_builder::<MockService>(svc);
-    for (kp, _) in [(ink_e2e::bob(), bob()), (ink_e2e::dave(), dave())] {
-        let r = client.call(&kp, &l.add_ledger(String::new())).value(5_000_000).submit().await?;
-        assert_eq!(r.return_value(), Ok(()));
-        let r = client.call(&kp, &l.transfer_fund(charlie(), svc, 3_000_000)).submit().await?;
-        assert_eq!(r.return_value(), Ok(()));
-    }
-    let r = client.call(&ink_e2e::charlie(), &m.settle_batch(vec![])).submit().await?;
-    assert_eq!(r.return_value(), Err(Error::EmptyBatch));
-    let too_many: Vec<_> = (0..51).map(|_| (bob(), 1u128)).collect();
-    let r = client.call(&ink_e2e::charlie(), &m.settle_batch(too_many)).submit().await?;
-    assert_eq!(r.return_value(), Err(Error::BatchTooLarge { len: 51, max: 50 }));
-    let charlie0 = client.free_balance(charlie()).await?;
-    let svc0 = client.free_balance(svc).await?;
-    let r = client
-        .call(&ink_e2e::charlie(), &m.settle_batch(vec![(bob(), 1_000_000), (dave(), 2_000_000), (bob(), 500_000)]))
-        .submit()
-        .await?;
+    let r = client.call(&ink_e2e::charlie(), &t.settle(bob(), 3_000_000)).submit().await?;
     let d = deposit(&r.dry_run);
     assert_eq!(r.return_value(), Ok(()));
-    assert_eq!(client.free_balance(charlie()).await? as i128, charlie0 as i128 + 3_500_000 - d);
-    assert_eq!(client.free_balance(svc).await?, svc0 - 3_500_000);
-    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (2_000_000, 3_500_000));
-    assert_eq!(ledger_of(&mut client, ledger, dave()).await?, (2_000_000, 3_000_000));
-    let ev = take_events();
-    // One event for the batch, entries in order; no per-user event.
-    assert!(events_of::<FundSpent>(&ev, &bytes(&ledger)).is_empty());
-    let spent = events_of::<FundsSpent>(&ev, &bytes(&ledger));
-    assert_eq!(spent.len(), 1);
-    assert_eq!(spent[0].service, svc);
-    assert_eq!(spent[0].spends, vec![(bob(), 1_000_000), (dave(), 2_000_000), (bob(), 500_000)]);
-    check_invariants(&mut client, ledger, &services, &[bob(), dave()], &[charlie()]).await?;
+    assert_eq!(client.free_balance(charlie()).await? as i128, charlie0 as i128 + 3_000_000 - d);
+    assert_eq!(client.free_balance(thief).await?, thief0 - 3_000_000);
+    // Anything more fails: the contract has nothing left to pay with.
+    let r = client.call(&ink_e2e::charlie(), &t.settle(bob(), 1)).submit().await?;
+    assert!(r.return_value().is_err());
+    assert_eq!((client.free_balance(ledger).await?, client.free_balance(honest).await?), (ledger0, honest0));
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?.0, 5_000_000, "bob's available untouched");
+    assert_eq!(ledger_of(&mut client, ledger, dave()).await?.0, 3_000_000, "dave's available untouched");
+    let funded = client.call(&ink_e2e::bob(), &l.get_funded(bob(), honest)).dry_run().await?.return_value();
+    assert_eq!(funded, 4_000_000);
+    let m = ink_e2e::create_call_builder::<MockService>(honest);
+    let sub = client.call(&ink_e2e::bob(), &m.get_sub(bob(), charlie())).dry_run().await?.return_value().unwrap();
+    assert_eq!(sub.balance, 4_000_000, "the honest service still holds bob's 4 M");
+    let liabilities = client.call(&ink_e2e::bob(), &l.liabilities()).dry_run().await?.return_value();
+    assert_eq!(liabilities, 8_000_000);
+    assert_eq!(client.call(&ink_e2e::bob(), &l.surplus()).dry_run().await?.return_value(), 0);
+    // Bob still gets his 4 M back from the honest service after the lock time.
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], honest)).submit().await?;
+    assert_eq!(r.return_value(), Ok(0));
+    advance_ms(LOCK_MS);
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], honest)).submit().await?;
+    assert_eq!(r.return_value(), Ok(4_000_000));
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?.0, 9_000_000);
     Ok(())
 }
 
@@ -428,8 +420,8 @@ async fn reentering_service_is_refused(mut client: Client) -> E2EResult<()> {
     let reentered = client.call(&ink_e2e::bob(), &m.reentry_succeeded()).dry_run().await?.return_value();
     assert_eq!(reentered, None, "the service's own state was reverted too");
     assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (10_000_000, 10_000_000));
-    let held = client.call(&ink_e2e::bob(), &l.get_held(bob(), svc)).dry_run().await?.return_value();
-    assert_eq!(held, 0);
+    let funded = client.call(&ink_e2e::bob(), &l.get_funded(bob(), svc)).dry_run().await?.return_value();
+    assert_eq!(funded, 0);
     check_invariants(&mut client, ledger, &services, &[bob()], &[charlie()]).await?;
     Ok(())
 }
@@ -454,20 +446,58 @@ async fn trapping_service_gives_typed_error_and_loses_nothing(mut client: Client
     Ok(())
 }
 
+/// Review finding 5 (issue 14): a service that traps while `delete_ledger` deletes its sub-account used to leave
+/// an orphan the ledger forgot, so funding the same pair from a new ledger failed with `AccountExists` forever.
 #[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
-async fn disabled_service_cannot_be_funded_or_spend(mut client: Client) -> E2EResult<()> {
+async fn failed_delete_leaves_no_stuck_pair(mut client: Client) -> E2EResult<()> {
     let (ledger, services) = deploy(&mut client, 1).await?;
     let svc = services[0];
     open_with_sub(&mut client, ledger, svc, 10_000_000, 4_000_000).await?;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let mut m = ink_e2e::create_call_builder::<MockService>(svc);
+    // Take everything back and withdraw it: total 0, one (empty) sub-account left.
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc)).submit().await?;
+    assert_eq!(r.return_value(), Ok(0));
+    advance_ms(LOCK_MS);
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc)).submit().await?;
+    assert_eq!(r.return_value(), Ok(4_000_000));
+    let r = client.call(&ink_e2e::bob(), &l.refund(10_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    // The service traps on delete: the ledger is deleted anyway, the failure reported.
+    client.call(&ink_e2e::alice(), &m.set_mode(Mode::Trap)).submit().await?;
+    take_events();
+    let r = client.call(&ink_e2e::bob(), &l.delete_ledger()).submit().await?;
+    assert_eq!(r.return_value(), Ok(0));
+    let ev = take_events();
+    let failed = events_of::<ledger::ledger::SubAccountDeleteFailed>(&ev, &bytes(&ledger));
+    assert_eq!((failed.len(), failed[0].provider), (1, charlie()));
+    assert_eq!(events_of::<LedgerDeleted>(&ev, &bytes(&ledger)).len(), 1);
+    let sub = client.call(&ink_e2e::bob(), &m.get_sub(bob(), charlie())).dry_run().await?.return_value();
+    assert!(sub.is_some(), "the orphan is still in the service");
+    // Once the service works again, a new ledger can fund the same pair: the orphan is deleted first.
+    client.call(&ink_e2e::alice(), &m.set_mode(Mode::Honest)).submit().await?;
+    let r = client.call(&ink_e2e::bob(), &l.add_ledger(String::new())).value(5_000_000).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 2_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let sub = client.call(&ink_e2e::bob(), &m.get_sub(bob(), charlie())).dry_run().await?.return_value().unwrap();
+    assert_eq!(sub.balance, 2_000_000);
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (3_000_000, 5_000_000));
+    check_invariants(&mut client, ledger, &services, &[bob()], &[charlie()]).await?;
+    Ok(())
+}
+
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn disabled_service_cannot_be_funded(mut client: Client) -> E2EResult<()> {
+    let (ledger, services) = deploy(&mut client, 1).await?;
+    let svc = services[0];
+    open_with_sub(&mut client, ledger, svc, 10_000_000, 4_000_000).await?;
+    let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let r = client.call(&ink_e2e::bob(), &l.set_service_enabled(svc, false)).submit().await?;
     assert_eq!(r.return_value(), Err(Error::NotOwner));
     let r = client.call(&ink_e2e::alice(), &l.set_service_enabled(svc, false)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 1_000_000)).submit().await?;
-    assert_eq!(r.return_value(), Err(Error::ServiceDisabled));
-    let r = client.call(&ink_e2e::charlie(), &m.settle(bob(), 1_000_000)).submit().await?;
     assert_eq!(r.return_value(), Err(Error::ServiceDisabled));
     // Money still comes back.
     let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc)).submit().await?;
@@ -488,9 +518,10 @@ async fn disabled_service_cannot_be_funded_or_spend(mut client: Client) -> E2ERe
 async fn registration_requires_serving_interface_bound_to_this_ledger(mut client: Client) -> E2EResult<()> {
     let (ledger, services) = deploy(&mut client, 1).await?;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
-    let mut c = MockServiceRef::with_info(ledger, LOCK_MS, 2, ledger);
+    let v = ledger::SERVING_INTERFACE_VERSION;
+    let mut c = MockServiceRef::with_info(ledger, LOCK_MS, v - 1, ledger);
     let wrong_version = client.instantiate("mock-service", &ink_e2e::alice(), &mut c).submit().await?.account_id;
-    let mut c = MockServiceRef::with_info(ledger, LOCK_MS, 1, dave());
+    let mut c = MockServiceRef::with_info(ledger, LOCK_MS, v, dave());
     let wrong_ledger = client.instantiate("mock-service", &ink_e2e::alice(), &mut c).submit().await?.account_id;
     for (svc, name) in [(wrong_version, "a"), (wrong_ledger, "b"), (dave(), "c"), (ledger, "d")] {
         let r = client
@@ -638,16 +669,27 @@ async fn owner_upgrade_keeps_balances(mut client: Client) -> E2EResult<()> {
     let svc = services[0];
     open_with_sub(&mut client, ledger, svc, 10_000_000, 4_000_000).await?;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
-    let code_hash = ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "ledger", &ink_e2e::alice())
-        .submit()
-        .await?
-        .code_hash;
+    // A real second version (e2e-tests/upgrade-v2: the same source plus a new `Lazy` field and two messages),
+    // not the same code again (review finding 2).
+    let code_hash =
+        ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "ledger-v2", &ink_e2e::alice())
+            .submit()
+            .await?
+            .code_hash;
     let r = client.call(&ink_e2e::bob(), &l.set_code(code_hash)).submit().await?;
     assert_eq!(r.return_value(), Err(Error::NotOwner));
     let r = client.call(&ink_e2e::alice(), &l.set_code(ink::primitives::Hash::from([7u8; 32]))).submit().await?;
     assert_eq!(r.return_value(), Err(Error::UpgradeFailed));
+    let balance0 = client.free_balance(ledger).await?;
     let r = client.call(&ink_e2e::alice(), &l.set_code(code_hash)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
+    let mut v2 = ink_e2e::create_call_builder::<ledger_v2::ledger::Ledger>(ledger);
+    assert_eq!(client.call(&ink_e2e::alice(), &v2.v2_note()).dry_run().await?.return_value(), 0, "new state");
+    client.call(&ink_e2e::alice(), &v2.set_v2_note(7)).submit().await?;
+    assert_eq!(client.call(&ink_e2e::alice(), &v2.v2_note()).dry_run().await?.return_value(), 7);
+    assert_eq!(client.free_balance(ledger).await?, balance0, "money intact");
+    let liabilities = client.call(&ink_e2e::bob(), &l.liabilities()).dry_run().await?.return_value();
+    assert_eq!(liabilities, 6_000_000);
     assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (6_000_000, 10_000_000));
     let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 1_000_000)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));

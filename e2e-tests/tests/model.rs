@@ -77,7 +77,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 type Key = (usize, usize, usize); // (user, service, provider)
 
-/// The system as the contracts hold it: the ledger's user balances and held amounts, each service's
+/// The system as the contracts hold it: the ledger's user balances and net funding, each service's
 /// sub-accounts and tombstones, and the native balances of every account.
 #[derive(Clone, Debug, PartialEq)]
 struct System {
@@ -87,7 +87,8 @@ struct System {
     ledger_native: u128,
     service_native: [u128; SERVICES],
     users: [Option<UserBalance>; USERS],
-    held: [[u128; SERVICES]; USERS],
+    /// What the ledger records per (user, service): funded minus what came back.
+    funded: [[u128; SERVICES]; USERS],
     subs: BTreeMap<Key, SubAccount>,
     tombstones: BTreeMap<Key, Tombstone>,
     signer_ack: [[bool; PROVIDERS]; SERVICES],
@@ -133,7 +134,7 @@ impl System {
             ledger_native: 0,
             service_native: [0; SERVICES],
             users: [None; USERS],
-            held: [[0; SERVICES]; USERS],
+            funded: [[0; SERVICES]; USERS],
             subs: BTreeMap::new(),
             tombstones: BTreeMap::new(),
             signer_ack: [[true; PROVIDERS]; SERVICES],
@@ -182,10 +183,10 @@ impl System {
                 }
                 let mut b = self.users[u].ok_or("no ledger")?;
                 let key = (u, s, p);
-                let mut held = self.held[u][s];
+                let mut funded = self.funded[u][s];
                 let pending = self.subs.get(&key).map(|a| a.pending_refund).unwrap_or(0);
                 let (cancel, sent) = split_transfer(amount, pending);
-                b.fund_service(&mut held, sent).map_err(|e| format!("{e:?}"))?;
+                b.fund_service(&mut funded, sent).map_err(|e| format!("{e:?}"))?;
                 let account = match self.subs.get(&key) {
                     Some(a) => {
                         let mut a = a.clone();
@@ -197,7 +198,7 @@ impl System {
                 };
                 self.subs.insert(key, account);
                 self.users[u] = Some(b);
-                self.held[u][s] = held;
+                self.funded[u][s] = funded;
                 self.ledger_native -= sent;
                 self.service_native[s] += sent;
             }
@@ -208,12 +209,12 @@ impl System {
                 let paid = a.process_refunds(self.now);
                 // A full queue only stops a new request; what matured is still paid.
                 let _ = a.request_refund_all(self.now, LOCK_MS);
-                let mut held = self.held[u][s];
-                let credited = b.credit_from_service(&mut held, paid).map_err(|e| format!("{e:?}"))?;
+                let mut funded = self.funded[u][s];
+                let credited = b.credit_from_service(&mut funded, paid).map_err(|e| format!("{e:?}"))?;
                 assert_eq!(credited, paid, "an honest service is credited in full");
                 self.subs.insert(key, a);
                 self.users[u] = Some(b);
-                self.held[u][s] = held;
+                self.funded[u][s] = funded;
                 self.service_native[s] -= paid;
                 self.ledger_native += paid;
             }
@@ -248,16 +249,15 @@ impl System {
                 check_signature(&c, &domain.digest(&c, &claimed.struct_hash(&c)), &signature, &k.tee[p].address())
                     .map_err(|e| format!("{e:?}"))?;
                 let fee = if s == 1 { fee_for(fee, acknowledged_task, PENALTY).ok_or("overflow")? } else { fee };
+                // Fine-tuning refuses a fee above the balance (difference 10); inference settles partially.
+                if s == 1 && fee > a.balance {
+                    return Err("insufficient balance".into());
+                }
+                // Settlement happens in the service alone: the ledger's records do not change (difference 3),
+                // and a disabled service still settles (disabling stops new funding only).
                 let charge = a.charge(fee);
                 a.nonce = nonce;
-                let mut b = self.users[u].ok_or("no ledger")?;
-                let mut held = self.held[u][s];
-                if charge.settled > 0 {
-                    b.spend(&mut held, charge.settled).map_err(|e| format!("{e:?}"))?;
-                }
                 self.subs.insert(key, a);
-                self.users[u] = Some(b);
-                self.held[u][s] = held;
                 self.service_native[s] -= charge.settled;
                 self.provider_wallets[p] += charge.settled;
                 m.fees_paid[u] += charge.settled;
@@ -293,21 +293,18 @@ impl System {
         let mut ledger_owes = 0u128;
         for u in 0..USERS {
             let b = self.users[u].unwrap_or_default();
-            if b.available > b.total {
-                return Err(format!("user {u}: available > total"));
-            }
-            let held: u128 = self.held[u].iter().sum();
-            if b.total - b.available != held {
-                return Err(format!("user {u}: locked {} != held {held}", b.total - b.available));
-            }
+            let mut live = 0u128;
             for s in 0..SERVICES {
                 let subs: u128 = (0..PROVIDERS).filter_map(|p| self.subs.get(&(u, s, p))).map(|a| a.balance).sum();
-                if subs != self.held[u][s] {
-                    return Err(format!("user {u} service {s}: held {} != sub-accounts {subs}", self.held[u][s]));
+                if subs > self.funded[u][s] {
+                    return Err(format!("user {u} service {s}: holds {subs}, more than funded {}", self.funded[u][s]));
                 }
+                live += subs;
             }
-            if b.total + m.withdrawn[u] + m.fees_paid[u] != m.deposited[u] {
-                return Err(format!("user {u}: total {} + withdrawn + fees != deposited", b.total));
+            // The total as the ledger reports it: available plus the services' live balances.
+            let total = ledger::book::total(b.available, [live]);
+            if total + m.withdrawn[u] + m.fees_paid[u] != m.deposited[u] {
+                return Err(format!("user {u}: total {total} + withdrawn + fees != deposited"));
             }
             if self.wallets[u] + m.deposited[u] != START + m.withdrawn[u] {
                 return Err(format!("user {u}: wallet does not match deposits and withdrawals"));

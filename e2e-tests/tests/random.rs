@@ -1,7 +1,7 @@
 //! Random operation sequences against the real contracts (ledger, inference, fine-tuning in ink_e2e's sandbox):
 //! deposits, withdrawals, transfers, refunds and clock moves, inference batches with valid, forged, replayed and
 //! unknown-account vouchers, fine-tuning tasks (acknowledged or penalised), token revocations, acknowledgement and
-//! service toggles. After every step: design.md's invariants read from the contracts, exact conservation of all
+//! service toggles, ledger deletions, lock-time changes and the owner revoking or restoring signers. After every step: design.md's invariants read from the contracts, exact conservation of all
 //! native money (free + held) across every account, and each party's wallet and ledger against a model built
 //! from the operations. A refused call changes nothing.
 //!
@@ -206,7 +206,7 @@ async fn check(client: &mut Client, w: &World, step: usize) -> E2EResult<()> {
         assert!(v.available_balance <= v.total_balance, "step {step}: available > total");
         let mut locked = 0;
         for (service, subs) in [(w.inference, true), (w.ft, false)] {
-            let held = client.call(&alice, &l.get_held(u, service)).dry_run().await?.return_value();
+            let funded = client.call(&alice, &l.get_funded(u, service)).dry_run().await?.return_value();
             let accounts: Vec<(u128, u128, u128)> = if subs {
                 let (a, _) =
                     client.call(&alice, &i.get_accounts_by_user(u, 0, 0)).dry_run().await?.return_value().unwrap();
@@ -222,15 +222,15 @@ async fn check(client: &mut Client, w: &World, step: usize) -> E2EResult<()> {
                 assert_eq!(pending, refunds, "step {step}: pending != Σ refunds");
                 sum += balance;
             }
-            assert_eq!(held, sum, "step {step}: held != Σ sub-accounts");
-            locked += held;
+            assert!(sum <= funded, "step {step}: a service holds {sum} for a user who funded it {funded} net");
+            locked += sum;
             if subs {
                 inference_owes += sum;
             } else {
                 ft_owes += sum;
             }
         }
-        assert_eq!(v.total_balance - v.available_balance, locked, "step {step}: locked != Σ held");
+        assert_eq!(v.total_balance - v.available_balance, locked, "step {step}: total != available + live");
         assert_eq!(v.total_balance, model, "step {step}: ledger total != deposited - withdrawn - fees");
         ledger_owes += v.available_balance;
     }
@@ -298,7 +298,7 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
     ];
     let (service, provider) = services[rng.below(3) as usize].clone();
     let p = id(&provider);
-    Ok(match rng.below(12) {
+    Ok(match rng.below(14) {
         0 | 1 => {
             let has = client.call(&user, &l.get_ledger(u)).dry_run().await?.return_value().is_ok();
             let amount = amount.min(50_000_000);
@@ -347,6 +347,8 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
             let mut batch = Vec::new();
             let mut kinds = Vec::new();
             let mut next: BTreeMap<AccountId, u128> = BTreeMap::new();
+            // The owner may have revoked its acknowledgement of this provider's signer (op 13).
+            let signer_ok = client.call(&user, &i.usable_tee_signer(p)).dry_run().await?.return_value().is_some();
             for _ in 0..=rng.below(3) {
                 let who = if rng.below(8) == 0 { id(&ink_e2e::one()) } else { id(&w.users[rng.below(2) as usize]) };
                 let account = client.call(&user, &i.get_account(who, p)).dry_run().await?.return_value();
@@ -357,27 +359,17 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
                 let key = if kind == 4 { LocalSigner::from_bytes(&[9; 32]).unwrap() } else { tee() };
                 let n = if kind == 5 { nonce } else { nonce + 1 };
                 batch.push(inference_voucher(&key, CHAIN_ID, w.inference, who, p, fee, n));
-                let valid = kind < 4 && account.is_ok() && acked;
+                let valid = kind < 4 && account.is_ok() && acked && signer_ok;
                 if valid {
                     next.insert(who, n);
                 }
                 kinds.push((who, valid, kind));
             }
-            let enabled = client
-                .call(&user, &l.get_service_info(w.inference))
-                .dry_run()
+            // Settlement never calls the ledger, so a batch of 1..=50 is never refused as a whole; a disabled
+            // service (no new funding) still settles what it holds.
+            let out = send(client, w, &provider, &i.settle_fees_with_tee(batch), 0)
                 .await?
-                .return_value()
-                .expect("registered")
-                .enabled;
-            let accepted_any = kinds.iter().any(|(_, valid, _)| *valid);
-            let Some(out) = send(client, w, &provider, &i.settle_fees_with_tee(batch), 0).await? else {
-                // The whole batch fails only when the ledger refuses to record spending: a disabled service.
-                assert!(!enabled && accepted_any, "a batch was refused as a whole with the service enabled");
-                w.count("batch refused: service disabled");
-                return Ok("inference batch refused");
-            };
-            assert!(enabled || out.iter().all(|o| o.settled == 0), "a disabled service spent");
+                .unwrap_or_else(|| panic!("a batch was refused as a whole: {}", w.last_error));
             let mut settled_total = 0;
             for (o, (who, valid, kind)) in out.iter().zip(&kinds) {
                 let accepted = matches!(o.status, SettlementStatus::Success | SettlementStatus::Partial);
@@ -436,6 +428,14 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
                 .map(|a| a.balance)
                 .unwrap_or(0);
             let charge = if ack { fee } else { fee * 30 / 100 };
+            let signer_usable = client.call(&user, &f.usable_tee_signer(id(&dave))).dry_run().await?.return_value();
+            let consents = client
+                .call(&user, &f.get_account(u, id(&dave)))
+                .dry_run()
+                .await?
+                .return_value()
+                .map(|a| a.acknowledged)
+                .unwrap_or(false);
             match send(client, w, &dave, &f.settle_fees(input), 0).await? {
                 Some(charged) => {
                     *w.fees.entry(u).or_default() += charged;
@@ -447,25 +447,16 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
                         "task settled with penalty"
                     }
                 }
+                None if signer_usable.is_none() || !consents => {
+                    assert!(w.last_error.contains("NoTeeSigner"), "{}", w.last_error);
+                    "task settlement refused: no usable signer or no consent"
+                }
                 None => {
-                    let info = client
-                        .call(&user, &l.get_service_info(w.ft))
-                        .dry_run()
-                        .await?
-                        .return_value()
-                        .expect("registered");
-                    if charge > free {
-                        // Fine-tuning refuses a fee above the sub-account's balance (no partial settlement).
-                        assert!(w.last_error.contains("InsufficientBalance"), "{}", w.last_error);
-                        "task settlement refused: balance too low"
-                    } else {
-                        assert!(
-                            !info.enabled,
-                            "a valid fine-tuning voucher was refused with the service enabled: {}",
-                            w.last_error
-                        );
-                        "task settlement refused: service disabled"
-                    }
+                    // Fine-tuning refuses a fee above the sub-account's balance (no partial settlement); nothing
+                    // else can refuse a valid voucher for an open task (a disabled service still settles).
+                    assert!(charge > free, "a valid fine-tuning voucher was refused: {}", w.last_error);
+                    assert!(w.last_error.contains("InsufficientBalance"), "{}", w.last_error);
+                    "task settlement refused: balance too low"
                 }
             }
         }
@@ -476,6 +467,43 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
                 "user acknowledgement"
             } else {
                 "user acknowledgement refused"
+            }
+        }
+        12 => match send(client, w, &user, &l.delete_ledger(), 0).await? {
+            Some(0) => "ledger deleted",
+            Some(_) => "ledger deletion in progress",
+            None => "ledger deletion refused",
+        },
+        13 => {
+            // Owner actions on a service: its lock time, or its acknowledgement of a provider's signer.
+            let owner = ink_e2e::alice();
+            let on = rng.below(2) == 0;
+            let is_inference = service == w.inference;
+            match rng.below(2) {
+                0 => {
+                    let ms = rng.pick(&[LOCK_MS, 2 * LOCK_MS]);
+                    let done = if is_inference {
+                        send(client, w, &owner, &i.update_lock_time(ms), 0).await?
+                    } else {
+                        send(client, w, &owner, &f.update_lock_time(ms), 0).await?
+                    };
+                    done.expect("the owner sets a lock time in range");
+                    "lock time changed"
+                }
+                _ => {
+                    let done = match (is_inference, on) {
+                        (true, true) => send(client, w, &owner, &i.acknowledge_tee_signer_by_owner(p), 0).await?,
+                        (true, false) => send(client, w, &owner, &i.revoke_tee_signer_acknowledgement(p), 0).await?,
+                        (false, true) => send(client, w, &owner, &f.acknowledge_tee_signer_by_owner(p), 0).await?,
+                        (false, false) => send(client, w, &owner, &f.revoke_tee_signer_acknowledgement(p), 0).await?,
+                    };
+                    done.expect("the owner (re)acknowledges or revokes a registered provider's signer");
+                    if on {
+                        "owner acknowledged signer"
+                    } else {
+                        "owner revoked signer"
+                    }
+                }
             }
         }
         _ => {

@@ -19,10 +19,9 @@ pub mod fine_tuning {
         StakeError, Unbonding,
     };
     use accounts::{AccountError, Refund, SubAccount};
-    use ink::codegen::TraitCallBuilder;
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
-    use serving_traits::{LedgerApi, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+    use serving_traits::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
     use verifier::{check_signature, Crypto, Domain, HostCrypto, VerifierMessage};
 
     /// Longest url and gpu type, in bytes.
@@ -97,8 +96,6 @@ pub mod fine_tuning {
             len: u32,
             max: u32,
         },
-        Ledger(serving_traits::Error),
-        LedgerCallFailed,
         TransferFailed,
         Overflow,
         UpgradeFailed,
@@ -113,6 +110,11 @@ pub mod fine_tuning {
         InvalidAttestationSignature,
         /// The provider already holds an attestation for this signer that lasts as long (a replay).
         AttestationNotNewer,
+        /// `withdraw_surplus` with nothing beyond what the contract owes.
+        NoSurplus,
+        /// An attestation of this signer that lasted as long or longer was ended (signer rotation, critical
+        /// service change, removal): an old statement cannot revive it; the attestor must attest again.
+        AttestationEnded,
     }
 
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,7 +196,10 @@ pub mod fine_tuning {
         pub pending_refund: Balance,
         pub refunds: Vec<Refund>,
         pub additional_info: String,
+        /// The user's consent to the provider's signer, now.
         pub acknowledged: bool,
+        /// When a pending withdrawal of consent takes (or took) effect.
+        pub consent_ends_at: Option<u64>,
         pub deliverables: u32,
     }
 
@@ -285,9 +290,13 @@ pub mod fine_tuning {
         deliverables: Mapping<DeliverableKey, Deliverable>,
         /// Attestors, accepted measurements and providers' attestations (the verifiable path to a usable signer).
         attestations: AttestationBook,
+        /// Only in the upgrade test's second build (cfg `serving_upgrade_v2`, set by the build script of
+        /// `e2e-tests/upgrade-v2`): the kind of state a new version may add, in a field with its own storage key,
+        /// so the packed root stays as it was.
+        #[cfg(serving_upgrade_v2)]
+        v2_note: ink::storage::Lazy<u32>,
     }
 
-    type LedgerRef = ink::contract_ref!(LedgerApi);
     /// (user, provider, keccak256(deliverable id))
     type DeliverableKey = (AccountId, AccountId, [u8; 32]);
 
@@ -345,6 +354,7 @@ pub mod fine_tuning {
                 AttestationRuleError::AttestationExpired => Error::AttestationExpired,
                 AttestationRuleError::InvalidAttestationSignature => Error::InvalidAttestationSignature,
                 AttestationRuleError::AttestationNotNewer => Error::AttestationNotNewer,
+                AttestationRuleError::AttestationEnded => Error::AttestationEnded,
             }
         }
     }
@@ -402,6 +412,8 @@ pub mod fine_tuning {
                 service_count: 0,
                 rings: Mapping::default(),
                 deliverables: Mapping::default(),
+                #[cfg(serving_upgrade_v2)]
+                v2_note: Default::default(),
             })
         }
 
@@ -443,9 +455,10 @@ pub mod fine_tuning {
                 self.env().emit_event(ProviderStaked { provider, amount });
             }
             if before.acknowledged && !acknowledged {
+                // Names the signer whose acknowledgement ended, not the new one.
                 self.env().emit_event(ProviderTeeSignerAcknowledged {
                     provider,
-                    signer: params.tee_signer,
+                    signer: before.signer,
                     acknowledged: false,
                 });
             }
@@ -487,6 +500,20 @@ pub mod fine_tuning {
             }
             self.env().emit_event(ServiceRemoved { provider });
             Ok(())
+        }
+
+        /// Owner: sends the tokens the contract holds beyond what it owes (plain transfers to the contract, which
+        /// no code can refuse on pallet-contracts) to `to`. Never touches sub-accounts or stakes.
+        #[ink(message)]
+        pub fn withdraw_surplus(&mut self, to: AccountId) -> Result<Balance, Error> {
+            self.ensure_owner()?;
+            let amount = self.surplus();
+            if amount == 0 {
+                return Err(Error::NoSurplus);
+            }
+            self.env().emit_event(SurplusWithdrawn { to, amount });
+            self.env().transfer(to, amount).map_err(|_| Error::TransferFailed)?;
+            Ok(amount)
         }
 
         #[ink(message)]
@@ -561,8 +588,8 @@ pub mod fine_tuning {
         }
 
         /// Settles one task (see docs/fine-tuning.md for the checks in order). Charges the full fee with the key
-        /// when the user acknowledged, the penalty share without a key otherwise; pays the provider and tells
-        /// the ledger.
+        /// when the user acknowledged, the penalty share without a key otherwise, and pays the provider. The
+        /// ledger is not called: the sub-account is the record of what the user holds here.
         #[ink(message)]
         pub fn settle_fees(&mut self, input: VerifierInput) -> Result<Balance, Error> {
             let provider = self.env().caller();
@@ -573,7 +600,7 @@ pub mod fine_tuning {
             }
             let state = self.signers.get(provider).unwrap_or_default();
             let now = self.env().block_timestamp();
-            let Some(signer) = self.attestations.usable_signer(provider, state, now).filter(|_| account.acknowledged)
+            let Some(signer) = self.attestations.usable_signer(provider, state, now).filter(|_| account.consents(now))
             else {
                 return Err(Error::NoTeeSigner);
             };
@@ -615,12 +642,6 @@ pub mod fine_tuning {
                 pending_refund: account.pending_refund,
             });
             if fee > 0 {
-                let mut ledger: LedgerRef = self.ledger.into();
-                match ledger.call_mut().spend_fund(user, fee).try_invoke() {
-                    Ok(Ok(Ok(()))) => {}
-                    Ok(Ok(Err(e))) => return Err(Error::Ledger(e)),
-                    _ => return Err(Error::LedgerCallFailed),
-                }
                 self.env().transfer(provider, fee).map_err(|_| Error::TransferFailed)?;
             }
             Ok(fee)
@@ -638,15 +659,18 @@ pub mod fine_tuning {
             Ok(())
         }
 
-        /// Grants or withdraws consent to settlements by the provider's TEE signer, at any time.
+        /// Grants or withdraws the caller's consent to settlements by `provider`'s TEE signer, at any time. A
+        /// grant takes effect at once; a withdrawal only after the lock time (design.md difference 5), so the
+        /// provider can still settle what it served before; from then on settlements report `NoTeeSigner`.
+        /// Emits `UserAcknowledgementChanged` only when something changes.
         #[ink(message)]
         pub fn acknowledge_tee_signer(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
             let user = self.env().caller();
-            self.book.update(user, provider, |a| {
-                a.acknowledged = acknowledged;
-                Ok(())
-            })?;
-            self.env().emit_event(UserAcknowledgementChanged { user, provider, acknowledged });
+            let (now, lock) = (self.env().block_timestamp(), self.lock_time_ms);
+            let (change, _) = self.book.update(user, provider, |a| a.set_consent(acknowledged, now, lock))?;
+            if let Some(effective_at) = change {
+                self.env().emit_event(UserAcknowledgementChanged { user, provider, acknowledged, effective_at });
+            }
             Ok(())
         }
 
@@ -657,8 +681,10 @@ pub mod fine_tuning {
             self.ensure_owner()?;
             accounts::check_lock_time(lock_time_ms)?;
             let old_ms = self.lock_time_ms;
-            self.lock_time_ms = lock_time_ms;
-            self.env().emit_event(LockTimeUpdated { old_ms, new_ms: lock_time_ms });
+            if old_ms != lock_time_ms {
+                self.lock_time_ms = lock_time_ms;
+                self.env().emit_event(LockTimeUpdated { old_ms, new_ms: lock_time_ms });
+            }
             Ok(())
         }
 
@@ -670,8 +696,10 @@ pub mod fine_tuning {
                 return Err(Error::PenaltyPercentageTooHigh { percent });
             }
             let old = self.penalty_percent;
-            self.penalty_percent = percent;
-            self.env().emit_event(PenaltyPercentageUpdated { old, new: percent });
+            if old != percent {
+                self.penalty_percent = percent;
+                self.env().emit_event(PenaltyPercentageUpdated { old, new: percent });
+            }
             Ok(())
         }
 
@@ -679,8 +707,10 @@ pub mod fine_tuning {
         pub fn update_min_stake(&mut self, min_stake: Balance) -> Result<(), Error> {
             self.ensure_owner()?;
             let old = self.min_stake;
-            self.min_stake = min_stake;
-            self.env().emit_event(MinStakeUpdated { old, new: min_stake });
+            if old != min_stake {
+                self.min_stake = min_stake;
+                self.env().emit_event(MinStakeUpdated { old, new: min_stake });
+            }
             Ok(())
         }
 
@@ -767,9 +797,29 @@ pub mod fine_tuning {
 
         // ------------------------------------------------------------------ views
 
+        /// Upgrade test only: what the second build stores in its new field.
+        #[cfg(serving_upgrade_v2)]
+        #[ink(message)]
+        pub fn v2_note(&self) -> u32 {
+            self.v2_note.get().unwrap_or(0)
+        }
+
+        /// Upgrade test only: writes the second build's new field.
+        #[cfg(serving_upgrade_v2)]
+        #[ink(message)]
+        pub fn set_v2_note(&mut self, note: u32) {
+            self.v2_note.set(&note);
+        }
+
         #[ink(message)]
         pub fn owner(&self) -> AccountId {
             self.ownership.owner
+        }
+
+        /// The account proposed by `transfer_ownership` and not yet accepted, if any.
+        #[ink(message)]
+        pub fn pending_owner(&self) -> Option<AccountId> {
+            self.ownership.pending
         }
 
         #[ink(message)]
@@ -841,7 +891,9 @@ pub mod fine_tuning {
             if len > MAX_BATCH_USERS {
                 return Err(Error::BatchSizeTooLarge { len, max: MAX_BATCH_USERS });
             }
-            Ok(users.into_iter().map(|u| self.book.get(u, provider).map(|a| self.view((u, provider), a))).collect())
+            Ok(accounts::fit(
+                users.into_iter().map(|u| self.book.get(u, provider).map(|a| self.view((u, provider), a))),
+            ))
         }
 
         #[ink(message)]
@@ -854,10 +906,11 @@ pub mod fine_tuning {
         pub fn get_all_services(&self, offset: u32, limit: u32) -> Result<(Vec<ServiceView>, u32), Error> {
             let range =
                 accounts::page(offset, limit, self.service_count, accounts::MAX_PAGE).ok_or(limit_error(limit))?;
-            let out = range
-                .filter_map(|i| self.service_at.get(i))
-                .filter_map(|p| self.services.get(p).map(|r| self.service_view(p, r)))
-                .collect();
+            let out = accounts::fit(
+                range
+                    .filter_map(|i| self.service_at.get(i))
+                    .filter_map(|p| self.services.get(p).map(|r| self.service_view(p, r))),
+            );
             Ok((out, self.service_count))
         }
 
@@ -905,7 +958,7 @@ pub mod fine_tuning {
         #[ink(message)]
         pub fn get_deliverables(&self, user: AccountId, provider: AccountId) -> Vec<Deliverable> {
             let ring = self.rings.get((user, provider)).unwrap_or_default();
-            ring.ids.into_iter().filter_map(|h| self.deliverables.get((user, provider, h))).collect()
+            accounts::fit(ring.ids.into_iter().filter_map(|h| self.deliverables.get((user, provider, h))))
         }
 
         /// The EIP-712 digest the provider's TEE signs for `input` when `provider` settles it.
@@ -998,6 +1051,7 @@ pub mod fine_tuning {
         fn view(&self, (user, provider): Key, a: SubAccount) -> AccountView {
             let deliverables =
                 self.rings.get((user, provider)).map(|r| u32::try_from(r.ids.len()).unwrap_or(u32::MAX)).unwrap_or(0);
+            let acknowledged = a.consents(self.env().block_timestamp());
             AccountView {
                 user,
                 provider,
@@ -1006,19 +1060,21 @@ pub mod fine_tuning {
                 pending_refund: a.pending_refund,
                 refunds: a.refunds,
                 additional_info: self.book.info(user, provider),
-                acknowledged: a.acknowledged,
+                acknowledged,
+                consent_ends_at: a.consent_ends_at,
                 deliverables,
             }
         }
 
+        /// The views of `keys`, in order, as many as fit in the output buffer (`accounts::fit`).
         fn views(&self, keys: Vec<Key>) -> Vec<AccountView> {
-            keys.into_iter().filter_map(|(u, p)| self.book.get(u, p).map(|a| self.view((u, p), a))).collect()
+            accounts::fit(keys.into_iter().filter_map(|(u, p)| self.book.get(u, p).map(|a| self.view((u, p), a))))
         }
 
         fn service_view(&self, provider: AccountId, r: ServiceRecord) -> ServiceView {
             ServiceView {
                 provider,
-                tee_signer_acknowledged: self.signers.get(provider).unwrap_or_default().acknowledged,
+                tee_signer_acknowledged: self.usable_tee_signer(provider).is_some(),
                 stake: self.stakes.active(provider),
                 params: r.params,
                 updated_at: r.updated_at,
@@ -1039,6 +1095,11 @@ pub mod fine_tuning {
         #[ink(message)]
         fn serving_info(&self) -> ServingInfo {
             ServingInfo { interface_version: SERVING_INTERFACE_VERSION, ledger: self.ledger }
+        }
+
+        #[ink(message)]
+        fn user_balance(&self, user: AccountId) -> Balance {
+            self.book.user_total(user)
         }
 
         #[ink(message)]
@@ -1120,5 +1181,78 @@ pub mod fine_tuning {
             }
             Ok(())
         }
+    }
+}
+
+/// Off-chain tests of the owner messages that make no cross-contract call. Deliverable rules are tested in
+/// `deliverables`; the flows between contracts in `e2e-tests/`.
+#[cfg(test)]
+mod tests {
+    use super::fine_tuning::*;
+    use ink::env::test;
+    use ink::env::DefaultEnvironment as Env;
+
+    const HOUR: u64 = 3_600_000;
+    const ME: ink::primitives::AccountId = ink::primitives::AccountId([0x42; 32]);
+
+    fn setup() -> FineTuning {
+        let a = test::default_accounts::<Env>();
+        test::set_caller::<Env>(a.alice);
+        test::set_callee::<Env>(ME);
+        test::set_account_balance::<Env>(ME, 0);
+        FineTuning::new(a.django, 42, HOUR, 100, 30).unwrap()
+    }
+
+    fn events() -> usize {
+        test::recorded_events().count()
+    }
+
+    #[ink::test]
+    fn parameter_updates_emit_only_on_change() {
+        let mut c = setup();
+        let n = events();
+        assert_eq!(c.update_lock_time(HOUR), Ok(()));
+        assert_eq!(c.update_penalty_percentage(30), Ok(()));
+        assert_eq!(c.update_min_stake(100), Ok(()));
+        assert_eq!(events(), n, "no change, no event");
+        assert_eq!(c.update_penalty_percentage(40), Ok(()));
+        assert_eq!(events(), n + 1);
+        assert_eq!(c.penalty_percentage(), 40);
+        assert_eq!(c.update_penalty_percentage(101), Err(Error::PenaltyPercentageTooHigh { percent: 101 }));
+    }
+
+    #[ink::test]
+    fn pending_owner_is_visible_until_accepted() {
+        let mut c = setup();
+        let a = test::default_accounts::<Env>();
+        assert_eq!(c.transfer_ownership(a.bob), Ok(()));
+        assert_eq!(c.pending_owner(), Some(a.bob));
+        test::set_caller::<Env>(a.bob);
+        assert_eq!(c.accept_ownership(), Ok(()));
+        assert_eq!((c.owner(), c.pending_owner()), (a.bob, None));
+    }
+
+    #[ink::test]
+    fn surplus_goes_to_whom_the_owner_names() {
+        let mut c = setup();
+        let a = test::default_accounts::<Env>();
+        assert_eq!(c.withdraw_surplus(a.frank), Err(Error::NoSurplus));
+        // A plain transfer to the contract (no code runs for it on chain) is surplus: nobody's balance.
+        test::set_account_balance::<Env>(ME, 1_000_077);
+        assert_eq!(c.surplus(), 1_000_077);
+        test::set_caller::<Env>(a.bob);
+        assert_eq!(c.withdraw_surplus(a.bob), Err(Error::NotOwner));
+        test::set_caller::<Env>(a.alice);
+        let frank0 = test::get_account_balance::<Env>(a.frank).unwrap_or(0);
+        assert_eq!(c.withdraw_surplus(a.frank), Ok(1_000_077));
+        assert_eq!(test::get_account_balance::<Env>(a.frank).unwrap(), frank0 + 1_000_077);
+        assert_eq!((c.surplus(), c.liabilities()), (0, 0));
+        assert_eq!(c.withdraw_surplus(a.frank), Err(Error::NoSurplus));
+    }
+
+    /// The packed storage root is frozen (design.md "Upgrades"): this fails when it changes.
+    #[test]
+    fn storage_root_never_changes() {
+        accounts::layout::check_root::<FineTuning>(env!("CARGO_MANIFEST_DIR"), "fine_tuning");
     }
 }

@@ -3,7 +3,7 @@
 //! in batches of vouchers signed inside their TEE.
 //!
 //! The sub-account rules live in the shared `serving-accounts` crate and the signed-message rules in
-//! `serving-verifier`; this module wires storage, callers, value, events and the calls to the ledger. See
+//! `serving-verifier`; this module wires storage, callers, value and events (settlement never calls the ledger). See
 //! `docs/inference.md` for every message with its checks in order.
 #![cfg_attr(not(feature = "std"), no_std, no_main)]
 
@@ -15,15 +15,14 @@ pub mod inference {
         Attestation, AttestationBook, AttestationRuleError, Ownership, OwnershipError, SignerState, StakeBook,
         StakeError, Unbonding,
     };
+    use accounts::settle::{judge_batch, BatchError, Judgement, Settler};
     use accounts::{AccountError, Refund, SubAccount};
-    use ink::codegen::TraitCallBuilder;
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
-    use serving_traits::{LedgerApi, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
-    use verifier::{check_signature, Domain, HostCrypto, TeeSettlement};
+    use serving_traits::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+    use verifier::{Domain, HostCrypto};
 
-    /// Most vouchers in one settlement batch.
-    pub const MAX_SETTLEMENTS: u32 = 50;
+    pub use accounts::settle::{SettlementOutcome, SettlementStatus, TeeSettlementData, MAX_SETTLEMENTS};
     /// Most users in `get_batch_accounts_by_users`.
     pub const MAX_BATCH_USERS: u32 = 50;
     /// Most token ids in one `revoke_tokens`.
@@ -81,10 +80,6 @@ pub mod inference {
         },
         /// The owner acknowledged a service without a TEE signer.
         NoTeeSigner,
-        /// The ledger refused the batch's spend.
-        Ledger(serving_traits::Error),
-        /// The call to the ledger failed.
-        LedgerCallFailed,
         TransferFailed,
         Overflow,
         UpgradeFailed,
@@ -99,54 +94,11 @@ pub mod inference {
         InvalidAttestationSignature,
         /// The provider already holds an attestation for this signer that lasts as long (a replay).
         AttestationNotNewer,
-    }
-
-    /// What happened to one voucher of a batch.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[ink::scale_derive(Encode, Decode, TypeInfo)]
-    pub enum SettlementStatus {
-        /// Settled in full.
-        Success,
-        /// The balance (pending refunds included) did not cover the fee: all of it was taken, the rest is
-        /// forgiven, and the nonce moved past the voucher.
-        Partial,
-        /// The voucher names another provider than the caller.
-        ProviderMismatch,
-        /// The provider has no acknowledged TEE signer, or the user withdrew consent.
-        NoTeeSigner,
-        /// The nonce is not above the last settled one (a replay, or out of order).
-        InvalidNonce,
-        /// The signature breaks the rules or is not by the provider's signer.
-        InvalidSignature,
-        /// No sub-account for (user, caller).
-        AccountNotFound,
-        /// The caller has no service.
-        ServiceNotFound,
-    }
-
-    /// One voucher: the user owes `total_fee` for the requests committed to by `requests_hash`.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    #[ink::scale_derive(Encode, Decode, TypeInfo)]
-    pub struct TeeSettlementData {
-        pub user: AccountId,
-        pub provider: AccountId,
-        pub total_fee: Balance,
-        pub requests_hash: [u8; 32],
-        pub nonce: u128,
-        /// 65 bytes r ‖ s ‖ v by the provider's TEE signer over the EIP-712 digest.
-        pub signature: Vec<u8>,
-    }
-
-    /// The outcome of one voucher.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[ink::scale_derive(Encode, Decode, TypeInfo)]
-    pub struct SettlementOutcome {
-        pub user: AccountId,
-        pub status: SettlementStatus,
-        /// Taken from the sub-account and paid to the provider.
-        pub settled: Balance,
-        /// Of the fee, what was not taken.
-        pub unsettled: Balance,
+        /// `withdraw_surplus` with nothing beyond what the contract owes.
+        NoSurplus,
+        /// An attestation of this signer that lasted as long or longer was ended (signer rotation, critical
+        /// service change, removal): an old statement cannot revive it; the attestor must attest again.
+        AttestationEnded,
     }
 
     /// What a provider publishes.
@@ -199,7 +151,10 @@ pub mod inference {
         pub pending_refund: Balance,
         pub refunds: Vec<Refund>,
         pub additional_info: String,
+        /// The user's consent to the provider's signer, now.
         pub acknowledged: bool,
+        /// When a pending withdrawal of consent takes (or took) effect.
+        pub consent_ends_at: Option<u64>,
         pub generation: u32,
     }
 
@@ -294,9 +249,13 @@ pub mod inference {
         revoked: Mapping<Key, RevokedBits>,
         /// Attestors, accepted measurements and providers' attestations (the verifiable path to a usable signer).
         attestations: AttestationBook,
+        /// Only in the upgrade test's second build (cfg `serving_upgrade_v2`, set by the build script of
+        /// `e2e-tests/upgrade-v2`): the kind of state a new version may add, in a field with its own storage key,
+        /// so the packed root stays as it was.
+        #[cfg(serving_upgrade_v2)]
+        v2_note: ink::storage::Lazy<u32>,
     }
 
-    type LedgerRef = ink::contract_ref!(LedgerApi);
     /// (the token generation the bits belong to, revoked token ids 0..=255 as bits)
     type RevokedBits = (u32, [u8; 32]);
 
@@ -348,6 +307,7 @@ pub mod inference {
                 AttestationRuleError::AttestationExpired => Error::AttestationExpired,
                 AttestationRuleError::InvalidAttestationSignature => Error::InvalidAttestationSignature,
                 AttestationRuleError::AttestationNotNewer => Error::AttestationNotNewer,
+                AttestationRuleError::AttestationEnded => Error::AttestationEnded,
             }
         }
     }
@@ -385,6 +345,8 @@ pub mod inference {
                 service_at: Mapping::default(),
                 service_count: 0,
                 revoked: Mapping::default(),
+                #[cfg(serving_upgrade_v2)]
+                v2_note: Default::default(),
             })
         }
 
@@ -404,7 +366,7 @@ pub mod inference {
             check_len(&params.additional_info, MAX_INFO_LENGTH)?;
             let staked = self.stakes.on_register(provider, value, self.min_stake)?;
             let now = self.env().block_timestamp();
-            let (index, acknowledged) = match self.services.get(provider) {
+            let (index, critical_change) = match self.services.get(provider) {
                 Some(old) => {
                     let p = &old.params;
                     let critical_change = p.service_type != params.service_type
@@ -412,29 +374,31 @@ pub mod inference {
                         || p.verifiability != params.verifiability
                         || p.tee_signer != params.tee_signer
                         || p.additional_info != params.additional_info;
-                    let was = self.signers.get(provider).unwrap_or_default().acknowledged;
-                    (old.index, was && !critical_change)
+                    (old.index, critical_change)
                 }
                 None => {
                     let index = self.service_count;
                     self.service_at.insert(index, &provider);
                     self.service_count = index.checked_add(1).ok_or(Error::Overflow)?;
-                    (index, false)
+                    (index, true)
                 }
             };
             let before = self.signers.get(provider).unwrap_or_default();
+            let acknowledged = before.acknowledged && !critical_change;
             let signer = SignerState { signer: params.tee_signer, acknowledged };
             self.signers.insert(provider, &signer);
-            if before.signer != params.tee_signer {
+            // The attestation ends on the same changes that end the owner's acknowledgement.
+            if critical_change {
                 self.clear_attestation(provider, before.signer);
             }
             if let Some(amount) = staked {
                 self.env().emit_event(ProviderStaked { provider, amount });
             }
             if before.acknowledged && !acknowledged {
+                // Names the signer whose acknowledgement ended, not the new one.
                 self.env().emit_event(ProviderTeeSignerAcknowledged {
                     provider,
-                    signer: params.tee_signer,
+                    signer: before.signer,
                     acknowledged: false,
                 });
             }
@@ -483,6 +447,20 @@ pub mod inference {
         }
 
         /// Pays the caller's unbonded stake once its release time has come.
+        /// Owner: sends the tokens the contract holds beyond what it owes (plain transfers to the contract, which
+        /// no code can refuse on pallet-contracts) to `to`. Never touches sub-accounts or stakes.
+        #[ink(message)]
+        pub fn withdraw_surplus(&mut self, to: AccountId) -> Result<Balance, Error> {
+            self.ensure_owner()?;
+            let amount = self.surplus();
+            if amount == 0 {
+                return Err(Error::NoSurplus);
+            }
+            self.env().emit_event(SurplusWithdrawn { to, amount });
+            self.env().transfer(to, amount).map_err(|_| Error::TransferFailed)?;
+            Ok(amount)
+        }
+
         #[ink(message)]
         pub fn withdraw_stake(&mut self) -> Result<Balance, Error> {
             let provider = self.env().caller();
@@ -494,14 +472,17 @@ pub mod inference {
 
         /// Settles 1..=50 vouchers for the caller (the provider). Each entry gets a status; a bad entry does
         /// not revert the batch. Fees come from the free balance first, then from pending refunds newest first.
-        /// The ledger is told once and the provider paid once for the whole batch.
+        /// Judge, store, emit, pay: the sub-accounts are the only record of what users hold here, so the ledger
+        /// is not called; the provider is paid once for the whole batch.
         #[ink(message)]
         pub fn settle_fees_with_tee(
             &mut self,
             settlements: Vec<TeeSettlementData>,
         ) -> Result<Vec<SettlementOutcome>, Error> {
             let provider = self.env().caller();
-            let (outcomes, changed) = self.judge(provider, &settlements)?;
+            let judgement = self.judge(provider, &settlements)?;
+            let total = judgement.total_settled().ok_or(Error::Overflow)?;
+            let Judgement { outcomes, changed } = judgement;
             let mut balances = Vec::with_capacity(changed.len());
             for (user, old_balance, account) in &changed {
                 self.book.store(*user, provider, *old_balance, account)?;
@@ -511,34 +492,19 @@ pub mod inference {
                     pending_refund: account.pending_refund,
                 });
             }
-            let mut spends: Vec<(AccountId, Balance)> = Vec::new();
-            let mut total: Balance = 0;
-            let mut results = Vec::with_capacity(outcomes.len());
-            for (o, e) in outcomes.iter().zip(settlements.iter()) {
-                results.push(TeeSettlementResult {
+            let results = outcomes
+                .iter()
+                .zip(settlements.iter())
+                .map(|(o, e)| TeeSettlementResult {
                     user: o.user,
                     status: o.status,
                     settled: o.settled,
                     unsettled: o.unsettled,
                     nonce: e.nonce,
-                });
-                if o.settled > 0 {
-                    // One ledger entry per user, however often the user appears in the batch.
-                    match spends.iter_mut().find(|(u, _)| *u == o.user) {
-                        Some((_, amount)) => *amount = amount.checked_add(o.settled).ok_or(Error::Overflow)?,
-                        None => spends.push((o.user, o.settled)),
-                    }
-                    total = total.checked_add(o.settled).ok_or(Error::Overflow)?;
-                }
-            }
+                })
+                .collect();
             self.env().emit_event(TeeSettlementResults { provider, results, balances });
-            if !spends.is_empty() {
-                let mut ledger: LedgerRef = self.ledger.into();
-                match ledger.call_mut().spend_funds(spends).try_invoke() {
-                    Ok(Ok(Ok(()))) => {}
-                    Ok(Ok(Err(e))) => return Err(Error::Ledger(e)),
-                    _ => return Err(Error::LedgerCallFailed),
-                }
+            if total > 0 {
                 self.env().transfer(provider, total).map_err(|_| Error::TransferFailed)?;
             }
             Ok(outcomes)
@@ -552,21 +518,23 @@ pub mod inference {
             provider: AccountId,
             settlements: Vec<TeeSettlementData>,
         ) -> Result<Vec<SettlementOutcome>, Error> {
-            Ok(self.judge(provider, &settlements)?.0)
+            Ok(self.judge(provider, &settlements)?.outcomes)
         }
 
         // ------------------------------------------------------------------ user
 
-        /// Grants or withdraws the caller's consent to settlements by `provider`'s TEE signer. Allowed at any
-        /// time; while withdrawn, settlements report `NoTeeSigner`.
+        /// Grants or withdraws the caller's consent to settlements by `provider`'s TEE signer, at any time. A
+        /// grant takes effect at once; a withdrawal only after the lock time (design.md difference 5), so the
+        /// provider can still settle what it served before; from then on settlements report `NoTeeSigner`.
+        /// Emits `UserAcknowledgementChanged` only when something changes.
         #[ink(message)]
         pub fn acknowledge_tee_signer(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
             let user = self.env().caller();
-            self.book.update(user, provider, |a| {
-                a.acknowledged = acknowledged;
-                Ok(())
-            })?;
-            self.env().emit_event(UserAcknowledgementChanged { user, provider, acknowledged });
+            let (now, lock) = (self.env().block_timestamp(), self.lock_time_ms);
+            let (change, _) = self.book.update(user, provider, |a| a.set_consent(acknowledged, now, lock))?;
+            if let Some(effective_at) = change {
+                self.env().emit_event(UserAcknowledgementChanged { user, provider, acknowledged, effective_at });
+            }
             Ok(())
         }
 
@@ -612,8 +580,10 @@ pub mod inference {
             self.ensure_owner()?;
             accounts::check_lock_time(lock_time_ms)?;
             let old_ms = self.lock_time_ms;
-            self.lock_time_ms = lock_time_ms;
-            self.env().emit_event(LockTimeUpdated { old_ms, new_ms: lock_time_ms });
+            if old_ms != lock_time_ms {
+                self.lock_time_ms = lock_time_ms;
+                self.env().emit_event(LockTimeUpdated { old_ms, new_ms: lock_time_ms });
+            }
             Ok(())
         }
 
@@ -621,8 +591,10 @@ pub mod inference {
         pub fn update_min_stake(&mut self, min_stake: Balance) -> Result<(), Error> {
             self.ensure_owner()?;
             let old = self.min_stake;
-            self.min_stake = min_stake;
-            self.env().emit_event(MinStakeUpdated { old, new: min_stake });
+            if old != min_stake {
+                self.min_stake = min_stake;
+                self.env().emit_event(MinStakeUpdated { old, new: min_stake });
+            }
             Ok(())
         }
 
@@ -711,9 +683,29 @@ pub mod inference {
 
         // ------------------------------------------------------------------ views
 
+        /// Upgrade test only: what the second build stores in its new field.
+        #[cfg(serving_upgrade_v2)]
+        #[ink(message)]
+        pub fn v2_note(&self) -> u32 {
+            self.v2_note.get().unwrap_or(0)
+        }
+
+        /// Upgrade test only: writes the second build's new field.
+        #[cfg(serving_upgrade_v2)]
+        #[ink(message)]
+        pub fn set_v2_note(&mut self, note: u32) {
+            self.v2_note.set(&note);
+        }
+
         #[ink(message)]
         pub fn owner(&self) -> AccountId {
             self.ownership.owner
+        }
+
+        /// The account proposed by `transfer_ownership` and not yet accepted, if any.
+        #[ink(message)]
+        pub fn pending_owner(&self) -> Option<AccountId> {
+            self.ownership.pending
         }
 
         #[ink(message)]
@@ -794,7 +786,9 @@ pub mod inference {
             if len > MAX_BATCH_USERS {
                 return Err(Error::BatchSizeTooLarge { len, max: MAX_BATCH_USERS });
             }
-            Ok(users.into_iter().map(|u| self.book.get(u, provider).map(|a| self.view((u, provider), a))).collect())
+            Ok(accounts::fit(
+                users.into_iter().map(|u| self.book.get(u, provider).map(|a| self.view((u, provider), a))),
+            ))
         }
 
         #[ink(message)]
@@ -813,10 +807,11 @@ pub mod inference {
         pub fn get_all_services(&self, offset: u32, limit: u32) -> Result<(Vec<ServiceView>, u32), Error> {
             let range =
                 accounts::page(offset, limit, self.service_count, accounts::MAX_PAGE).ok_or(limit_error(limit))?;
-            let out = range
-                .filter_map(|i| self.service_at.get(i))
-                .filter_map(|p| self.services.get(p).map(|r| self.service_view(p, r)))
-                .collect();
+            let out = accounts::fit(
+                range
+                    .filter_map(|i| self.service_at.get(i))
+                    .filter_map(|p| self.services.get(p).map(|r| self.service_view(p, r))),
+            );
             Ok((out, self.service_count))
         }
 
@@ -868,7 +863,7 @@ pub mod inference {
         /// The EIP-712 digest a TEE signs for this voucher (for tools to cross-check their encoding).
         #[ink(message)]
         pub fn settlement_digest(&self, settlement: TeeSettlementData) -> [u8; 32] {
-            Self::digest(&self.separator(), &settlement)
+            settlement.digest(&HostCrypto, &self.separator())
         }
 
         // ------------------------------------------------------------------ internals
@@ -888,88 +883,20 @@ pub mod inference {
             Domain::inference(self.chain_id, *self.env().account_id().as_ref()).separator(&HostCrypto)
         }
 
-        /// The EIP-712 digest of a voucher, given this contract's domain separator.
-        fn digest(separator: &[u8; 32], e: &TeeSettlementData) -> [u8; 32] {
-            let msg = TeeSettlement {
-                requests_hash: e.requests_hash,
-                nonce: e.nonce,
-                provider: *e.provider.as_ref(),
-                user: *e.user.as_ref(),
-                total_fee: e.total_fee,
-            };
-            verifier::typed_digest(&HostCrypto, separator, &msg.struct_hash(&HostCrypto))
-        }
-
-        /// Judges a batch in order without writing: the outcomes, and the sub-accounts that changed as
-        /// (user, balance before the batch, state after), one entry per user.
-        #[allow(clippy::type_complexity)]
-        fn judge(
-            &self,
-            provider: AccountId,
-            settlements: &[TeeSettlementData],
-        ) -> Result<(Vec<SettlementOutcome>, Vec<(AccountId, Balance, SubAccount)>), Error> {
-            let len = u32::try_from(settlements.len()).unwrap_or(u32::MAX);
-            if len == 0 {
-                return Err(Error::NoSettlementsProvided);
-            }
-            if len > MAX_SETTLEMENTS {
-                return Err(Error::TooManySettlements { len, max: MAX_SETTLEMENTS });
-            }
-            let has_service = self.services.contains(provider);
+        /// Judges a batch without writing (`accounts::settle::judge_batch` against this contract's state).
+        fn judge(&self, provider: AccountId, settlements: &[TeeSettlementData]) -> Result<Judgement, Error> {
             let state = self.signers.get(provider).unwrap_or_default();
-            let signer = self.attestations.usable_signer(provider, state, self.env().block_timestamp());
-            let separator = self.separator();
-            let mut changed: Vec<(AccountId, Balance, SubAccount)> = Vec::new();
-            let mut outcomes = Vec::with_capacity(settlements.len());
-            for e in settlements {
-                let fail = |status| SettlementOutcome { user: e.user, status, settled: 0, unsettled: e.total_fee };
-                if e.provider != provider {
-                    outcomes.push(fail(SettlementStatus::ProviderMismatch));
-                    continue;
-                }
-                let slot = changed.iter().position(|(u, _, _)| *u == e.user);
-                let mut account = match slot {
-                    Some(i) => changed[i].2.clone(),
-                    None => match self.book.get(e.user, provider) {
-                        Some(a) => a,
-                        None => {
-                            outcomes.push(fail(SettlementStatus::AccountNotFound));
-                            continue;
-                        }
-                    },
-                };
-                let before = account.balance;
-                if !has_service {
-                    outcomes.push(fail(SettlementStatus::ServiceNotFound));
-                    continue;
-                }
-                let Some(signer) = signer.filter(|_| account.acknowledged) else {
-                    outcomes.push(fail(SettlementStatus::NoTeeSigner));
-                    continue;
-                };
-                if e.nonce <= account.nonce {
-                    outcomes.push(fail(SettlementStatus::InvalidNonce));
-                    continue;
-                }
-                if check_signature(&HostCrypto, &Self::digest(&separator, e), &e.signature, &signer).is_err() {
-                    outcomes.push(fail(SettlementStatus::InvalidSignature));
-                    continue;
-                }
-                account.nonce = e.nonce;
-                let charge = account.charge(e.total_fee);
-                let status = if charge.unsettled > 0 { SettlementStatus::Partial } else { SettlementStatus::Success };
-                outcomes.push(SettlementOutcome {
-                    user: e.user,
-                    status,
-                    settled: charge.settled,
-                    unsettled: charge.unsettled,
-                });
-                match slot {
-                    Some(i) => changed[i].2 = account,
-                    None => changed.push((e.user, before, account)),
-                }
-            }
-            Ok((outcomes, changed))
+            let settler = Settler {
+                provider,
+                has_service: self.services.contains(provider),
+                signer: self.attestations.usable_signer(provider, state, self.env().block_timestamp()),
+                separator: self.separator(),
+                now: self.env().block_timestamp(),
+            };
+            judge_batch(&HostCrypto, &settler, settlements, |user| self.book.get(user, provider)).map_err(|e| match e {
+                BatchError::Empty => Error::NoSettlementsProvided,
+                BatchError::TooLarge { len, max } => Error::TooManySettlements { len, max },
+            })
         }
 
         fn clear_attestation(&mut self, provider: AccountId, signer: [u8; 20]) {
@@ -1007,6 +934,7 @@ pub mod inference {
         }
 
         fn view(&self, (user, provider): Key, a: SubAccount) -> AccountView {
+            let acknowledged = a.consents(self.env().block_timestamp());
             AccountView {
                 user,
                 provider,
@@ -1015,19 +943,21 @@ pub mod inference {
                 pending_refund: a.pending_refund,
                 refunds: a.refunds,
                 additional_info: self.book.info(user, provider),
-                acknowledged: a.acknowledged,
+                acknowledged,
+                consent_ends_at: a.consent_ends_at,
                 generation: a.generation,
             }
         }
 
+        /// The views of `keys`, in order, as many as fit in the output buffer (`accounts::fit`).
         fn views(&self, keys: Vec<Key>) -> Vec<AccountView> {
-            keys.into_iter().filter_map(|(u, p)| self.book.get(u, p).map(|a| self.view((u, p), a))).collect()
+            accounts::fit(keys.into_iter().filter_map(|(u, p)| self.book.get(u, p).map(|a| self.view((u, p), a))))
         }
 
         fn service_view(&self, provider: AccountId, r: ServiceRecord) -> ServiceView {
             ServiceView {
                 provider,
-                tee_signer_acknowledged: self.signers.get(provider).unwrap_or_default().acknowledged,
+                tee_signer_acknowledged: self.usable_tee_signer(provider).is_some(),
                 stake: self.stakes.active(provider),
                 params: r.params,
                 updated_at: r.updated_at,
@@ -1052,6 +982,11 @@ pub mod inference {
         #[ink(message)]
         fn serving_info(&self) -> ServingInfo {
             ServingInfo { interface_version: SERVING_INTERFACE_VERSION, ledger: self.ledger }
+        }
+
+        #[ink(message)]
+        fn user_balance(&self, user: AccountId) -> Balance {
+            self.book.user_total(user)
         }
 
         #[ink(message)]
@@ -1131,5 +1066,81 @@ pub mod inference {
             }
             Ok(())
         }
+    }
+}
+
+/// Off-chain tests of the owner and user messages that make no cross-contract call. Settlement judging is tested
+/// as plain code in `accounts::settle`; the flows between contracts in `e2e-tests/`.
+#[cfg(test)]
+mod tests {
+    use super::inference::*;
+    use ink::env::test;
+    use ink::env::DefaultEnvironment as Env;
+
+    const HOUR: u64 = 3_600_000;
+    const ME: ink::primitives::AccountId = ink::primitives::AccountId([0x42; 32]);
+
+    fn setup() -> Inference {
+        let a = test::default_accounts::<Env>();
+        test::set_caller::<Env>(a.alice);
+        test::set_callee::<Env>(ME);
+        test::set_account_balance::<Env>(ME, 0);
+        Inference::new(a.django, 42, HOUR, 100).unwrap()
+    }
+
+    fn events() -> usize {
+        test::recorded_events().count()
+    }
+
+    #[ink::test]
+    fn parameter_updates_emit_only_on_change() {
+        let mut c = setup();
+        let n = events();
+        assert_eq!(c.update_lock_time(HOUR), Ok(()));
+        assert_eq!(c.update_min_stake(100), Ok(()));
+        assert_eq!(events(), n, "no change, no event");
+        assert_eq!(c.update_lock_time(2 * HOUR), Ok(()));
+        assert_eq!(c.update_min_stake(5), Ok(()));
+        assert_eq!(events(), n + 2);
+        assert_eq!((c.lock_time_ms(), c.min_stake()), (2 * HOUR, 5));
+        assert_eq!(c.update_lock_time(HOUR - 1), Err(Error::LockTimeOutOfRange));
+        test::set_caller::<Env>(test::default_accounts::<Env>().bob);
+        assert_eq!(c.update_lock_time(HOUR), Err(Error::NotOwner));
+    }
+
+    #[ink::test]
+    fn pending_owner_is_visible_until_accepted() {
+        let mut c = setup();
+        let a = test::default_accounts::<Env>();
+        assert_eq!(c.pending_owner(), None);
+        assert_eq!(c.transfer_ownership(a.bob), Ok(()));
+        assert_eq!(c.pending_owner(), Some(a.bob));
+        test::set_caller::<Env>(a.bob);
+        assert_eq!(c.accept_ownership(), Ok(()));
+        assert_eq!((c.owner(), c.pending_owner()), (a.bob, None));
+    }
+
+    #[ink::test]
+    fn surplus_goes_to_whom_the_owner_names() {
+        let mut c = setup();
+        let a = test::default_accounts::<Env>();
+        assert_eq!(c.withdraw_surplus(a.frank), Err(Error::NoSurplus));
+        // A plain transfer to the contract (no code runs for it on chain) is surplus: nobody's balance.
+        test::set_account_balance::<Env>(ME, 1_000_077);
+        assert_eq!(c.surplus(), 1_000_077);
+        test::set_caller::<Env>(a.bob);
+        assert_eq!(c.withdraw_surplus(a.bob), Err(Error::NotOwner));
+        test::set_caller::<Env>(a.alice);
+        let frank0 = test::get_account_balance::<Env>(a.frank).unwrap_or(0);
+        assert_eq!(c.withdraw_surplus(a.frank), Ok(1_000_077));
+        assert_eq!(test::get_account_balance::<Env>(a.frank).unwrap(), frank0 + 1_000_077);
+        assert_eq!((c.surplus(), c.liabilities()), (0, 0));
+        assert_eq!(c.withdraw_surplus(a.frank), Err(Error::NoSurplus));
+    }
+
+    /// The packed storage root is frozen (design.md "Upgrades"): this fails when it changes.
+    #[test]
+    fn storage_root_never_changes() {
+        accounts::layout::check_root::<Inference>(env!("CARGO_MANIFEST_DIR"), "inference");
     }
 }

@@ -1,5 +1,6 @@
 //! The ledger of the serving network: every user's main account, the registry of service contracts, and the
-//! interface ([`Serving`], [`LedgerApi`]) between the ledger and the services.
+//! interface ([`Serving`]) it calls on the services. Services never call the ledger: settlement happens in the
+//! service alone, and the ledger reports a user's total from the services' live sub-account balances.
 //!
 //! Money rules live in [`book`]; this crate's `#[ink::contract]` module wires storage, callers, value, events
 //! and cross-contract calls around them. See `docs/ledger.md` for every message, its checks in order and its
@@ -8,9 +9,7 @@
 
 pub mod book;
 
-pub use serving_traits::{
-    Balance, Error, LedgerApi, Serving, ServingError, ServingInfo, MAX_SPENDS_PER_BATCH, SERVING_INTERFACE_VERSION,
-};
+pub use serving_traits::{Balance, Error, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
 
 /// Most providers handled by one `retrieve_fund`.
 pub const MAX_PROVIDERS_PER_BATCH: u32 = 20;
@@ -35,12 +34,12 @@ pub const MAX_PAGE: u32 = 50;
 pub mod ledger {
     use crate::book::{self, UserBalance};
     use crate::*;
-    use accounts::events::{CodeUpgraded, OwnershipTransferStarted, OwnershipTransferred};
+    use accounts::events::{CodeUpgraded, OwnershipTransferStarted, OwnershipTransferred, SurplusWithdrawn};
     use accounts::provider::Ownership;
     use ink::codegen::TraitCallBuilder;
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
-    use serving_traits::{LedgerApi, Serving, ServingInfo, SERVING_INTERFACE_VERSION};
+    use serving_traits::{Serving, ServingInfo, SERVING_INTERFACE_VERSION};
 
     /// A user's main account as stored.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,27 +49,27 @@ pub mod ledger {
         pub balance: UserBalance,
         /// Position in the enumeration of ledgers.
         pub index: u32,
-        /// (service, what it holds for the user), non-zero amounts only; at most `MAX_SERVICES_PER_USER`
-        /// entries. Kept in the record (not a separate map) so that a settlement touches one storage value per
-        /// user at the ledger: every storage write costs about 131 M ps (docs/performance.md).
-        pub held: Vec<(AccountId, Balance)>,
+        /// (service, what the ledger sent it for the user minus what came back), non-zero amounts only; at
+        /// most `MAX_SERVICES_PER_USER` entries. It caps what a refund from that service can credit. It is not
+        /// what the service holds now: settlement happens in the service alone (design.md difference 3).
+        pub funded: Vec<(AccountId, Balance)>,
     }
 
     impl LedgerRecord {
-        /// What `service` holds for the user.
-        pub fn held(&self, service: &AccountId) -> Balance {
-            self.held.iter().find(|(s, _)| s == service).map(|(_, h)| *h).unwrap_or(0)
+        /// What the user funded `service` with, net of what came back.
+        pub fn funded(&self, service: &AccountId) -> Balance {
+            self.funded.iter().find(|(s, _)| s == service).map(|(_, h)| *h).unwrap_or(0)
         }
 
-        /// Sets what `service` holds for the user (an entry exists only while the amount is non-zero).
-        pub fn set_held(&mut self, service: AccountId, amount: Balance) {
+        /// Sets the net funding of `service` (an entry exists only while the amount is non-zero).
+        pub fn set_funded(&mut self, service: AccountId, amount: Balance) {
             if amount == 0 {
-                self.held.retain(|(s, _)| *s != service);
+                self.funded.retain(|(s, _)| *s != service);
                 return;
             }
-            match self.held.iter_mut().find(|(s, _)| *s == service) {
+            match self.funded.iter_mut().find(|(s, _)| *s == service) {
                 Some(entry) => entry.1 = amount,
-                None => self.held.push((service, amount)),
+                None => self.funded.push((service, amount)),
             }
         }
     }
@@ -80,7 +79,10 @@ pub mod ledger {
     #[ink::scale_derive(Encode, Decode, TypeInfo)]
     pub struct LedgerView {
         pub user: AccountId,
+        /// Held by the ledger: withdrawable, or to fund sub-accounts with.
         pub available_balance: Balance,
+        /// `available_balance` plus the live balances of the user's sub-accounts, as the user's services report
+        /// them at the time of the call (pending refunds included).
         pub total_balance: Balance,
         pub additional_info: String,
     }
@@ -94,7 +96,7 @@ pub mod ledger {
         pub version: String,
         pub description: String,
         pub is_recommended: bool,
-        /// Disabled services can be neither funded nor spend; money can still come back from them.
+        /// A disabled service cannot be funded; money can still come back from it.
         pub enabled: bool,
         /// Block timestamp (ms) of the registration.
         pub registered_at: u64,
@@ -153,7 +155,8 @@ pub mod ledger {
         pub remaining: u32,
     }
 
-    /// A service failed to delete a (zero-balance) sub-account; the ledger stops tracking it anyway.
+    /// A service failed to delete a (zero-balance) sub-account; the ledger stops tracking it, remembers it as an
+    /// orphan and deletes it before the pair is funded again. Not counted in `LedgerDeletionProgress.deleted`.
     #[ink(event)]
     pub struct SubAccountDeleteFailed {
         #[ink(topic)]
@@ -193,25 +196,6 @@ pub mod ledger {
         pub refund_requested: Balance,
     }
 
-    /// A service spent a user's funds (`spend_fund`).
-    #[ink(event)]
-    pub struct FundSpent {
-        #[ink(topic)]
-        pub user: AccountId,
-        #[ink(topic)]
-        pub service: AccountId,
-        pub amount: Balance,
-    }
-
-    /// A service spent several users' funds in one batch (`spend_funds`), in order. One event per batch: each
-    /// event topic costs a storage read and write (docs/performance.md).
-    #[ink(event)]
-    pub struct FundsSpent {
-        #[ink(topic)]
-        pub service: AccountId,
-        pub spends: Vec<(AccountId, Balance)>,
-    }
-
     #[ink(event)]
     pub struct ServiceRegistered {
         #[ink(topic)]
@@ -241,13 +225,6 @@ pub mod ledger {
         pub min_transfer_amount: Balance,
     }
 
-    #[ink(event)]
-    pub struct SurplusWithdrawn {
-        #[ink(topic)]
-        pub to: AccountId,
-        pub amount: Balance,
-    }
-
     #[ink(storage)]
     pub struct Ledger {
         ownership: Ownership,
@@ -270,6 +247,14 @@ pub mod ledger {
         service_count: u32,
         versions_by_type: Mapping<String, Vec<AccountId>>,
         recommended: Mapping<String, AccountId>,
+        /// (user, service, provider) sub-accounts a service failed to delete during `delete_ledger`. The ledger
+        /// stopped tracking them; funding the pair again first retries the deletion, so the pair is never stuck.
+        orphans: Mapping<(AccountId, AccountId, AccountId), ()>,
+        /// Only in the upgrade test's second build (cfg `serving_upgrade_v2`, set by the build script of
+        /// `e2e-tests/upgrade-v2`): the kind of state a new version may add, in a field with its own storage key,
+        /// so the packed root stays as it was.
+        #[cfg(serving_upgrade_v2)]
+        v2_note: ink::storage::Lazy<u32>,
     }
 
     type ServingRef = ink::contract_ref!(Serving);
@@ -319,6 +304,9 @@ pub mod ledger {
                 service_count: 0,
                 versions_by_type: Mapping::default(),
                 recommended: Mapping::default(),
+                orphans: Mapping::default(),
+                #[cfg(serving_upgrade_v2)]
+                v2_note: Default::default(),
             }
         }
 
@@ -370,20 +358,24 @@ pub mod ledger {
         }
 
         /// Withdraws `amount` of the available balance to the caller. What remains available must be zero or at
-        /// least `min_account_balance`. A ledger whose total reaches zero and that has no sub-accounts is
-        /// removed; with sub-accounts, `delete_ledger` removes it.
+        /// least `min_account_balance`. A ledger whose available balance reaches zero and that has no
+        /// sub-accounts is removed; with sub-accounts, `delete_ledger` removes it.
         #[ink(message)]
         pub fn refund(&mut self, amount: Balance) -> Result<(), Error> {
             let user = self.env().caller();
             let mut record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
             record.balance.withdraw(amount, self.min_account_balance)?;
             self.liabilities = self.liabilities.checked_sub(amount).ok_or(Error::Overflow)?;
-            if record.balance.total == 0 && self.user_services.get(user).unwrap_or_default().is_empty() {
+            let emptied = record.balance.available == 0 && self.user_services.get(user).unwrap_or_default().is_empty();
+            if emptied {
                 self.remove_ledger(user, record.index)?;
             } else {
                 self.ledgers.insert(user, &record);
             }
             self.env().emit_event(LedgerRefunded { user, amount });
+            if emptied {
+                self.env().emit_event(LedgerDeleted { user });
+            }
             self.env().transfer(user, amount).map_err(|_| Error::TransferFailed)
         }
 
@@ -417,9 +409,9 @@ pub mod ledger {
                 providers.push(provider);
                 (0, amount)
             };
-            let mut held = record.held(&service);
-            record.balance.fund_service(&mut held, sent)?;
-            record.set_held(service, held);
+            let mut funded = record.funded(&service);
+            record.balance.fund_service(&mut funded, sent)?;
+            record.set_funded(service, funded);
             if !exists {
                 self.track_service(user, service)?;
                 self.providers.insert((user, service), &providers);
@@ -430,14 +422,20 @@ pub mod ledger {
             if exists {
                 flatten(svc.call_mut().deposit_fund(user, provider, cancelled).transferred_value(sent).try_invoke())
             } else {
+                // A sub-account whose deletion failed earlier: delete it now (its balance was 0), then open afresh.
+                if self.orphans.contains((user, service, provider)) {
+                    flatten(svc.call_mut().delete_account(user, provider).try_invoke())?;
+                    self.orphans.remove((user, service, provider));
+                }
                 let info = self.additional_info.get(user).unwrap_or_default();
                 flatten(svc.call_mut().add_account(user, provider, info).transferred_value(sent).try_invoke())
             }
         }
 
         /// For each listed provider the caller has a sub-account with at `service` (others are skipped):
-        /// collects the unlocked refunds (credited by the tokens actually received, at most what the service
-        /// holds for the caller) and queues a refund of the rest. Works on disabled services too.
+        /// collects the unlocked refunds (credited by the tokens actually received, at most what the caller
+        /// funded that service with net of earlier refunds) and queues a refund of the rest. Works on disabled
+        /// services too.
         #[ink(message)]
         pub fn retrieve_fund(&mut self, providers: Vec<AccountId>, service: AccountId) -> Result<Balance, Error> {
             let user = self.env().caller();
@@ -450,7 +448,7 @@ pub mod ledger {
             }
             let mut record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
             let tracked = self.providers.get((user, service)).unwrap_or_default();
-            let mut held = record.held(&service);
+            let mut funded = record.funded(&service);
             let mut svc: ServingRef = service.into();
             let mut total_credited: Balance = 0;
             for provider in providers {
@@ -460,7 +458,7 @@ pub mod ledger {
                 let before = self.env().balance();
                 flatten(svc.call_mut().process_refund(user, provider).try_invoke())?;
                 let received = self.env().balance().saturating_sub(before);
-                let credited = record.balance.credit_from_service(&mut held, received)?;
+                let credited = record.balance.credit_from_service(&mut funded, received)?;
                 total_credited = total_credited.checked_add(credited).ok_or(Error::Overflow)?;
                 let requested = flatten(svc.call_mut().request_refund_all(user, provider).try_invoke())?;
                 self.env().emit_event(FundRetrieved {
@@ -472,37 +470,42 @@ pub mod ledger {
                 });
             }
             self.liabilities = self.liabilities.checked_add(total_credited).ok_or(Error::Overflow)?;
-            record.set_held(service, held);
+            record.set_funded(service, funded);
             self.ledgers.insert(user, &record);
             Ok(total_credited)
         }
 
-        /// Deletes the caller's ledger once its total is zero: deletes up to `MAX_DELETIONS_PER_CALL`
-        /// sub-accounts per call (their nonces survive in the services) and then the ledger itself. Returns the
-        /// number of sub-accounts still to delete (call again while it is non-zero).
+        /// Deletes the caller's ledger once its total is zero (nothing available, and every service reports
+        /// zero for the caller): deletes up to `MAX_DELETIONS_PER_CALL` sub-accounts per call (their nonces
+        /// survive in the services) and then the ledger itself. Returns the number of sub-accounts still to
+        /// delete (call again while it is non-zero).
         #[ink(message)]
         pub fn delete_ledger(&mut self) -> Result<u32, Error> {
             let user = self.env().caller();
             let record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
-            if record.balance.total != 0 {
-                return Err(Error::MustWithdrawAllFundsFirst { total: record.balance.total });
+            let total = self.live_total(user, &record)?;
+            if total != 0 {
+                return Err(Error::MustWithdrawAllFundsFirst { total });
             }
             let mut services = self.user_services.get(user).unwrap_or_default();
-            let mut deleted: u32 = 0;
-            while deleted < MAX_DELETIONS_PER_CALL {
+            let (mut deleted, mut attempts): (u32, u32) = (0, 0);
+            while attempts < MAX_DELETIONS_PER_CALL {
                 let Some(service) = services.last().copied() else {
                     break;
                 };
                 let mut providers = self.providers.get((user, service)).unwrap_or_default();
                 let mut svc: ServingRef = service.into();
-                while deleted < MAX_DELETIONS_PER_CALL {
+                while attempts < MAX_DELETIONS_PER_CALL {
                     let Some(provider) = providers.pop() else {
                         break;
                     };
+                    attempts = attempts.saturating_add(1);
                     if flatten(svc.call_mut().delete_account(user, provider).try_invoke()).is_err() {
+                        self.orphans.insert((user, service, provider), &());
                         self.env().emit_event(SubAccountDeleteFailed { user, service, provider });
+                    } else {
+                        deleted = deleted.saturating_add(1);
                     }
-                    deleted = deleted.saturating_add(1);
                 }
                 if providers.is_empty() {
                     services.pop();
@@ -620,7 +623,7 @@ pub mod ledger {
             Ok(())
         }
 
-        /// Enables or disables a service. A disabled service cannot be funded or spend; refunds still flow back.
+        /// Enables or disables a service. A disabled service cannot be funded; refunds still flow back.
         #[ink(message)]
         pub fn set_service_enabled(&mut self, service: AccountId, enabled: bool) -> Result<(), Error> {
             self.ensure_owner()?;
@@ -689,6 +692,20 @@ pub mod ledger {
 
         // ------------------------------------------------------------------ views
 
+        /// Upgrade test only: what the second build stores in its new field.
+        #[cfg(serving_upgrade_v2)]
+        #[ink(message)]
+        pub fn v2_note(&self) -> u32 {
+            self.v2_note.get().unwrap_or(0)
+        }
+
+        /// Upgrade test only: writes the second build's new field.
+        #[cfg(serving_upgrade_v2)]
+        #[ink(message)]
+        pub fn set_v2_note(&mut self, note: u32) {
+            self.v2_note.set(&note);
+        }
+
         #[ink(message)]
         pub fn owner(&self) -> AccountId {
             self.ownership.owner
@@ -722,10 +739,13 @@ pub mod ledger {
             self.env().balance().saturating_sub(self.liabilities)
         }
 
+        /// The user's ledger; `total_balance` asks each of the user's services for its live balance (one call
+        /// per service), so it is true after every settlement. Fails with `ServiceCallFailed` if a service does
+        /// not answer.
         #[ink(message)]
         pub fn get_ledger(&self, user: AccountId) -> Result<LedgerView, Error> {
             let record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
-            Ok(self.view(user, record))
+            self.view(user, record)
         }
 
         /// A page of ledgers (limit 0 = 50, at most 50) and the number of ledgers. Order is insertion order with
@@ -733,15 +753,15 @@ pub mod ledger {
         #[ink(message)]
         pub fn get_all_ledgers(&self, offset: u32, limit: u32) -> Result<(Vec<LedgerView>, u32), Error> {
             let range = book::page(offset, limit, self.ledger_count, MAX_PAGE)?;
-            let mut out = Vec::new();
+            let mut views = Vec::new();
             for i in range {
                 if let Some(user) = self.ledger_at.get(i) {
                     if let Some(record) = self.ledgers.get(user) {
-                        out.push(self.view(user, record));
+                        views.push(self.view(user, record)?);
                     }
                 }
             }
-            Ok((out, self.ledger_count))
+            Ok((accounts::fit(views.into_iter()), self.ledger_count))
         }
 
         /// The providers the user has sub-accounts with at `service`.
@@ -759,10 +779,12 @@ pub mod ledger {
             self.user_services.get(user).unwrap_or_default()
         }
 
-        /// What `service` holds for `user` (the sum of the user's sub-account balances there).
+        /// What `user` funded `service` with, net of what came back: the most a refund from that service can
+        /// still credit. Not the live balance there (fees settled at the service do not reduce it); the service's
+        /// `user_balance` is.
         #[ink(message)]
-        pub fn get_held(&self, user: AccountId, service: AccountId) -> Balance {
-            self.ledgers.get(user).map(|r| r.held(&service)).unwrap_or(0)
+        pub fn get_funded(&self, user: AccountId, service: AccountId) -> Balance {
+            self.ledgers.get(user).map(|r| r.funded(&service)).unwrap_or(0)
         }
 
         #[ink(message)]
@@ -779,15 +801,10 @@ pub mod ledger {
         #[ink(message)]
         pub fn get_all_services(&self, offset: u32, limit: u32) -> Result<(Vec<ServiceEntry>, u32), Error> {
             let range = book::page(offset, limit, self.service_count, MAX_PAGE)?;
-            let mut out = Vec::new();
-            for i in range {
-                if let Some(address) = self.service_at.get(i) {
-                    if let Some(info) = self.services.get(address) {
-                        out.push(ServiceEntry { address, info });
-                    }
-                }
-            }
-            Ok((out, self.service_count))
+            let entries = range
+                .filter_map(|i| self.service_at.get(i))
+                .filter_map(|address| self.services.get(address).map(|info| ServiceEntry { address, info }));
+            Ok((accounts::fit(entries), self.service_count))
         }
 
         /// (version, address) of the recommended service of a type.
@@ -798,15 +815,17 @@ pub mod ledger {
             Ok((info.version, address))
         }
 
-        /// Every version of a type (at most `MAX_VERSIONS_PER_TYPE`), in registration order.
+        /// Every version of a type (at most `MAX_VERSIONS_PER_TYPE`), in registration order, as many as fit in the
+        /// output buffer (`accounts::fit`; with long descriptions page through `get_all_services` for the rest).
         #[ink(message)]
         pub fn get_all_versions(&self, service_type: String) -> Vec<ServiceEntry> {
-            self.versions_by_type
-                .get(&service_type)
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|address| self.services.get(address).map(|info| ServiceEntry { address, info }))
-                .collect()
+            accounts::fit(
+                self.versions_by_type
+                    .get(&service_type)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|address| self.services.get(address).map(|info| ServiceEntry { address, info })),
+            )
         }
 
         #[ink(message)]
@@ -824,13 +843,26 @@ pub mod ledger {
             Ok(self.ownership.ensure(self.env().caller())?)
         }
 
-        fn view(&self, user: AccountId, record: LedgerRecord) -> LedgerView {
-            LedgerView {
+        fn view(&self, user: AccountId, record: LedgerRecord) -> Result<LedgerView, Error> {
+            Ok(LedgerView {
                 user,
                 available_balance: record.balance.available,
-                total_balance: record.balance.total,
+                total_balance: self.live_total(user, &record)?,
                 additional_info: self.additional_info.get(user).unwrap_or_default(),
+            })
+        }
+
+        /// Available plus what each of the user's services reports holding for the user (one call each).
+        fn live_total(&self, user: AccountId, record: &LedgerRecord) -> Result<Balance, Error> {
+            let mut at_services = Vec::new();
+            for service in self.user_services.get(user).unwrap_or_default() {
+                let svc: ServingRef = service.into();
+                match svc.call().user_balance(user).try_invoke() {
+                    Ok(Ok(b)) => at_services.push(b),
+                    _ => return Err(Error::ServiceCallFailed),
+                }
             }
+            Ok(book::total(record.balance.available, at_services))
         }
 
         fn deposit_to(&mut self, user: AccountId) -> Result<(), Error> {
@@ -863,7 +895,7 @@ pub mod ledger {
             self.ledger_count = index.checked_add(1).ok_or(Error::Overflow)?;
             self.liabilities = self.liabilities.checked_add(balance.available).ok_or(Error::Overflow)?;
             self.ledger_at.insert(index, &user);
-            self.ledgers.insert(user, &LedgerRecord { balance, index, held: Vec::new() });
+            self.ledgers.insert(user, &LedgerRecord { balance, index, funded: Vec::new() });
             Ok(())
         }
 
@@ -899,57 +931,11 @@ pub mod ledger {
             self.user_services.insert(user, &services);
             Ok(())
         }
-
-        /// The calling service, if registered and enabled.
-        fn calling_service(&self) -> Result<AccountId, Error> {
-            let service = self.env().caller();
-            let info = self.services.get(service).ok_or(Error::CallerNotRegisteredService)?;
-            if !info.enabled {
-                return Err(Error::ServiceDisabled);
-            }
-            Ok(service)
-        }
-
-        fn spend_one(&mut self, service: AccountId, user: AccountId, amount: Balance) -> Result<(), Error> {
-            let mut record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
-            let mut held = record.held(&service);
-            record.balance.spend(&mut held, amount)?;
-            record.set_held(service, held);
-            self.ledgers.insert(user, &record);
-            Ok(())
-        }
-    }
-
-    impl LedgerApi for Ledger {
-        #[ink(message)]
-        fn spend_fund(&mut self, user: AccountId, amount: Balance) -> Result<(), Error> {
-            let service = self.calling_service()?;
-            self.spend_one(service, user, amount)?;
-            self.env().emit_event(FundSpent { user, service, amount });
-            Ok(())
-        }
-
-        #[ink(message)]
-        fn spend_funds(&mut self, spends: Vec<(AccountId, Balance)>) -> Result<(), Error> {
-            let service = self.calling_service()?;
-            let len = u32::try_from(spends.len()).unwrap_or(u32::MAX);
-            if len == 0 {
-                return Err(Error::EmptyBatch);
-            }
-            if len > MAX_SPENDS_PER_BATCH {
-                return Err(Error::BatchTooLarge { len, max: MAX_SPENDS_PER_BATCH });
-            }
-            for (user, amount) in &spends {
-                self.spend_one(service, *user, *amount)?;
-            }
-            self.env().emit_event(FundsSpent { service, spends });
-            Ok(())
-        }
     }
 }
 
 /// Off-chain tests of the messages that make no cross-contract call: checks in order, every error, events.
-/// The cross-contract flows (transfer, retrieve, spend, registration, deletion) are in `e2e-tests/`.
+/// The cross-contract flows (transfer, retrieve, registration, deletion, live totals) are in `e2e-tests/`.
 #[cfg(test)]
 mod tests {
     use super::ledger::*;
@@ -1164,18 +1150,6 @@ mod tests {
     }
 
     #[ink::test]
-    fn spend_only_by_registered_services() {
-        let a = accounts();
-        let mut l = setup();
-        call(a.bob, MIN);
-        l.add_ledger(String::new()).unwrap();
-        call(a.eve, 0);
-        assert_eq!(l.spend_fund(a.bob, 1), Err(Error::CallerNotRegisteredService));
-        assert_eq!(l.spend_funds(vec![(a.bob, 1)]), Err(Error::CallerNotRegisteredService));
-        assert_eq!(l.get_ledger(a.bob).unwrap().total_balance, MIN);
-    }
-
-    #[ink::test]
     fn surplus_is_what_is_not_owed() {
         let a = accounts();
         let mut l = setup();
@@ -1194,5 +1168,11 @@ mod tests {
         assert_eq!(l.surplus(), 0);
         assert_eq!(l.withdraw_surplus(a.frank), Err(Error::ZeroAmount));
         assert_eq!(l.get_ledger(a.bob).unwrap().available_balance, MIN);
+    }
+
+    /// The packed storage root is frozen (design.md "Upgrades"): this fails when it changes.
+    #[test]
+    fn storage_root_never_changes() {
+        accounts::layout::check_root::<Ledger>(env!("CARGO_MANIFEST_DIR"), "ledger");
     }
 }

@@ -57,7 +57,12 @@ pub struct LocalSigner {
 }
 
 impl LocalSigner {
+    /// A key from exactly 32 secret bytes (k256 would left-pad 24..=31 bytes silently; eth-account refuses
+    /// them, and so do we).
     pub fn from_bytes(secret: &[u8]) -> Result<Self, SignerError> {
+        if secret.len() != 32 {
+            return Err(SignerError::InvalidKey);
+        }
         let key = SigningKey::from_slice(secret).map_err(|_| SignerError::InvalidKey)?;
         Ok(Self { key })
     }

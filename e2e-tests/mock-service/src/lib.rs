@@ -5,12 +5,10 @@
 
 #[ink::contract]
 pub mod mock_service {
-    use ink::codegen::TraitCallBuilder;
-    use ink::prelude::{string::String, vec::Vec};
+    use ink::env::call::{build_call, ExecutionInput, Selector};
+    use ink::prelude::string::String;
     use ink::storage::Mapping;
-    use serving_traits::{
-        Error as LedgerError, LedgerApi, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION,
-    };
+    use serving_traits::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     #[ink::scale_derive(Encode, Decode, TypeInfo)]
@@ -19,13 +17,15 @@ pub mod mock_service {
         /// Plays by the rules.
         Honest,
         /// `get_pending_refund` claims everything is pending, `process_refund` claims a huge payout but pays
-        /// nothing.
+        /// nothing, `user_balance` claims `Balance::MAX`.
         Liar,
         /// `process_refund` pays the ledger more than the sub-account holds (from the contract's own funds).
         OverPayer,
-        /// `settle` skips its own balance check and asks the ledger to spend what it does not hold.
+        /// `settle` skips its own balance check and pays the provider from whatever the contract holds (other
+        /// users' money at this service).
         Thief,
-        /// `add_account`/`deposit_fund` try to re-enter the ledger (spend the user's money mid-transfer).
+        /// `add_account`/`deposit_fund` try to re-enter the ledger (`deposit_fund_for` with the value just
+        /// received, to credit the user twice).
         Reenter,
         /// Every ledger-facing message traps.
         Trap,
@@ -47,6 +47,8 @@ pub mod mock_service {
         mode: Mode,
         info: ServingInfo,
         subs: Mapping<(AccountId, AccountId), Sub>,
+        /// user → Σ balance of the user's subs here.
+        totals: Mapping<AccountId, Balance>,
         /// Outcome of the last re-entry attempt (`Reenter` mode): did the ledger accept the nested call?
         reentry_succeeded: Option<bool>,
     }
@@ -66,6 +68,7 @@ pub mod mock_service {
                 mode: Mode::Honest,
                 info: ServingInfo { interface_version, ledger: claimed_ledger },
                 subs: Mapping::default(),
+                totals: Mapping::default(),
                 reentry_succeeded: None,
             }
         }
@@ -89,50 +92,32 @@ pub mod mock_service {
         #[ink(message, payable)]
         pub fn top_up(&mut self) {}
 
-        /// The caller (a provider) settles `amount` from `user`'s sub-account: pays itself and tells the ledger.
+        /// The caller (a provider) settles `amount` from `user`'s sub-account and is paid by this contract. The
+        /// ledger is not told (services never call it). A `Thief` skips the balance check.
         #[ink(message)]
-        pub fn settle(&mut self, user: AccountId, amount: Balance) -> Result<(), LedgerError> {
+        pub fn settle(&mut self, user: AccountId, amount: Balance) -> Result<(), ServingError> {
             let provider = self.env().caller();
             let mut sub = self.subs.get((user, provider)).unwrap_or_default();
-            if self.mode != Mode::Thief {
-                sub.balance = sub
-                    .balance
-                    .checked_sub(amount)
-                    .ok_or(LedgerError::InsufficientHeld { held: sub.balance, amount })?;
-                sub.pending_refund = sub.pending_refund.min(sub.balance);
-                self.subs.insert((user, provider), &sub);
-            }
-            let mut ledger: ink::contract_ref!(LedgerApi) = self.ledger.into();
-            match ledger.call_mut().spend_fund(user, amount).try_invoke() {
-                Ok(Ok(r)) => r?,
-                _ => return Err(LedgerError::ServiceCallFailed),
-            }
-            self.env().transfer(provider, amount).map_err(|_| LedgerError::TransferFailed)
+            let taken = if self.mode == Mode::Thief {
+                amount.min(sub.balance)
+            } else {
+                if amount > sub.balance {
+                    return Err(ServingError::NotAllowed);
+                }
+                amount
+            };
+            let left = sub.balance.saturating_sub(taken);
+            self.set_balance(user, &mut sub, left);
+            sub.pending_refund = sub.pending_refund.min(sub.balance);
+            self.subs.insert((user, provider), &sub);
+            self.env().transfer(provider, amount).map_err(|_| ServingError::TransferFailed)
         }
 
-        /// Batch form: one `spend_funds` for all entries (the caller is the provider of every entry).
-        #[ink(message)]
-        pub fn settle_batch(&mut self, entries: Vec<(AccountId, Balance)>) -> Result<(), LedgerError> {
-            let provider = self.env().caller();
-            let mut total: Balance = 0;
-            for (user, amount) in entries.iter().copied() {
-                let mut sub = self.subs.get((user, provider)).unwrap_or_default();
-                if self.mode != Mode::Thief {
-                    sub.balance = sub
-                        .balance
-                        .checked_sub(amount)
-                        .ok_or(LedgerError::InsufficientHeld { held: sub.balance, amount })?;
-                    sub.pending_refund = sub.pending_refund.min(sub.balance);
-                    self.subs.insert((user, provider), &sub);
-                }
-                total = total.checked_add(amount).ok_or(LedgerError::Overflow)?;
-            }
-            let mut ledger: ink::contract_ref!(LedgerApi) = self.ledger.into();
-            match ledger.call_mut().spend_funds(entries).try_invoke() {
-                Ok(Ok(r)) => r?,
-                _ => return Err(LedgerError::ServiceCallFailed),
-            }
-            self.env().transfer(provider, total).map_err(|_| LedgerError::TransferFailed)
+        /// Sets a sub's balance and keeps the user's total in step (saturating: a test double).
+        fn set_balance(&mut self, user: AccountId, sub: &mut Sub, balance: Balance) {
+            let total = self.totals.get(user).unwrap_or(0).saturating_sub(sub.balance).saturating_add(balance);
+            sub.balance = balance;
+            self.totals.insert(user, &total);
         }
 
         fn only_ledger(&self) -> Result<(), ServingError> {
@@ -150,9 +135,13 @@ pub mod mock_service {
                 return;
             }
             let value = self.env().transferred_value();
-            let mut ledger: ink::contract_ref!(LedgerApi) = self.ledger.into();
-            let ok = matches!(ledger.call_mut().spend_fund(user, value.max(1)).try_invoke(), Ok(Ok(Ok(()))));
-            self.reentry_succeeded = Some(ok);
+            let r = build_call::<ink::env::DefaultEnvironment>()
+                .call(self.ledger)
+                .transferred_value(value)
+                .exec_input(ExecutionInput::new(Selector::new(ink::selector_bytes!("deposit_fund_for"))).push_arg(user))
+                .returns::<Result<(), serving_traits::Error>>()
+                .try_invoke();
+            self.reentry_succeeded = Some(matches!(r, Ok(Ok(Ok(())))));
         }
     }
 
@@ -160,6 +149,14 @@ pub mod mock_service {
         #[ink(message)]
         fn serving_info(&self) -> ServingInfo {
             self.info
+        }
+
+        #[ink(message)]
+        fn user_balance(&self, user: AccountId) -> Balance {
+            if self.mode == Mode::Liar {
+                return Balance::MAX;
+            }
+            self.totals.get(user).unwrap_or(0)
         }
 
         #[ink(message)]
@@ -182,8 +179,9 @@ pub mod mock_service {
             if self.subs.contains((user, provider)) {
                 return Err(ServingError::AccountExists);
             }
-            let balance = self.env().transferred_value();
-            self.subs.insert((user, provider), &Sub { balance, pending_refund: 0, unlock_at: 0 });
+            let mut sub = Sub::default();
+            self.set_balance(user, &mut sub, self.env().transferred_value());
+            self.subs.insert((user, provider), &sub);
             self.try_reenter(user);
             Ok(())
         }
@@ -193,7 +191,8 @@ pub mod mock_service {
             self.only_ledger()?;
             let mut sub = self.subs.get((user, provider)).ok_or(ServingError::AccountNotExists)?;
             sub.pending_refund = sub.pending_refund.saturating_sub(cancel);
-            sub.balance = sub.balance.checked_add(self.env().transferred_value()).ok_or(ServingError::Overflow)?;
+            let balance = sub.balance.checked_add(self.env().transferred_value()).ok_or(ServingError::Overflow)?;
+            self.set_balance(user, &mut sub, balance);
             self.subs.insert((user, provider), &sub);
             self.try_reenter(user);
             Ok(())
@@ -227,7 +226,8 @@ pub mod mock_service {
                 return Ok(0);
             }
             let paid = sub.pending_refund;
-            sub.balance = sub.balance.saturating_sub(paid);
+            let left = sub.balance.saturating_sub(paid);
+            self.set_balance(user, &mut sub, left);
             sub.pending_refund = 0;
             self.subs.insert((user, provider), &sub);
             let extra = if self.mode == Mode::OverPayer { paid } else { 0 };
@@ -239,6 +239,9 @@ pub mod mock_service {
         #[ink(message)]
         fn delete_account(&mut self, user: AccountId, provider: AccountId) -> Result<(), ServingError> {
             self.only_ledger()?;
+            if let Some(mut sub) = self.subs.get((user, provider)) {
+                self.set_balance(user, &mut sub, 0);
+            }
             self.subs.remove((user, provider));
             Ok(())
         }

@@ -24,11 +24,9 @@ pub enum Error {
     InsufficientBalance { available: Balance, requested: Balance },
     /// A transfer to a service larger than the available balance.
     InsufficientAvailableBalance { available: Balance, required: Balance },
-    /// A service spends more than it holds for the user.
-    InsufficientHeld { held: Balance, amount: Balance },
     /// No service registered at this address / under this (type, version).
     ServiceNotFound,
-    /// The service is disabled: no new funding, no spending.
+    /// The service is disabled: no new funding (money can still come back from it).
     ServiceDisabled,
     /// This address is already registered.
     ServiceAlreadyRegistered,
@@ -45,18 +43,12 @@ pub enum Error {
     /// The address does not answer `Serving::serving_info`, speaks another interface version, or is bound to
     /// another ledger.
     ServiceMustImplementServing,
-    /// The caller of a service-only message is not a registered service.
-    CallerNotRegisteredService,
     /// The user already has sub-accounts with the maximum number of providers in this service.
     TooManyProvidersForService { max: u32 },
     /// The user already uses the maximum number of services.
     TooManyServicesForUser { max: u32 },
     /// More providers than one `retrieve_fund` handles.
     TooManyProviders { len: u32, max: u32 },
-    /// An empty batch.
-    EmptyBatch,
-    /// A batch larger than its limit.
-    BatchTooLarge { len: u32, max: u32 },
     /// A page larger than 50.
     LimitTooLarge { limit: u32, max: u32 },
     /// `delete_ledger` while funds remain.

@@ -2,15 +2,17 @@
 //!
 //! * [`Serving`]: what every service contract (inference, fine-tuning) implements for the ledger. Only the
 //!   ledger the service was instantiated with may call the state-changing messages.
-//! * [`LedgerApi`]: what the ledger offers to registered services: spending what that service holds for a
-//!   user, one entry or a batch at once.
-use crate::{Balance, Error};
-use ink::prelude::{string::String, vec::Vec};
+//!
+//! Nothing goes from a service to the ledger but tokens: a service pays unlocked refunds back with a plain
+//! transfer that the ledger credits by the value received. Settlement happens in the service alone and never
+//! calls the ledger (design.md difference 3).
+use crate::Balance;
+use ink::prelude::string::String;
 use ink::primitives::AccountId;
 
 /// The version of [`Serving`] this ledger speaks. A service reports it in [`ServingInfo`] and the ledger
 /// refuses to register a service that reports another one.
-pub const SERVING_INTERFACE_VERSION: u32 = 1;
+pub const SERVING_INTERFACE_VERSION: u32 = 2;
 
 /// What a service tells the ledger about itself at registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +64,11 @@ pub trait Serving {
     #[ink(message)]
     fn account_exists(&self, user: AccountId, provider: AccountId) -> bool;
 
+    /// The sum of the balances of `user`'s sub-accounts at this service (pending refunds included): what the
+    /// service holds for the user right now. The ledger reports a user's total from it.
+    #[ink(message)]
+    fn user_balance(&self, user: AccountId) -> Balance;
+
     /// The total of the sub-account's active refunds.
     #[ink(message)]
     fn get_pending_refund(&self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError>;
@@ -97,18 +104,4 @@ pub trait Serving {
     /// Deletes the sub-account, keeping its nonce (so old vouchers stay spent). A no-op if it does not exist.
     #[ink(message)]
     fn delete_account(&mut self, user: AccountId, provider: AccountId) -> Result<(), ServingError>;
-}
-
-/// What the ledger offers to registered, enabled services.
-#[ink::trait_definition]
-pub trait LedgerApi {
-    /// Records that the calling service spent `amount` of what it holds for `user` (it pays the provider
-    /// itself). Fails unless the service holds at least that much for the user.
-    #[ink(message)]
-    fn spend_fund(&mut self, user: AccountId, amount: Balance) -> Result<(), Error>;
-
-    /// [`LedgerApi::spend_fund`] for up to [`crate::MAX_SPENDS_PER_BATCH`] entries, all or nothing. A user may
-    /// appear more than once.
-    #[ink(message)]
-    fn spend_funds(&mut self, spends: Vec<(AccountId, Balance)>) -> Result<(), Error>;
 }

@@ -6,10 +6,7 @@ mod errors;
 pub mod interface;
 
 pub use errors::Error;
-pub use interface::{LedgerApi, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+pub use interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
 
 /// The chain's balance type.
 pub type Balance = u128;
-
-/// Most entries in one `spend_funds` batch.
-pub const MAX_SPENDS_PER_BATCH: u32 = 50;
