@@ -61,6 +61,24 @@ pub enum AccountError {
     LockTimeOutOfRange,
 }
 
+/// How the ledger sees a refused sub-account operation (the interface crate depends on nothing of ours, so the
+/// mapping lives here).
+impl From<AccountError> for serving_interface::ServingError {
+    fn from(e: AccountError) -> Self {
+        use serving_interface::ServingError as S;
+        match e {
+            AccountError::InvalidAddress => S::InvalidAddress,
+            AccountError::ProviderCannotBeUser => S::ProviderCannotBeUser,
+            AccountError::ProviderHasNoService => S::ProviderHasNoService,
+            AccountError::AccountExists => S::AccountExists,
+            AccountError::AccountNotExists => S::AccountNotExists,
+            AccountError::InfoTooLong => S::InfoTooLong,
+            AccountError::TooManyRefunds => S::TooManyRefunds,
+            AccountError::LimitTooLarge | AccountError::Overflow | AccountError::LockTimeOutOfRange => S::Overflow,
+        }
+    }
+}
+
 /// A refund the user asked for: `amount` becomes payable to the ledger at `unlock_at` (ms). The lock time is
 /// fixed when the refund is requested; later changes of the service's lock time do not move it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

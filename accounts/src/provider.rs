@@ -146,6 +146,17 @@ pub enum OwnershipError {
     ZeroAddress,
 }
 
+/// The ledger's error for a refused ownership step.
+impl From<OwnershipError> for serving_interface::Error {
+    fn from(e: OwnershipError) -> Self {
+        match e {
+            OwnershipError::NotOwner => Self::NotOwner,
+            OwnershipError::NotPendingOwner => Self::NotPendingOwner,
+            OwnershipError::ZeroAddress => Self::ZeroAddress,
+        }
+    }
+}
+
 impl Ownership {
     pub fn new(owner: AccountId) -> Self {
         Self { owner, pending: None }

@@ -16,6 +16,9 @@ pub fn id(kp: &ink_e2e::Keypair) -> ink::primitives::AccountId {
 }
 
 /// The raw 32 bytes of an account id.
+/// pallet_balances' existential deposit in ink's sandbox runtime: every contract account keeps it.
+pub const EXISTENTIAL_DEPOSIT: u128 = 1;
+
 pub fn bytes(a: &ink::primitives::AccountId) -> [u8; 32] {
     *AsRef::<[u8; 32]>::as_ref(a)
 }

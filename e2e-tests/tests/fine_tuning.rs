@@ -135,7 +135,11 @@ async fn check(client: &mut Client, w: &World) -> E2EResult<()> {
         assert!(a.pending_refund <= a.balance);
     }
     let liab = client.call(&ink_e2e::bob(), &f.liabilities()).dry_run().await?.return_value();
-    assert!(client.free_balance(w.ft).await? >= liab);
+    // Equality, not ≥: the contract holds exactly what it owes plus the existential deposit (no surplus here).
+    assert_eq!(client.free_balance(w.ft).await?, liab + serving_e2e_tests::EXISTENTIAL_DEPOSIT);
+    let l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
+    let ledger_owes = client.call(&ink_e2e::bob(), &l.liabilities()).dry_run().await?.return_value();
+    assert_eq!(client.free_balance(w.ledger).await?, ledger_owes + serving_e2e_tests::EXISTENTIAL_DEPOSIT);
     Ok(())
 }
 

@@ -87,9 +87,10 @@ async fn check(client: &mut Client, w: &World, users: &[AccountId]) -> E2EResult
         assert!(sum <= funded, "inference holds more for the user than the user funded it with net");
     }
     let liab = client.call(&ink_e2e::alice(), &i.liabilities()).dry_run().await?.return_value();
-    assert!(client.free_balance(w.inference).await? >= liab, "inference cannot cover what it owes");
+    let ed = serving_e2e_tests::EXISTENTIAL_DEPOSIT;
+    assert_eq!(client.free_balance(w.inference).await?, liab + ed, "inference holds exactly what it owes (+ ED)");
     let liab = client.call(&ink_e2e::alice(), &l.liabilities()).dry_run().await?.return_value();
-    assert!(client.free_balance(w.ledger).await? >= liab, "ledger cannot cover what it owes");
+    assert_eq!(client.free_balance(w.ledger).await?, liab + ed, "ledger holds exactly what it owes (+ ED)");
     Ok(())
 }
 

@@ -80,7 +80,13 @@ async fn check_invariants(
     let liabilities = client.call(&ink_e2e::alice(), &l.liabilities()).dry_run().await?.return_value();
     assert_eq!(liabilities, sum_available, "liabilities != sum of available");
     let ledger_balance = client.free_balance(ledger).await?;
-    assert!(ledger_balance >= liabilities, "ledger balance {ledger_balance} < liabilities {liabilities}");
+    let surplus = client.call(&ink_e2e::alice(), &l.surplus()).dry_run().await?.return_value();
+    assert_eq!(
+        ledger_balance,
+        liabilities + surplus + serving_e2e_tests::EXISTENTIAL_DEPOSIT,
+        "the ledger holds what it owes, its surplus and the existential deposit"
+    );
+    assert_eq!(surplus, 0, "no surplus where a test did not make one on purpose");
     for (i, s) in services.iter().enumerate() {
         let b = client.free_balance(*s).await?;
         assert!(b >= live_by_service[i], "service balance {b} < live sub-accounts {}", live_by_service[i]);

@@ -1,7 +1,8 @@
 //! Random operation sequences against the real contracts (ledger, inference, fine-tuning in ink_e2e's sandbox):
 //! deposits, withdrawals, transfers, refunds and clock moves, inference batches with valid, forged, replayed and
 //! unknown-account vouchers, fine-tuning tasks (acknowledged or penalised), token revocations, acknowledgement and
-//! service toggles, ledger deletions, lock-time changes and the owner revoking or restoring signers. After every step: design.md's invariants read from the contracts, exact conservation of all
+//! service toggles, ledger deletions, lock-time changes, the owner revoking or restoring signers, and providers
+//! leaving (stake unbonding), withdrawing their stake and registering again, and attestations submitted by anyone. After every step: design.md's invariants read from the contracts, exact conservation of all
 //! native money (free + held) across every account, and each party's wallet and ledger against a model built
 //! from the operations. A refused call changes nothing.
 //!
@@ -23,6 +24,11 @@ const CHAIN_ID: u64 = 42;
 const LOCK_MS: u64 = 3_600_000;
 const MIN_STAKE: u128 = 100_000_000;
 const ED: u128 = 1;
+const MEASUREMENT: [u8; 32] = [0x42; 32];
+
+fn attestor() -> LocalSigner {
+    LocalSigner::from_bytes(&[11u8; 32]).expect("a valid key")
+}
 
 /// A small deterministic generator (xorshift64*), so a failing seed replays exactly.
 struct Rng(u64);
@@ -162,6 +168,9 @@ async fn setup(client: &mut Client) -> E2EResult<World> {
         send(client, &mut w, &p, &i.add_or_update_service(params), MIN_STAKE).await?.expect("service");
         send(client, &mut w, &alice, &i.acknowledge_tee_signer_by_owner(id(&p)), 0).await?.expect("ack");
     }
+    // The owner registers an attestor and a measurement, so random steps can attest inference signers (op 14).
+    send(client, &mut w, &alice, &i.set_attestor(attestor().address(), true), 0).await?.expect("attestor");
+    send(client, &mut w, &alice, &i.set_measurement(MEASUREMENT, true), 0).await?.expect("measurement");
     let params = serving_e2e_tests::fine_tuning_service("https://trainer.example", 1, tee().address());
     let dave = w.ft_provider.clone();
     send(client, &mut w, &dave, &f.add_or_update_service(params), MIN_STAKE).await?.expect("ft service");
@@ -236,9 +245,11 @@ async fn check(client: &mut Client, w: &World, step: usize) -> E2EResult<()> {
     }
     for p in w.inference_providers.iter().chain([&w.ft_provider]) {
         let stake = if w.inference_providers.iter().any(|x| id(x) == id(p)) {
-            client.call(&alice, &i.get_stake(id(p))).dry_run().await?.return_value().0
+            let (active, unbonding) = client.call(&alice, &i.get_stake(id(p))).dry_run().await?.return_value();
+            active + unbonding.map(|u| u.amount).unwrap_or(0)
         } else {
-            client.call(&alice, &f.get_stake(id(p))).dry_run().await?.return_value().0
+            let (active, unbonding) = client.call(&alice, &f.get_stake(id(p))).dry_run().await?.return_value();
+            active + unbonding.map(|u| u.amount).unwrap_or(0)
         };
         if w.inference_providers.iter().any(|x| id(x) == id(p)) {
             inference_owes += stake;
@@ -298,7 +309,7 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
     ];
     let (service, provider) = services[rng.below(3) as usize].clone();
     let p = id(&provider);
-    Ok(match rng.below(14) {
+    Ok(match rng.below(15) {
         0 | 1 => {
             let has = client.call(&user, &l.get_ledger(u)).dry_run().await?.return_value().is_ok();
             let amount = amount.min(50_000_000);
@@ -497,13 +508,66 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
                         (false, true) => send(client, w, &owner, &f.acknowledge_tee_signer_by_owner(p), 0).await?,
                         (false, false) => send(client, w, &owner, &f.revoke_tee_signer_acknowledgement(p), 0).await?,
                     };
-                    done.expect("the owner (re)acknowledges or revokes a registered provider's signer");
+                    if done.is_none() {
+                        // A provider that left (op 14) has no service to acknowledge.
+                        assert!(w.last_error.contains("ServiceNotExist"), "{}", w.last_error);
+                        return Ok("owner action refused: the provider left");
+                    }
                     if on {
                         "owner acknowledged signer"
                     } else {
                         "owner revoked signer"
                     }
                 }
+            }
+        }
+        14 => {
+            // An inference provider leaves (the stake unbonds), takes the stake back after the lock time, or
+            // registers again (and needs the owner's acknowledgement again, op 13).
+            let provider = w.inference_providers[rng.below(2) as usize].clone();
+            let p = id(&provider);
+            let registered = client.call(&user, &i.service_exists(p)).dry_run().await?.return_value();
+            let unbonding = client.call(&user, &i.get_stake(p)).dry_run().await?.return_value().1;
+            if registered && rng.below(2) == 0 {
+                // Anyone submits an attestor's statement for the provider's current signer, lasting up to 2 h;
+                // a later one than the current attestation is accepted, an ended or older one refused.
+                let expires_at = serving_e2e_tests::now_ms() + rng.pick(&[1, LOCK_MS, 2 * LOCK_MS]);
+                let a = verifier::TeeAttestation {
+                    provider: bytes(&p),
+                    signer: tee().address(),
+                    measurement: MEASUREMENT,
+                    expires_at,
+                };
+                let c = verifier::LocalCrypto;
+                let digest = verifier::Domain::inference(CHAIN_ID, bytes(&w.inference)).digest(&c, &a.struct_hash(&c));
+                let sig = attestor().sign_digest(&digest).to_vec();
+                let m = i.submit_attestation(p, MEASUREMENT, expires_at, attestor().address(), sig);
+                match send(client, w, &user, &m, 0).await? {
+                    Some(()) => "attestation accepted",
+                    None => {
+                        let e = &w.last_error;
+                        assert!(e.contains("AttestationNotNewer") || e.contains("AttestationEnded"), "{e}");
+                        "attestation refused (not newer, or ended)"
+                    }
+                }
+            } else if registered {
+                send(client, w, &provider, &i.remove_service(), 0).await?.expect("a provider can leave");
+                "service removed"
+            } else if unbonding.is_some() {
+                match send(client, w, &provider, &i.withdraw_stake(), 0).await? {
+                    Some(amount) => {
+                        *w.received.entry(p).or_default() += amount;
+                        "stake withdrawn"
+                    }
+                    None => {
+                        assert!(w.last_error.contains("StakeLocked"), "{}", w.last_error);
+                        "stake still unbonding"
+                    }
+                }
+            } else {
+                let params = serving_e2e_tests::inference_service("https://provider.example/v1", tee().address());
+                send(client, w, &provider, &i.add_or_update_service(params), MIN_STAKE).await?.expect("register");
+                "service registered again"
             }
         }
         _ => {

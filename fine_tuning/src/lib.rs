@@ -21,7 +21,7 @@ pub mod fine_tuning {
     use accounts::{AccountError, Refund, SubAccount};
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
-    use serving_traits::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+    use serving_interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
     use verifier::{check_signature, Crypto, Domain, HostCrypto, VerifierMessage};
 
     /// Longest url and gpu type, in bytes.

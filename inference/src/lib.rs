@@ -19,7 +19,7 @@ pub mod inference {
     use accounts::{AccountError, Refund, SubAccount};
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
-    use serving_traits::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+    use serving_interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
     use verifier::{Domain, HostCrypto};
 
     pub use accounts::settle::{SettlementOutcome, SettlementStatus, TeeSettlementData, MAX_SETTLEMENTS};

@@ -8,7 +8,7 @@ pub mod mock_service {
     use ink::env::call::{build_call, ExecutionInput, Selector};
     use ink::prelude::string::String;
     use ink::storage::Mapping;
-    use serving_traits::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+    use serving_interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     #[ink::scale_derive(Encode, Decode, TypeInfo)]
@@ -139,7 +139,7 @@ pub mod mock_service {
                 .call(self.ledger)
                 .transferred_value(value)
                 .exec_input(ExecutionInput::new(Selector::new(ink::selector_bytes!("deposit_fund_for"))).push_arg(user))
-                .returns::<Result<(), serving_traits::Error>>()
+                .returns::<Result<(), serving_interface::Error>>()
                 .try_invoke();
             self.reentry_succeeded = Some(matches!(r, Ok(Ok(Ok(())))));
         }

@@ -72,30 +72,3 @@ impl From<ServingError> for Error {
         Error::Service(e)
     }
 }
-
-impl From<accounts::provider::OwnershipError> for Error {
-    fn from(e: accounts::provider::OwnershipError) -> Self {
-        use accounts::provider::OwnershipError as O;
-        match e {
-            O::NotOwner => Error::NotOwner,
-            O::NotPendingOwner => Error::NotPendingOwner,
-            O::ZeroAddress => Error::ZeroAddress,
-        }
-    }
-}
-
-impl From<accounts::AccountError> for ServingError {
-    fn from(e: accounts::AccountError) -> Self {
-        use accounts::AccountError as A;
-        match e {
-            A::InvalidAddress => ServingError::InvalidAddress,
-            A::ProviderCannotBeUser => ServingError::ProviderCannotBeUser,
-            A::ProviderHasNoService => ServingError::ProviderHasNoService,
-            A::AccountExists => ServingError::AccountExists,
-            A::AccountNotExists => ServingError::AccountNotExists,
-            A::InfoTooLong => ServingError::InfoTooLong,
-            A::TooManyRefunds => ServingError::TooManyRefunds,
-            A::LimitTooLarge | A::Overflow | A::LockTimeOutOfRange => ServingError::Overflow,
-        }
-    }
-}
