@@ -926,11 +926,18 @@ mod tests {
         assert_eq!(l.refund(1001), Err(Error::InsufficientBalance { available: 1000, requested: 1001 }));
         assert_eq!(l.refund(701), Err(Error::MinimumDepositRequired { amount: 299, minimum: MIN }));
         let bob0 = test::get_account_balance::<Env>(a.bob).unwrap();
+        let n = events();
         assert_eq!(l.refund(700), Ok(()));
+        assert_eq!(events(), n + 1, "LedgerRefunded only: the ledger stays");
         assert_eq!(test::get_account_balance::<Env>(a.bob).unwrap(), bob0 + 700);
         assert_eq!(l.liabilities(), 300);
         assert_eq!(l.refund(300), Ok(()));
         assert_eq!(l.get_ledger(a.bob), Err(Error::LedgerNotExists), "total 0 and no sub-accounts: removed");
+        // Review finding 6: the removal is reported (LedgerRefunded, then LedgerDeleted).
+        let recorded: Vec<_> = test::recorded_events().collect();
+        assert_eq!(recorded.len(), n + 3);
+        let deleted = <LedgerDeleted as ink::scale::Decode>::decode(&mut &recorded[n + 2].data[..]).unwrap();
+        assert_eq!(deleted.user, a.bob);
         assert_eq!(l.get_all_ledgers(0, 0).unwrap(), (vec![], 0));
         assert_eq!(l.liabilities(), 0);
     }
