@@ -3,7 +3,7 @@
 //! ```text
 //! serving demo [--json] [--bundles DIR]
 //! serving keygen [--out FILE]
-//! serving address --key FILE
+//! serving address --key FILE | SS58 | 0x<32 bytes>
 //! serving digest FILE|-
 //! serving sign --key FILE FILE|-
 //! serving attest --key FILE --domain inference|fine-tuning --chain-id N --contract 0x<32 bytes>
@@ -27,6 +27,7 @@ const USAGE: &str = "usage:
   serving keygen [--out FILE]          new secp256k1 key: JSON {secret, address} on stdout, or with --out the
                                        secret only in FILE (created 0600) and {address, file} on stdout
   serving address --key FILE           the Ethereum address of a key file
+  serving address SS58|0xHEX           a Substrate account in both forms: {hex, ss58}
   serving digest FILE|-                EIP-712 digest of a typed message (JSON, see docs/signed-messages.md)
   serving sign --key FILE FILE|-       sign inference or fine-tuning vouchers (JSON) with a TEE key; prints
                                        the signed vouchers and the settle message's SCALE call data
@@ -164,10 +165,14 @@ fn run(args: &[String]) -> R<Value> {
                 None => Ok(key_json(&key)),
             }
         }
-        "address" => {
-            let flags = flags(rest, &["key"])?;
-            Ok(json!({ "address": hex0(&load_key(need(&flags, "key")?)?.address()) }))
-        }
+        "address" => match rest {
+            // A Substrate account in either form: SS58 (what cargo-contract and polkadot.js print) or 0x-hex.
+            [account] if !account.starts_with("--") => account_forms(account),
+            _ => {
+                let flags = flags(rest, &["key"])?;
+                Ok(json!({ "address": hex0(&load_key(need(&flags, "key")?)?.address()) }))
+            }
+        },
         "digest" => {
             let path = rest.first().ok_or("digest needs a file (or - for standard input)")?;
             if rest.len() > 1 {
@@ -211,6 +216,19 @@ fn run(args: &[String]) -> R<Value> {
         }
         other => Err(format!("unknown command `{other}`\n{USAGE}")),
     }
+}
+
+/// An account as 0x-hex of its 32 bytes and as SS58 (generic prefix 42, as substrate-contracts-node prints).
+fn account_forms(account: &str) -> R<Value> {
+    use ink_e2e::subxt::utils::AccountId32;
+    let id = if account.starts_with("0x") {
+        AccountId32(bytes32(account, "account")?)
+    } else {
+        account
+            .parse::<AccountId32>()
+            .map_err(|e| format!("`{account}` is neither 0x-hex of 32 bytes nor SS58: {e}"))?
+    };
+    Ok(json!({ "hex": hex0(&id.0), "ss58": id.to_string() }))
 }
 
 /// `--name value` pairs, only the allowed names, each once.

@@ -317,3 +317,18 @@ fn keys_numbers_help_and_key_files_behave() {
     assert!(err.contains("128 bits"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 16: cargo-contract prints SS58, `serving` and the JSON formats take 0x-hex; `address` converts both ways.
+#[test]
+fn address_converts_between_ss58_and_hex() {
+    let alice_hex = "0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d";
+    let alice_ss58 = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+    for input in [alice_hex, alice_ss58] {
+        let (code, out, err) = serving(&["address", input]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!((out["hex"].as_str(), out["ss58"].as_str()), (Some(alice_hex), Some(alice_ss58)));
+    }
+    let (code, _, err) = serving(&["address", "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQZ"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("neither"), "{err}");
+}
