@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Uploads and instantiates the three release bundles on a pallet-contracts node and registers the two services
-# in the ledger, with cargo-contract. Prints the contract addresses as JSON (also written to --out).
+# in the ledger as ("inference", "v1") and ("fine-tuning", "v1"), each the recommended version, with
+# cargo-contract. Prints the contract addresses as JSON, SS58 and under "hex" (also written to --out). The
+# default amounts fit substrate-contracts-node's dev accounts (2^60 ≈ 1.15·10^18 units each).
 #
 #   scripts/deploy.sh [--url ws://127.0.0.1:9944] [--suri //Alice] [--chain-id 42] [--lock-ms 86400000]
 #                     [--min-stake 1000000000000] [--min-account 1000000000000] [--min-transfer 100000000000]
@@ -30,6 +32,18 @@ done
 
 say() { printf '[deploy] %s\n' "$*" >&2; }
 json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+# SS58 (what cargo-contract prints) → 0x-hex of the 32 account bytes (what `serving` and its JSON take).
+ss58_hex() {
+  python3 - "$1" <<'PY'
+import sys
+a = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+n = 0
+for ch in sys.argv[1]:
+    n = n * 58 + a.index(ch)
+raw = n.to_bytes(35, "big")  # 1-byte prefix (42 on a dev node), 32 account bytes, 2 checksum bytes
+print("0x" + raw[1:33].hex())
+PY
+}
 
 instantiate() {
   local name=$1; shift
@@ -48,10 +62,14 @@ call() {
 LEDGER=$(instantiate ledger "$CHAIN_ID" "$MIN_ACCOUNT" "$MIN_TRANSFER")
 INFERENCE=$(instantiate inference "$LEDGER" "$CHAIN_ID" "$LOCK_MS" "$MIN_STAKE")
 FINE_TUNING=$(instantiate fine_tuning "$LEDGER" "$CHAIN_ID" "$LOCK_MS" "$MIN_STAKE" "$PENALTY")
-call ledger "$LEDGER" register_service '"inference"' '"v1"' "$INFERENCE" '""'
-call ledger "$LEDGER" register_service '"fine-tuning"' '"v1"' "$FINE_TUNING" '""'
+# The names the guides use: ("inference", "v1") and ("fine-tuning", "v1"), each the recommended version.
+call ledger "$LEDGER" register_service '"inference"' '"v1"' "$INFERENCE" '"LLM inference"'
+call ledger "$LEDGER" register_service '"fine-tuning"' '"v1"' "$FINE_TUNING" '"model fine-tuning"'
+call ledger "$LEDGER" set_recommended_service '"inference"' '"v1"'
+call ledger "$LEDGER" set_recommended_service '"fine-tuning"' '"v1"'
 
-RESULT=$(printf '{"url": "%s", "chainId": %s, "ledger": "%s", "inference": "%s", "fineTuning": "%s"}' \
-  "$URL" "$CHAIN_ID" "$LEDGER" "$INFERENCE" "$FINE_TUNING")
+RESULT=$(printf '{"url": "%s", "chainId": %s, "ledger": "%s", "inference": "%s", "fineTuning": "%s", "hex": {"ledger": "%s", "inference": "%s", "fineTuning": "%s"}}' \
+  "$URL" "$CHAIN_ID" "$LEDGER" "$INFERENCE" "$FINE_TUNING" \
+  "$(ss58_hex "$LEDGER")" "$(ss58_hex "$INFERENCE")" "$(ss58_hex "$FINE_TUNING")")
 [ -z "$OUT" ] || printf '%s\n' "$RESULT" > "$OUT"
 printf '%s\n' "$RESULT"
