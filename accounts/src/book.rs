@@ -140,6 +140,24 @@ impl AccountBook {
         Ok((out, account))
     }
 
+    /// The user grants or withdraws consent (see [`SubAccount::set_consent`]); the sub-account is written only
+    /// when something changes. Returns when the change takes effect, or `None` for no change.
+    pub fn set_consent(
+        &mut self,
+        user: AccountId,
+        provider: AccountId,
+        on: bool,
+        now: u64,
+        lock_time_ms: u64,
+    ) -> Result<Option<u64>, AccountError> {
+        let mut account = self.load(user, provider)?;
+        let change = account.set_consent(on, now, lock_time_ms)?;
+        if change.is_some() {
+            self.accounts.insert((user, provider), &account);
+        }
+        Ok(change)
+    }
+
     /// Deletes a sub-account, keeping its nonce and advancing its token generation. Returns the balance it
     /// still held, or `None` if it did not exist.
     pub fn delete(&mut self, user: AccountId, provider: AccountId) -> Result<Option<Balance>, AccountError> {

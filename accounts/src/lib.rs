@@ -297,9 +297,19 @@ pub const MAX_VIEW_BYTES: usize = 15 * 1024;
 /// Takes `items` in order while their SCALE encoding fits in [`MAX_VIEW_BYTES`]; stops at the first that does not
 /// (later items are not looked at, so no item is skipped: the caller continues from where this stopped).
 pub fn fit<T: ink::scale::Encode>(items: impl Iterator<Item = T>) -> Vec<T> {
+    match try_fit(items.map(Ok::<T, core::convert::Infallible>)) {
+        Ok(out) => out,
+        Err(never) => match never {},
+    }
+}
+
+/// [`fit`] for items that are computed on the way and can fail (the ledger's views call the services): stops at
+/// the first error or the first item that does not fit, so no item past the budget is computed.
+pub fn try_fit<T: ink::scale::Encode, E>(items: impl Iterator<Item = Result<T, E>>) -> Result<Vec<T>, E> {
     let mut used: usize = 0;
     let mut out = Vec::new();
     for item in items {
+        let item = item?;
         let next = used.saturating_add(item.encoded_size());
         if next > MAX_VIEW_BYTES {
             break;
@@ -307,7 +317,7 @@ pub fn fit<T: ink::scale::Encode>(items: impl Iterator<Item = T>) -> Vec<T> {
         used = next;
         out.push(item);
     }
-    out
+    Ok(out)
 }
 
 /// The page `[offset, offset + limit)` of a list of `len` items, clipped to the list; `limit = 0` means `max`.

@@ -531,8 +531,7 @@ pub mod inference {
         pub fn acknowledge_tee_signer(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
             let user = self.env().caller();
             let (now, lock) = (self.env().block_timestamp(), self.lock_time_ms);
-            let (change, _) = self.book.update(user, provider, |a| a.set_consent(acknowledged, now, lock))?;
-            if let Some(effective_at) = change {
+            if let Some(effective_at) = self.book.set_consent(user, provider, acknowledged, now, lock)? {
                 self.env().emit_event(UserAcknowledgementChanged { user, provider, acknowledged, effective_at });
             }
             Ok(())

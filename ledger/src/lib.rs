@@ -641,15 +641,11 @@ pub mod ledger {
         #[ink(message)]
         pub fn get_all_ledgers(&self, offset: u32, limit: u32) -> Result<(Vec<LedgerView>, u32), Error> {
             let range = book::page(offset, limit, self.ledger_count, MAX_PAGE)?;
-            let mut views = Vec::new();
-            for i in range {
-                if let Some(user) = self.ledger_at.get(i) {
-                    if let Some(record) = self.ledgers.get(user) {
-                        views.push(self.view(user, record)?);
-                    }
-                }
-            }
-            Ok((accounts::fit(views.into_iter()), self.ledger_count))
+            // Each view asks the user's services for live balances: compute only those that fit.
+            let views = range
+                .filter_map(|i| self.ledger_at.get(i))
+                .filter_map(|user| self.ledgers.get(user).map(|record| self.view(user, record)));
+            Ok((accounts::try_fit(views)?, self.ledger_count))
         }
 
         /// The providers the user has sub-accounts with at `service`.
