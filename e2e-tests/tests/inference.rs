@@ -511,7 +511,7 @@ fn attest(w: &World, attestor: &LocalSigner, signer: [u8; 20], measurement: [u8;
 
 #[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
 async fn attestation_makes_a_signer_usable_until_it_ends(mut client: Client) -> E2EResult<()> {
-    use accounts::events::{TeeAttestationAccepted, TeeAttestationCleared};
+    use service_core::events::{TeeAttestationAccepted, TeeAttestationCleared};
     let w = setup(&mut client).await?;
     let mut i = ink_e2e::create_call_builder::<Inference>(w.inference);
     let attestor = LocalSigner::from_bytes(&[11u8; 32]).unwrap();
@@ -685,7 +685,7 @@ async fn withdrawn_consent_still_pays_for_what_was_served(mut client: Client) ->
     let r = client.call(&ink_e2e::bob(), &i.acknowledge_tee_signer(charlie(), false)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let ev = take_events();
-    let changed = events_of::<accounts::events::UserAcknowledgementChanged>(&ev, &bytes(&w.inference));
+    let changed = events_of::<service_core::events::UserAcknowledgementChanged>(&ev, &bytes(&w.inference));
     assert_eq!(changed.len(), 1);
     assert!(!changed[0].acknowledged);
     let a = client.call(&ink_e2e::bob(), &i.get_account(bob(), charlie())).dry_run().await?.return_value().unwrap();
@@ -694,7 +694,7 @@ async fn withdrawn_consent_still_pays_for_what_was_served(mut client: Client) ->
     // Asking again changes nothing and emits nothing.
     let r = client.call(&ink_e2e::bob(), &i.acknowledge_tee_signer(charlie(), false)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    assert!(events_of::<accounts::events::UserAcknowledgementChanged>(&take_events(), &bytes(&w.inference)).is_empty());
+    assert!(events_of::<service_core::events::UserAcknowledgementChanged>(&take_events(), &bytes(&w.inference)).is_empty());
     let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
     assert_eq!(r.return_value(), Ok(0));
     advance_ms(LOCK_MS - 1);

@@ -2,7 +2,7 @@
 //! encode`): the bytes our Rust code encodes for calls and constructors with fixed arguments, and events the
 //! contracts emitted in the sandbox with the values Rust decodes from them. Written to `target/interop/`; the
 //! Node.js test encodes/decodes the same things from the bundles' metadata and compares.
-use accounts::events::BalanceUpdated;
+use service_core::events::BalanceUpdated;
 use fine_tuning::fine_tuning::{FineTuning, FineTuningRef, Quota, ServiceParams as FtParams, VerifierInput};
 use inference::inference::{Inference, InferenceRef, ServiceParams, TeeSettlementResults};
 use ink::env::call::{utils::ReturnType, CreateBuilder, ExecutionInput, FromAccountId};
@@ -289,7 +289,7 @@ async fn event_fixtures(mut client: Client) -> E2EResult<()> {
         expected.push(json!({ "contract": "inference", "event": "TeeSettlementResults",
             "args": { "provider": a(&e.provider), "results": results, "balances": balances } }));
     }
-    for e in events_of::<accounts::events::UserAcknowledgementChanged>(&events, &ib) {
+    for e in events_of::<service_core::events::UserAcknowledgementChanged>(&events, &ib) {
         expected.push(json!({ "contract": "inference", "event": "UserAcknowledgementChanged", "args": {
             "user": a(&e.user), "provider": a(&e.provider), "acknowledged": e.acknowledged.to_string(),
             "effective_at": e.effective_at.to_string() } }));

@@ -3,7 +3,7 @@
 //! voucher their TEE signed (the full fee with the model's key when the user acknowledged, the penalty share
 //! without a key when the user never did).
 //!
-//! Sub-accounts are the shared `serving-accounts` book; the deliverable rules are in [`deliverables`]. See
+//! Sub-accounts are the shared `service-core` book; the deliverable rules are in [`deliverables`]. See
 //! `docs/fine-tuning.md` for every message with its checks in order.
 #![cfg_attr(not(feature = "std"), no_std, no_main)]
 
@@ -12,13 +12,13 @@ pub mod deliverables;
 #[ink::contract]
 pub mod fine_tuning {
     use crate::deliverables::{self, DeliverableState, Ring, RingError, MAX_ID_LENGTH};
-    use accounts::book::{AccountBook, Key};
-    use accounts::events::*;
-    use accounts::provider::{
+    use service_core::book::{AccountBook, Key};
+    use service_core::events::*;
+    use service_core::provider::{
         Attestation, AttestationBook, AttestationRuleError, Ownership, OwnershipError, SignerState, StakeBook,
         StakeError, Unbonding,
     };
-    use accounts::{AccountError, Refund, SubAccount};
+    use service_core::{AccountError, Refund, SubAccount};
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
     use serving_interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
@@ -320,7 +320,7 @@ pub mod fine_tuning {
     }
 
     fn limit_error(limit: u32) -> Error {
-        Error::LimitTooLarge { limit, max: accounts::MAX_PAGE }
+        Error::LimitTooLarge { limit, max: service_core::MAX_PAGE }
     }
 
     impl From<AccountError> for Error {
@@ -395,7 +395,7 @@ pub mod fine_tuning {
             if penalty_percent > 100 {
                 return Err(Error::PenaltyPercentageTooHigh { percent: penalty_percent });
             }
-            accounts::check_lock_time(lock_time_ms)?;
+            service_core::check_lock_time(lock_time_ms)?;
             Ok(Self {
                 ownership: Ownership::new(Self::env().caller()),
                 ledger,
@@ -678,7 +678,7 @@ pub mod fine_tuning {
         #[ink(message)]
         pub fn update_lock_time(&mut self, lock_time_ms: u64) -> Result<(), Error> {
             self.ensure_owner()?;
-            accounts::check_lock_time(lock_time_ms)?;
+            service_core::check_lock_time(lock_time_ms)?;
             let old_ms = self.lock_time_ms;
             if old_ms != lock_time_ms {
                 self.lock_time_ms = lock_time_ms;
@@ -890,7 +890,7 @@ pub mod fine_tuning {
             if len > MAX_BATCH_USERS {
                 return Err(Error::BatchSizeTooLarge { len, max: MAX_BATCH_USERS });
             }
-            Ok(accounts::fit(
+            Ok(service_core::fit(
                 users.into_iter().map(|u| self.book.get(u, provider).map(|a| self.view((u, provider), a))),
             ))
         }
@@ -904,8 +904,8 @@ pub mod fine_tuning {
         #[ink(message)]
         pub fn get_all_services(&self, offset: u32, limit: u32) -> Result<(Vec<ServiceView>, u32), Error> {
             let range =
-                accounts::page(offset, limit, self.service_count, accounts::MAX_PAGE).ok_or(limit_error(limit))?;
-            let out = accounts::fit(
+                service_core::page(offset, limit, self.service_count, service_core::MAX_PAGE).ok_or(limit_error(limit))?;
+            let out = service_core::fit(
                 range
                     .filter_map(|i| self.service_at.get(i))
                     .filter_map(|p| self.services.get(p).map(|r| self.service_view(p, r))),
@@ -957,7 +957,7 @@ pub mod fine_tuning {
         #[ink(message)]
         pub fn get_deliverables(&self, user: AccountId, provider: AccountId) -> Vec<Deliverable> {
             let ring = self.rings.get((user, provider)).unwrap_or_default();
-            accounts::fit(ring.ids.into_iter().filter_map(|h| self.deliverables.get((user, provider, h))))
+            service_core::fit(ring.ids.into_iter().filter_map(|h| self.deliverables.get((user, provider, h))))
         }
 
         /// The EIP-712 digest the provider's TEE signs for `input` when `provider` settles it.
@@ -1065,9 +1065,9 @@ pub mod fine_tuning {
             }
         }
 
-        /// The views of `keys`, in order, as many as fit in the output buffer (`accounts::fit`).
+        /// The views of `keys`, in order, as many as fit in the output buffer (`service_core::fit`).
         fn views(&self, keys: Vec<Key>) -> Vec<AccountView> {
-            accounts::fit(keys.into_iter().filter_map(|(u, p)| self.book.get(u, p).map(|a| self.view((u, p), a))))
+            service_core::fit(keys.into_iter().filter_map(|(u, p)| self.book.get(u, p).map(|a| self.view((u, p), a))))
         }
 
         fn service_view(&self, provider: AccountId, r: ServiceRecord) -> ServiceView {
@@ -1252,6 +1252,6 @@ mod tests {
     /// The packed storage root is frozen (design.md "Upgrades"): this fails when it changes.
     #[test]
     fn storage_root_never_changes() {
-        accounts::layout::check_root::<FineTuning>(env!("CARGO_MANIFEST_DIR"), "fine_tuning");
+        service_core::layout::check_root::<FineTuning>(env!("CARGO_MANIFEST_DIR"), "fine_tuning");
     }
 }

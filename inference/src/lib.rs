@@ -2,27 +2,27 @@
 //! sub-accounts (opened and funded only through the ledger) hold funds per provider; providers settle fees
 //! in batches of vouchers signed inside their TEE.
 //!
-//! The sub-account rules live in the shared `serving-accounts` crate and the signed-message rules in
+//! The sub-account rules live in the shared `service-core` crate and the signed-message rules in
 //! `serving-verifier`; this module wires storage, callers, value and events (settlement never calls the ledger). See
 //! `docs/inference.md` for every message with its checks in order.
 #![cfg_attr(not(feature = "std"), no_std, no_main)]
 
 #[ink::contract]
 pub mod inference {
-    use accounts::book::{AccountBook, Key};
-    use accounts::events::*;
-    use accounts::provider::{
+    use service_core::book::{AccountBook, Key};
+    use service_core::events::*;
+    use service_core::provider::{
         Attestation, AttestationBook, AttestationRuleError, Ownership, OwnershipError, SignerState, StakeBook,
         StakeError, Unbonding,
     };
-    use accounts::settle::{judge_batch, BatchError, Judgement, Settler};
-    use accounts::{AccountError, Refund, SubAccount};
+    use service_core::settle::{judge_batch, BatchError, Judgement, Settler};
+    use service_core::{AccountError, Refund, SubAccount};
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
     use serving_interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
     use verifier::{Domain, HostCrypto};
 
-    pub use accounts::settle::{SettlementOutcome, SettlementStatus, TeeSettlementData, MAX_SETTLEMENTS};
+    pub use service_core::settle::{SettlementOutcome, SettlementStatus, TeeSettlementData, MAX_SETTLEMENTS};
     /// Most users in `get_batch_accounts_by_users`.
     pub const MAX_BATCH_USERS: u32 = 50;
     /// Most token ids in one `revoke_tokens`.
@@ -279,7 +279,7 @@ pub mod inference {
         fn from(e: AccountError) -> Self {
             match e {
                 AccountError::AccountNotExists => Error::AccountNotExists,
-                AccountError::LimitTooLarge => Error::LimitTooLarge { limit: 0, max: accounts::MAX_PAGE },
+                AccountError::LimitTooLarge => Error::LimitTooLarge { limit: 0, max: service_core::MAX_PAGE },
                 AccountError::LockTimeOutOfRange => Error::LockTimeOutOfRange,
                 _ => Error::Overflow,
             }
@@ -327,7 +327,7 @@ pub mod inference {
         /// (reference: 100·10^18). The caller becomes the owner.
         #[ink(constructor)]
         pub fn new(ledger: AccountId, chain_id: u64, lock_time_ms: u64, min_stake: Balance) -> Result<Self, Error> {
-            accounts::check_lock_time(lock_time_ms)?;
+            service_core::check_lock_time(lock_time_ms)?;
             if ledger == zero() {
                 return Err(Error::ZeroAddress);
             }
@@ -577,7 +577,7 @@ pub mod inference {
         #[ink(message)]
         pub fn update_lock_time(&mut self, lock_time_ms: u64) -> Result<(), Error> {
             self.ensure_owner()?;
-            accounts::check_lock_time(lock_time_ms)?;
+            service_core::check_lock_time(lock_time_ms)?;
             let old_ms = self.lock_time_ms;
             if old_ms != lock_time_ms {
                 self.lock_time_ms = lock_time_ms;
@@ -785,7 +785,7 @@ pub mod inference {
             if len > MAX_BATCH_USERS {
                 return Err(Error::BatchSizeTooLarge { len, max: MAX_BATCH_USERS });
             }
-            Ok(accounts::fit(
+            Ok(service_core::fit(
                 users.into_iter().map(|u| self.book.get(u, provider).map(|a| self.view((u, provider), a))),
             ))
         }
@@ -805,8 +805,8 @@ pub mod inference {
         #[ink(message)]
         pub fn get_all_services(&self, offset: u32, limit: u32) -> Result<(Vec<ServiceView>, u32), Error> {
             let range =
-                accounts::page(offset, limit, self.service_count, accounts::MAX_PAGE).ok_or(limit_error(limit))?;
-            let out = accounts::fit(
+                service_core::page(offset, limit, self.service_count, service_core::MAX_PAGE).ok_or(limit_error(limit))?;
+            let out = service_core::fit(
                 range
                     .filter_map(|i| self.service_at.get(i))
                     .filter_map(|p| self.services.get(p).map(|r| self.service_view(p, r))),
@@ -882,7 +882,7 @@ pub mod inference {
             Domain::inference(self.chain_id, *self.env().account_id().as_ref()).separator(&HostCrypto)
         }
 
-        /// Judges a batch without writing (`accounts::settle::judge_batch` against this contract's state).
+        /// Judges a batch without writing (`service_core::settle::judge_batch` against this contract's state).
         fn judge(&self, provider: AccountId, settlements: &[TeeSettlementData]) -> Result<Judgement, Error> {
             let state = self.signers.get(provider).unwrap_or_default();
             let settler = Settler {
@@ -948,9 +948,9 @@ pub mod inference {
             }
         }
 
-        /// The views of `keys`, in order, as many as fit in the output buffer (`accounts::fit`).
+        /// The views of `keys`, in order, as many as fit in the output buffer (`service_core::fit`).
         fn views(&self, keys: Vec<Key>) -> Vec<AccountView> {
-            accounts::fit(keys.into_iter().filter_map(|(u, p)| self.book.get(u, p).map(|a| self.view((u, p), a))))
+            service_core::fit(keys.into_iter().filter_map(|(u, p)| self.book.get(u, p).map(|a| self.view((u, p), a))))
         }
 
         fn service_view(&self, provider: AccountId, r: ServiceRecord) -> ServiceView {
@@ -974,7 +974,7 @@ pub mod inference {
     }
 
     fn limit_error(limit: u32) -> Error {
-        Error::LimitTooLarge { limit, max: accounts::MAX_PAGE }
+        Error::LimitTooLarge { limit, max: service_core::MAX_PAGE }
     }
 
     impl Serving for Inference {
@@ -1069,7 +1069,7 @@ pub mod inference {
 }
 
 /// Off-chain tests of the owner and user messages that make no cross-contract call. Settlement judging is tested
-/// as plain code in `accounts::settle`; the flows between contracts in `e2e-tests/`.
+/// as plain code in `service_core::settle`; the flows between contracts in `e2e-tests/`.
 #[cfg(test)]
 mod tests {
     use super::inference::*;
@@ -1140,6 +1140,6 @@ mod tests {
     /// The packed storage root is frozen (design.md "Upgrades"): this fails when it changes.
     #[test]
     fn storage_root_never_changes() {
-        accounts::layout::check_root::<Inference>(env!("CARGO_MANIFEST_DIR"), "inference");
+        service_core::layout::check_root::<Inference>(env!("CARGO_MANIFEST_DIR"), "inference");
     }
 }

@@ -101,7 +101,7 @@ pub fn split_transfer(amount: Balance, pending_refund: Balance) -> (Balance, Bal
 /// The page `[offset, offset + limit)` of a list of `len` items, clipped to the list; `limit = 0` means
 /// `max`, and a limit above `max` is an error.
 pub fn page(offset: u32, limit: u32, len: u32, max: u32) -> Result<core::ops::Range<u32>, Error> {
-    accounts::page(offset, limit, len, max).ok_or(Error::LimitTooLarge { limit, max })
+    service_core::page(offset, limit, len, max).ok_or(Error::LimitTooLarge { limit, max })
 }
 
 #[cfg(test)]

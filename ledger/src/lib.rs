@@ -35,8 +35,8 @@ pub const MAX_PAGE: u32 = 50;
 pub mod ledger {
     use crate::book::{self, UserBalance};
     use crate::*;
-    use accounts::events::{CodeUpgraded, OwnershipTransferStarted, OwnershipTransferred, SurplusWithdrawn};
-    use accounts::provider::Ownership;
+    use service_core::events::{CodeUpgraded, OwnershipTransferStarted, OwnershipTransferred, SurplusWithdrawn};
+    use service_core::provider::Ownership;
     use ink::codegen::TraitCallBuilder;
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
@@ -645,7 +645,7 @@ pub mod ledger {
             let views = range
                 .filter_map(|i| self.ledger_at.get(i))
                 .filter_map(|user| self.ledgers.get(user).map(|record| self.view(user, record)));
-            Ok((accounts::try_fit(views)?, self.ledger_count))
+            Ok((service_core::try_fit(views)?, self.ledger_count))
         }
 
         /// The providers the user has sub-accounts with at `service`.
@@ -688,7 +688,7 @@ pub mod ledger {
             let entries = range
                 .filter_map(|i| self.service_at.get(i))
                 .filter_map(|address| self.services.get(address).map(|info| ServiceEntry { address, info }));
-            Ok((accounts::fit(entries), self.service_count))
+            Ok((service_core::fit(entries), self.service_count))
         }
 
         /// (version, address) of the recommended service of a type.
@@ -700,10 +700,10 @@ pub mod ledger {
         }
 
         /// Every version of a type (at most `MAX_VERSIONS_PER_TYPE`), in registration order, as many as fit in the
-        /// output buffer (`accounts::fit`; with long descriptions page through `get_all_services` for the rest).
+        /// output buffer (`service_core::fit`; with long descriptions page through `get_all_services` for the rest).
         #[ink(message)]
         pub fn get_all_versions(&self, service_type: String) -> Vec<ServiceEntry> {
-            accounts::fit(
+            service_core::fit(
                 self.versions_by_type
                     .get(&service_type)
                     .unwrap_or_default()
@@ -1064,6 +1064,6 @@ mod tests {
     /// The packed storage root is frozen (design.md "Upgrades"): this fails when it changes.
     #[test]
     fn storage_root_never_changes() {
-        accounts::layout::check_root::<Ledger>(env!("CARGO_MANIFEST_DIR"), "ledger");
+        service_core::layout::check_root::<Ledger>(env!("CARGO_MANIFEST_DIR"), "ledger");
     }
 }
