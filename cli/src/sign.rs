@@ -81,19 +81,14 @@ pub fn sign(key: &LocalSigner, v: &Value) -> R<Value> {
             let secret = bytes(field(v, "encryptedSecret")?, "encryptedSecret")?;
             let root = bytes(field(v, "modelRootHash")?, "modelRootHash")?;
             let user = bytes32(field(v, "user")?, "user")?;
-            if secret.len() > fine_tuning::deliverables::MAX_SECRET_LENGTH {
-                return Err(format!(
-                    "encryptedSecret: at most {} bytes, got {}",
-                    fine_tuning::deliverables::MAX_SECRET_LENGTH,
-                    secret.len()
-                ));
-            }
-            if root.len() > fine_tuning::deliverables::MAX_ROOT_HASH_LENGTH {
-                return Err(format!(
-                    "modelRootHash: at most {} bytes, got {}",
-                    fine_tuning::deliverables::MAX_ROOT_HASH_LENGTH,
-                    root.len()
-                ));
+            use service_core::tuning::{MAX_ROOT_HASH_LENGTH, MAX_SECRET_LENGTH};
+            for (name, len, max) in [
+                ("encryptedSecret", secret.len(), MAX_SECRET_LENGTH),
+                ("modelRootHash", root.len(), MAX_ROOT_HASH_LENGTH),
+            ] {
+                if service_core::check_len(len, max).is_err() {
+                    return Err(format!("{name}: at most {max} bytes, got {len}"));
+                }
             }
             let msg = VerifierMessage {
                 id: id.as_bytes(),

@@ -694,7 +694,9 @@ async fn withdrawn_consent_still_pays_for_what_was_served(mut client: Client) ->
     // Asking again changes nothing and emits nothing.
     let r = client.call(&ink_e2e::bob(), &i.acknowledge_tee_signer(charlie(), false)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    assert!(events_of::<service_core::events::UserAcknowledgementChanged>(&take_events(), &bytes(&w.inference)).is_empty());
+    assert!(
+        events_of::<service_core::events::UserAcknowledgementChanged>(&take_events(), &bytes(&w.inference)).is_empty()
+    );
     let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
     assert_eq!(r.return_value(), Ok(0));
     advance_ms(LOCK_MS - 1);

@@ -2,7 +2,6 @@
 //! encode`): the bytes our Rust code encodes for calls and constructors with fixed arguments, and events the
 //! contracts emitted in the sandbox with the values Rust decodes from them. Written to `target/interop/`; the
 //! Node.js test encodes/decodes the same things from the bundles' metadata and compares.
-use service_core::events::BalanceUpdated;
 use fine_tuning::fine_tuning::{FineTuning, FineTuningRef, Quota, ServiceParams as FtParams, VerifierInput};
 use inference::inference::{Inference, InferenceRef, ServiceParams, TeeSettlementResults};
 use ink::env::call::{utils::ReturnType, CreateBuilder, ExecutionInput, FromAccountId};
@@ -11,6 +10,7 @@ use ink::primitives::{AccountId, Hash};
 use ink::scale::Encode;
 use ink_e2e::{CallBuilderFinal, ContractsBackend};
 use ledger::ledger::{FundTransferred, Ledger, LedgerAdded, LedgerRef};
+use service_core::events::BalanceUpdated;
 use serving_e2e_tests::{bob, bytes, charlie, events_of, inference_voucher, take_events, tee};
 use std::path::PathBuf;
 

@@ -9,10 +9,10 @@
 //!
 //! CI runs proptest's default 256 sequences of up to 60 steps; `make model-long` runs 10,000
 //! (`PROPTEST_CASES=10000`). The same operations against the real contracts: `tests/random.rs`.
-use service_core::{SubAccount, Tombstone};
 use fine_tuning::deliverables::fee_for;
 use ledger::book::{split_transfer, UserBalance};
 use proptest::prelude::*;
+use service_core::{SubAccount, Tombstone};
 use std::collections::BTreeMap;
 use verifier::{check_signature, Domain, LocalCrypto, LocalSigner, TeeSettlement};
 

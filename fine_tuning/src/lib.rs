@@ -3,119 +3,34 @@
 //! voucher their TEE signed (the full fee with the model's key when the user acknowledged, the penalty share
 //! without a key when the user never did).
 //!
-//! Sub-accounts are the shared `service-core` book; the deliverable rules are in [`deliverables`]. See
+//! Wiring only: the shared rules live in `service-core` (`ServiceCore`: registry, stakes, sub-accounts,
+//! attestations, owner parameters; `tuning`: deliverables, the ring, `judge_task`). Each message reads caller,
+//! time and value, forwards, stores, emits what comes back and pays. Settlement never calls the ledger. See
 //! `docs/fine-tuning.md` for every message with its checks in order.
 #![cfg_attr(not(feature = "std"), no_std, no_main)]
 
-pub mod deliverables;
-
 #[ink::contract]
 pub mod fine_tuning {
-    use crate::deliverables::{self, DeliverableState, Ring, RingError, MAX_ID_LENGTH};
-    use service_core::book::{AccountBook, Key};
-    use service_core::events::*;
-    use service_core::provider::{
-        Attestation, AttestationBook, AttestationRuleError, Ownership, OwnershipError, SignerState, StakeBook,
-        StakeError, Unbonding,
-    };
-    use service_core::{AccountError, Refund, SubAccount};
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
+    use service_core::book::Key;
+    use service_core::provider::{Attestation, Unbonding};
+    use service_core::service::{emit, AccountState, ServiceCore};
+    use service_core::tuning::{self, check_id, judge_task, DeliverableState, Ring, TaskError};
+    use service_core::{check_count, check_len, AccountError, Refund};
     use serving_interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
-    use verifier::{check_signature, Crypto, Domain, HostCrypto, VerifierMessage};
+    use verifier::{Crypto, Domain, HostCrypto};
 
+    pub use service_core::tuning::{Deliverable, VerifierInput};
+    pub use service_core::Error;
     /// Longest url and gpu type, in bytes.
-    pub const MAX_URL_LENGTH: usize = 512;
-    /// Most supported models, and the longest model name in bytes.
+    pub const MAX_URL_LENGTH: u32 = 512;
+    /// Most supported models.
     pub const MAX_MODELS: u32 = 20;
-    pub const MAX_MODEL_LENGTH: usize = 256;
+    /// Longest model name, in bytes.
+    pub const MAX_MODEL_LENGTH: u32 = 256;
     /// Most users in `get_batch_accounts_by_users`.
     pub const MAX_BATCH_USERS: u32 = 50;
-
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[ink::scale_derive(Encode, Decode, TypeInfo)]
-    pub enum Error {
-        NotOwner,
-        NotPendingOwner,
-        ZeroAddress,
-        LockTimeOutOfRange,
-        PenaltyPercentageTooHigh {
-            percent: u8,
-        },
-        ServiceNotExist,
-        InsufficientStake {
-            value: Balance,
-            minimum: Balance,
-        },
-        CannotAddStakeWhenUpdating,
-        NoUnbondingStake,
-        StakeLocked {
-            release_at: u64,
-        },
-        TooLong {
-            len: u32,
-            max: u32,
-        },
-        TooManyModels {
-            len: u32,
-            max: u32,
-        },
-        AccountNotExists,
-        /// Deliverable ids are 1..=256 bytes.
-        DeliverableIdInvalidLength {
-            len: u32,
-        },
-        DeliverableAlreadyExists,
-        DeliverableNotExists,
-        /// The latest deliverable is still pending: one task at a time.
-        PreviousDeliverableNotAcknowledged,
-        /// The ring is full and its oldest deliverable is not settled or abandoned.
-        CannotEvictUnsettledDeliverable,
-        DeliverableAlreadySettled,
-        DeliverableAbandoned,
-        /// The provider has no acknowledged TEE signer, or the user withdrew consent.
-        NoTeeSigner,
-        /// The voucher's nonce is not above the sub-account's.
-        InvalidNonce,
-        ModelRootHashMismatch,
-        InvalidSignature,
-        /// The user acknowledged: the voucher must carry the model's encrypted key.
-        SecretShouldNotBeEmpty,
-        /// The user did not acknowledge: a penalty settlement reveals no key.
-        SecretShouldBeEmpty,
-        /// The sub-account cannot pay the fee actually charged.
-        InsufficientBalance {
-            balance: Balance,
-            fee: Balance,
-        },
-        LimitTooLarge {
-            limit: u32,
-            max: u32,
-        },
-        BatchSizeTooLarge {
-            len: u32,
-            max: u32,
-        },
-        TransferFailed,
-        Overflow,
-        UpgradeFailed,
-        /// The attestation is signed by a key the owner has not registered.
-        UnknownAttestor,
-        /// The attested measurement is not accepted.
-        MeasurementNotAccepted,
-        /// `expires_at` is not in the future.
-        AttestationExpired,
-        /// The attestation's signature breaks the rules or is not by the named attestor (or was made for
-        /// another provider, signer, measurement, expiry, contract or chain).
-        InvalidAttestationSignature,
-        /// The provider already holds an attestation for this signer that lasts as long (a replay).
-        AttestationNotNewer,
-        /// `withdraw_surplus` with nothing beyond what the contract owes.
-        NoSurplus,
-        /// An attestation of this signer that lasted as long or longer was ended (signer rotation, critical
-        /// service change, removal): an old statement cannot revive it; the attestor must attest again.
-        AttestationEnded,
-    }
 
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[ink::scale_derive(Encode, Decode, TypeInfo)]
@@ -142,48 +57,12 @@ pub mod fine_tuning {
 
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[ink::scale_derive(Encode, Decode, TypeInfo)]
-    #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
-    pub struct ServiceRecord {
-        pub params: ServiceParams,
-        pub updated_at: u64,
-        pub index: u32,
-    }
-
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    #[ink::scale_derive(Encode, Decode, TypeInfo)]
     pub struct ServiceView {
         pub provider: AccountId,
         pub params: ServiceParams,
         pub updated_at: u64,
         pub tee_signer_acknowledged: bool,
         pub stake: Balance,
-    }
-
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    #[ink::scale_derive(Encode, Decode, TypeInfo)]
-    #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
-    pub struct Deliverable {
-        pub id: String,
-        pub model_root_hash: Vec<u8>,
-        /// The model's key, revealed by a full settlement.
-        pub encrypted_secret: Vec<u8>,
-        pub state: DeliverableState,
-        pub added_at: u64,
-        /// The penalty share in force when the task was added (later changes do not apply to it).
-        pub penalty_percent: u8,
-    }
-
-    /// A provider's claim for one task, signed by its TEE. The provider is the caller.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    #[ink::scale_derive(Encode, Decode, TypeInfo)]
-    pub struct VerifierInput {
-        pub id: String,
-        pub encrypted_secret: Vec<u8>,
-        pub model_root_hash: Vec<u8>,
-        pub nonce: u128,
-        pub task_fee: Balance,
-        pub user: AccountId,
-        pub signature: Vec<u8>,
     }
 
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -273,23 +152,15 @@ pub mod fine_tuning {
 
     #[ink(storage)]
     pub struct FineTuning {
-        ownership: Ownership,
-        ledger: AccountId,
-        chain_id: u64,
-        lock_time_ms: u64,
-        min_stake: Balance,
+        /// Ownership, parameters, sub-accounts, stakes, the provider registry and attestations.
+        core: ServiceCore,
+        /// The penalty share (percent) of a task's fee when the user never acknowledged its deliverable.
         penalty_percent: u8,
-        book: AccountBook,
-        stakes: StakeBook,
-        services: Mapping<AccountId, ServiceRecord>,
-        signers: Mapping<AccountId, SignerState>,
-        service_at: Mapping<u32, AccountId>,
-        service_count: u32,
+        /// The providers' published parameters.
+        services: Mapping<AccountId, ServiceParams>,
         rings: Mapping<Key, Ring>,
         /// (user, provider, keccak256(id)) → deliverable
         deliverables: Mapping<DeliverableKey, Deliverable>,
-        /// Attestors, accepted measurements and providers' attestations (the verifiable path to a usable signer).
-        attestations: AttestationBook,
         /// Only in the upgrade test's second build (cfg `serving_upgrade_v2`, set by the build script of
         /// `e2e-tests/upgrade-v2`): the kind of state a new version may add, in a field with its own storage key,
         /// so the packed root stays as it was.
@@ -300,81 +171,23 @@ pub mod fine_tuning {
     /// (user, provider, keccak256(deliverable id))
     type DeliverableKey = (AccountId, AccountId, [u8; 32]);
 
-    fn check_len(len: usize, max: usize) -> Result<(), Error> {
-        if len > max {
-            let sat = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
-            return Err(Error::TooLong { len: sat(len), max: sat(max) });
-        }
-        Ok(())
-    }
-
     fn id_hash(id: &str) -> [u8; 32] {
         HostCrypto.keccak256(id.as_bytes())
     }
 
-    fn check_id(id: &str) -> Result<(), Error> {
-        if id.is_empty() || id.len() > MAX_ID_LENGTH {
-            return Err(Error::DeliverableIdInvalidLength { len: u32::try_from(id.len()).unwrap_or(u32::MAX) });
+    fn check_penalty(percent: u8) -> Result<(), Error> {
+        if percent > 100 {
+            return Err(Error::PenaltyPercentageTooHigh { percent });
         }
         Ok(())
     }
 
-    fn limit_error(limit: u32) -> Error {
-        Error::LimitTooLarge { limit, max: service_core::MAX_PAGE }
-    }
-
-    impl From<AccountError> for Error {
-        fn from(e: AccountError) -> Self {
-            match e {
-                AccountError::AccountNotExists => Error::AccountNotExists,
-                AccountError::LockTimeOutOfRange => Error::LockTimeOutOfRange,
-                _ => Error::Overflow,
-            }
-        }
-    }
-
-    impl From<StakeError> for Error {
-        fn from(e: StakeError) -> Self {
-            match e {
-                StakeError::InsufficientStake { value, minimum } => Error::InsufficientStake { value, minimum },
-                StakeError::CannotAddStakeWhenUpdating => Error::CannotAddStakeWhenUpdating,
-                StakeError::NoUnbondingStake => Error::NoUnbondingStake,
-                StakeError::StakeLocked { release_at } => Error::StakeLocked { release_at },
-                StakeError::Overflow => Error::Overflow,
-            }
-        }
-    }
-
-    impl From<AttestationRuleError> for Error {
-        fn from(e: AttestationRuleError) -> Self {
-            match e {
-                AttestationRuleError::NoTeeSigner => Error::NoTeeSigner,
-                AttestationRuleError::UnknownAttestor => Error::UnknownAttestor,
-                AttestationRuleError::MeasurementNotAccepted => Error::MeasurementNotAccepted,
-                AttestationRuleError::AttestationExpired => Error::AttestationExpired,
-                AttestationRuleError::InvalidAttestationSignature => Error::InvalidAttestationSignature,
-                AttestationRuleError::AttestationNotNewer => Error::AttestationNotNewer,
-                AttestationRuleError::AttestationEnded => Error::AttestationEnded,
-            }
-        }
-    }
-
-    impl From<OwnershipError> for Error {
-        fn from(e: OwnershipError) -> Self {
-            match e {
-                OwnershipError::NotOwner => Error::NotOwner,
-                OwnershipError::NotPendingOwner => Error::NotPendingOwner,
-                OwnershipError::ZeroAddress => Error::ZeroAddress,
-            }
-        }
-    }
-
-    impl From<RingError> for Error {
-        fn from(e: RingError) -> Self {
-            match e {
-                RingError::PreviousDeliverableNotAcknowledged => Error::PreviousDeliverableNotAcknowledged,
-                RingError::CannotEvictUnsettledDeliverable => Error::CannotEvictUnsettledDeliverable,
-            }
+    impl ServiceParams {
+        fn check(&self) -> Result<(), Error> {
+            check_len(self.url.len(), MAX_URL_LENGTH)?;
+            check_len(self.quota.gpu_type.len(), MAX_URL_LENGTH)?;
+            check_count(self.models.len(), MAX_MODELS)?;
+            self.models.iter().try_for_each(|m| check_len(m.len(), MAX_MODEL_LENGTH))
         }
     }
 
@@ -389,27 +202,12 @@ pub mod fine_tuning {
             min_stake: Balance,
             penalty_percent: u8,
         ) -> Result<Self, Error> {
-            if ledger == AccountId::from([0u8; 32]) {
-                return Err(Error::ZeroAddress);
-            }
-            if penalty_percent > 100 {
-                return Err(Error::PenaltyPercentageTooHigh { percent: penalty_percent });
-            }
-            service_core::check_lock_time(lock_time_ms)?;
+            let core = ServiceCore::new(Self::env().caller(), ledger, chain_id, lock_time_ms, min_stake)?;
+            check_penalty(penalty_percent)?;
             Ok(Self {
-                ownership: Ownership::new(Self::env().caller()),
-                ledger,
-                chain_id,
-                lock_time_ms,
-                min_stake,
+                core,
                 penalty_percent,
-                book: AccountBook::default(),
-                stakes: StakeBook::default(),
-                attestations: AttestationBook::default(),
                 services: Mapping::default(),
-                signers: Mapping::default(),
-                service_at: Mapping::default(),
-                service_count: 0,
                 rings: Mapping::default(),
                 deliverables: Mapping::default(),
                 #[cfg(serving_upgrade_v2)]
@@ -420,48 +218,14 @@ pub mod fine_tuning {
         // ------------------------------------------------------------------ provider
 
         /// Registers (with a stake ≥ `min_stake`) or updates (no value) the caller's service. Only a change of
-        /// TEE signer clears the owner's acknowledgement.
+        /// TEE signer clears the owner's acknowledgement and the attestation.
         #[ink(message, payable)]
         pub fn add_or_update_service(&mut self, params: ServiceParams) -> Result<(), Error> {
-            let provider = self.env().caller();
-            check_len(params.url.len(), MAX_URL_LENGTH)?;
-            check_len(params.quota.gpu_type.len(), MAX_URL_LENGTH)?;
-            let models = u32::try_from(params.models.len()).unwrap_or(u32::MAX);
-            if models > MAX_MODELS {
-                return Err(Error::TooManyModels { len: models, max: MAX_MODELS });
-            }
-            for m in &params.models {
-                check_len(m.len(), MAX_MODEL_LENGTH)?;
-            }
-            let staked = self.stakes.on_register(provider, self.env().transferred_value(), self.min_stake)?;
-            let now = self.env().block_timestamp();
-            let before = self.signers.get(provider).unwrap_or_default();
-            let index = match self.services.get(provider) {
-                Some(old) => old.index,
-                None => {
-                    let index = self.service_count;
-                    self.service_at.insert(index, &provider);
-                    self.service_count = index.checked_add(1).ok_or(Error::Overflow)?;
-                    index
-                }
-            };
-            let is_update = self.services.contains(provider);
-            let acknowledged = is_update && before.acknowledged && before.signer == params.tee_signer;
-            self.signers.insert(provider, &SignerState { signer: params.tee_signer, acknowledged });
-            if before.signer != params.tee_signer {
-                self.clear_attestation(provider, before.signer);
-            }
-            if let Some(amount) = staked {
-                self.env().emit_event(ProviderStaked { provider, amount });
-            }
-            if before.acknowledged && !acknowledged {
-                // Names the signer whose acknowledgement ended, not the new one.
-                self.env().emit_event(ProviderTeeSignerAcknowledged {
-                    provider,
-                    signer: before.signer,
-                    acknowledged: false,
-                });
-            }
+            let (provider, now) = (self.env().caller(), self.env().block_timestamp());
+            params.check()?;
+            let critical = self.services.get(provider).is_none_or(|old| old.tee_signer != params.tee_signer);
+            let value = self.env().transferred_value();
+            emit(self.core.register(provider, value, params.tee_signer, critical, now)?);
             self.env().emit_event(ServiceUpdated {
                 provider,
                 url: params.url.clone(),
@@ -470,59 +234,36 @@ pub mod fine_tuning {
                 tee_signer: params.tee_signer,
                 occupied: params.occupied,
             });
-            self.services.insert(provider, &ServiceRecord { params, updated_at: now, index });
+            self.services.insert(provider, &params);
             Ok(())
         }
 
-        /// Removes the caller's service; the stake unbonds for the lock time.
+        /// Removes the caller's service. Its stake unbonds for the lock time (`withdraw_stake` then pays
+        /// it); sub-accounts are untouched, so users can still retrieve their funds.
         #[ink(message)]
         pub fn remove_service(&mut self) -> Result<(), Error> {
             let provider = self.env().caller();
-            let record = self.services.get(provider).ok_or(Error::ServiceNotExist)?;
-            let last = self.service_count.checked_sub(1).ok_or(Error::Overflow)?;
-            if record.index != last {
-                if let Some(moved) = self.service_at.get(last) {
-                    self.service_at.insert(record.index, &moved);
-                    if let Some(mut r) = self.services.get(moved) {
-                        r.index = record.index;
-                        self.services.insert(moved, &r);
-                    }
-                }
-            }
-            self.service_at.remove(last);
-            self.service_count = last;
+            emit(self.core.remove(provider, self.env().block_timestamp())?);
             self.services.remove(provider);
-            let old = self.signers.take(provider).unwrap_or_default();
-            self.clear_attestation(provider, old.signer);
-            let now = self.env().block_timestamp();
-            if let Some(Unbonding { amount, release_at }) = self.stakes.unbond(provider, now, self.lock_time_ms)? {
-                self.env().emit_event(ProviderStakeUnbonding { provider, amount, release_at });
-            }
-            self.env().emit_event(ServiceRemoved { provider });
             Ok(())
+        }
+
+        /// Pays the caller's unbonded stake once its release time has come.
+        #[ink(message)]
+        pub fn withdraw_stake(&mut self) -> Result<Balance, Error> {
+            let provider = self.env().caller();
+            let (amount, events) = self.core.withdraw_stake(provider, self.env().block_timestamp())?;
+            emit(events);
+            self.pay(provider, amount)
         }
 
         /// Owner: sends the tokens the contract holds beyond what it owes (plain transfers to the contract, which
         /// no code can refuse on pallet-contracts) to `to`. Never touches sub-accounts or stakes.
         #[ink(message)]
         pub fn withdraw_surplus(&mut self, to: AccountId) -> Result<Balance, Error> {
-            self.ensure_owner()?;
-            let amount = self.surplus();
-            if amount == 0 {
-                return Err(Error::NoSurplus);
-            }
-            self.env().emit_event(SurplusWithdrawn { to, amount });
-            self.env().transfer(to, amount).map_err(|_| Error::TransferFailed)?;
-            Ok(amount)
-        }
-
-        #[ink(message)]
-        pub fn withdraw_stake(&mut self) -> Result<Balance, Error> {
-            let provider = self.env().caller();
-            let amount = self.stakes.withdraw(provider, self.env().block_timestamp())?;
-            self.env().emit_event(ProviderStakeReturned { provider, amount });
-            self.env().transfer(provider, amount).map_err(|_| Error::TransferFailed)?;
-            Ok(amount)
+            let (amount, events) = self.core.withdraw_surplus(self.env().caller(), to, self.env().balance())?;
+            emit(events);
+            self.pay(to, amount)
         }
 
         /// Adds the next task's deliverable for `user`. One task at a time: the latest deliverable must be
@@ -531,16 +272,16 @@ pub mod fine_tuning {
         pub fn add_deliverable(&mut self, user: AccountId, id: String, model_root_hash: Vec<u8>) -> Result<(), Error> {
             let provider = self.env().caller();
             check_id(&id)?;
-            check_len(model_root_hash.len(), deliverables::MAX_ROOT_HASH_LENGTH)?;
-            if !self.services.contains(provider) {
+            check_len(model_root_hash.len(), tuning::MAX_ROOT_HASH_LENGTH)?;
+            if !self.core.has_service(provider) {
                 return Err(Error::ServiceNotExist);
             }
-            if !self.book.contains(user, provider) {
-                return Err(Error::AccountNotExists);
+            if !self.core.book.contains(user, provider) {
+                return Err(AccountError::AccountNotExists.into());
             }
             let key = id_hash(&id);
             if self.deliverables.contains((user, provider, key)) {
-                return Err(Error::DeliverableAlreadyExists);
+                return Err(TaskError::DeliverableAlreadyExists.into());
             }
             let mut ring = self.rings.get((user, provider)).unwrap_or_default();
             let state =
@@ -549,12 +290,8 @@ pub mod fine_tuning {
             let oldest = if ring.is_full() { state(ring.oldest()) } else { None };
             if let Some(evicted) = ring.admit(key, latest, oldest)? {
                 if let Some(old) = self.deliverables.take((user, provider, evicted)) {
-                    self.env().emit_event(DeliverableEvicted {
-                        user,
-                        provider,
-                        evicted_id: old.id,
-                        new_id: id.clone(),
-                    });
+                    let new_id = id.clone();
+                    self.env().emit_event(DeliverableEvicted { user, provider, evicted_id: old.id, new_id });
                 }
             }
             self.rings.insert((user, provider), &ring);
@@ -587,64 +324,30 @@ pub mod fine_tuning {
             Ok(())
         }
 
-        /// Settles one task (see docs/fine-tuning.md for the checks in order). Charges the full fee with the key
-        /// when the user acknowledged, the penalty share without a key otherwise, and pays the provider. The
-        /// ledger is not called: the sub-account is the record of what the user holds here.
+        /// Settles one task (see docs/fine-tuning.md for the checks in order): judge (`tuning::judge_task`) →
+        /// store → emit → pay. Charges the full fee with the key when the user acknowledged, the penalty share
+        /// without a key otherwise. The ledger is not called: the sub-account is the record of what the user
+        /// holds here.
         #[ink(message)]
         pub fn settle_fees(&mut self, input: VerifierInput) -> Result<Balance, Error> {
-            let provider = self.env().caller();
-            let user = input.user;
-            let mut account = self.book.load(user, provider)?;
-            if !self.services.contains(provider) {
-                return Err(Error::ServiceNotExist);
-            }
-            let state = self.signers.get(provider).unwrap_or_default();
-            let now = self.env().block_timestamp();
-            let Some(signer) = self.attestations.usable_signer(provider, state, now).filter(|_| account.consents(now))
-            else {
-                return Err(Error::NoTeeSigner);
-            };
-            if input.nonce <= account.nonce {
-                return Err(Error::InvalidNonce);
-            }
-            check_id(&input.id)?;
-            let (key, mut d) = self.open_deliverable(user, provider, &input.id)?;
-            if d.model_root_hash != input.model_root_hash {
-                return Err(Error::ModelRootHashMismatch);
-            }
-            let digest = self.digest(provider, &input);
-            check_signature(&HostCrypto, &digest, &input.signature, &signer).map_err(|_| Error::InvalidSignature)?;
-            let acknowledged = d.state == DeliverableState::Acknowledged;
-            if acknowledged && input.encrypted_secret.is_empty() {
-                return Err(Error::SecretShouldNotBeEmpty);
-            }
-            if !acknowledged && !input.encrypted_secret.is_empty() {
-                return Err(Error::SecretShouldBeEmpty);
-            }
-            check_len(input.encrypted_secret.len(), deliverables::MAX_SECRET_LENGTH)?;
-            let fee = deliverables::fee_for(input.task_fee, acknowledged, d.penalty_percent).ok_or(Error::Overflow)?;
-            if account.balance < fee {
-                return Err(Error::InsufficientBalance { balance: account.balance, fee });
-            }
-            let old_balance = account.balance;
-            account.nonce = input.nonce;
-            let charge = account.charge(fee);
-            debug_assert_eq!(charge.settled, fee);
-            self.book.store(user, provider, old_balance, &account)?;
-            d.state = DeliverableState::Settled { penalized: !acknowledged };
-            d.encrypted_secret = input.encrypted_secret;
-            self.deliverables.insert(key, &d);
+            let (provider, user, now) = (self.env().caller(), input.user, self.env().block_timestamp());
+            let domain = self.domain();
+            let settler = self.core.settler(provider, &domain, &HostCrypto, now);
+            let account = self.core.book.get(user, provider);
+            let load = |id: &str| self.deliverables.get((user, provider, id_hash(id)));
+            let settled = judge_task(&HostCrypto, &settler, &domain, account, &input, load)?;
+            self.core.store_settled(provider, &[(user, settled.old_balance, settled.account.clone())])?;
+            self.deliverables.insert((user, provider, id_hash(&input.id)), &settled.deliverable);
+            let (fee, acknowledged, a) = (settled.fee, settled.acknowledged, &settled.account);
             self.env().emit_event(FeesSettled { user, provider, id: input.id, fee, acknowledged, nonce: input.nonce });
-            self.env().emit_event(BalanceUpdated {
+            let balance = service_core::events::BalanceUpdated {
                 user,
                 provider,
-                balance: account.balance,
-                pending_refund: account.pending_refund,
-            });
-            if fee > 0 {
-                self.env().transfer(provider, fee).map_err(|_| Error::TransferFailed)?;
-            }
-            Ok(fee)
+                balance: a.balance,
+                pending_refund: a.pending_refund,
+            };
+            self.env().emit_event(balance);
+            self.pay(provider, fee)
         }
 
         // ------------------------------------------------------------------ user
@@ -665,11 +368,8 @@ pub mod fine_tuning {
         /// Emits `UserAcknowledgementChanged` only when something changes.
         #[ink(message)]
         pub fn acknowledge_tee_signer(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
-            let user = self.env().caller();
-            let (now, lock) = (self.env().block_timestamp(), self.lock_time_ms);
-            if let Some(effective_at) = self.book.set_consent(user, provider, acknowledged, now, lock)? {
-                self.env().emit_event(UserAcknowledgementChanged { user, provider, acknowledged, effective_at });
-            }
+            let (user, now) = (self.env().caller(), self.env().block_timestamp());
+            emit(self.core.set_consent(user, provider, acknowledged, now)?);
             Ok(())
         }
 
@@ -677,26 +377,17 @@ pub mod fine_tuning {
 
         #[ink(message)]
         pub fn update_lock_time(&mut self, lock_time_ms: u64) -> Result<(), Error> {
-            self.ensure_owner()?;
-            service_core::check_lock_time(lock_time_ms)?;
-            let old_ms = self.lock_time_ms;
-            if old_ms != lock_time_ms {
-                self.lock_time_ms = lock_time_ms;
-                self.env().emit_event(LockTimeUpdated { old_ms, new_ms: lock_time_ms });
-            }
+            emit(self.core.update_lock_time(self.env().caller(), lock_time_ms)?);
             Ok(())
         }
 
         /// Sets the penalty share for tasks added from now on.
         #[ink(message)]
         pub fn update_penalty_percentage(&mut self, percent: u8) -> Result<(), Error> {
-            self.ensure_owner()?;
-            if percent > 100 {
-                return Err(Error::PenaltyPercentageTooHigh { percent });
-            }
-            let old = self.penalty_percent;
+            self.core.ensure_owner(self.env().caller())?;
+            check_penalty(percent)?;
+            let old = core::mem::replace(&mut self.penalty_percent, percent);
             if old != percent {
-                self.penalty_percent = percent;
                 self.env().emit_event(PenaltyPercentageUpdated { old, new: percent });
             }
             Ok(())
@@ -704,69 +395,55 @@ pub mod fine_tuning {
 
         #[ink(message)]
         pub fn update_min_stake(&mut self, min_stake: Balance) -> Result<(), Error> {
-            self.ensure_owner()?;
-            let old = self.min_stake;
-            if old != min_stake {
-                self.min_stake = min_stake;
-                self.env().emit_event(MinStakeUpdated { old, new: min_stake });
-            }
+            emit(self.core.update_min_stake(self.env().caller(), min_stake)?);
+            Ok(())
+        }
+
+        /// The owner vouches for the provider's current TEE signer (after checking its attestation).
+        #[ink(message)]
+        pub fn acknowledge_tee_signer_by_owner(&mut self, provider: AccountId) -> Result<(), Error> {
+            emit(self.core.set_owner_acknowledgement(self.env().caller(), provider, true)?);
             Ok(())
         }
 
         #[ink(message)]
-        pub fn acknowledge_tee_signer_by_owner(&mut self, provider: AccountId) -> Result<(), Error> {
-            self.set_owner_acknowledgement(provider, true)
-        }
-
-        #[ink(message)]
         pub fn revoke_tee_signer_acknowledgement(&mut self, provider: AccountId) -> Result<(), Error> {
-            self.set_owner_acknowledgement(provider, false)
+            emit(self.core.set_owner_acknowledgement(self.env().caller(), provider, false)?);
+            Ok(())
         }
 
         #[ink(message)]
         pub fn transfer_ownership(&mut self, new_owner: AccountId) -> Result<(), Error> {
-            let owner = self.env().caller();
-            self.ownership.propose(owner, new_owner)?;
-            self.env().emit_event(OwnershipTransferStarted { owner, pending_owner: new_owner });
+            emit(self.core.transfer_ownership(self.env().caller(), new_owner)?);
             Ok(())
         }
 
         #[ink(message)]
         pub fn accept_ownership(&mut self) -> Result<(), Error> {
-            let new_owner = self.env().caller();
-            let previous_owner = self.ownership.accept(new_owner)?;
-            self.env().emit_event(OwnershipTransferred { previous_owner, new_owner });
+            emit(self.core.accept_ownership(self.env().caller())?);
             Ok(())
         }
 
+        /// Replaces this contract's code, keeping its storage.
         #[ink(message)]
         pub fn set_code(&mut self, code_hash: Hash) -> Result<(), Error> {
-            self.ensure_owner()?;
+            self.core.ensure_owner(self.env().caller())?;
             self.env().set_code_hash(&code_hash).map_err(|_| Error::UpgradeFailed)?;
-            self.env().emit_event(CodeUpgraded { code_hash: code_hash.into() });
+            self.env().emit_event(service_core::events::CodeUpgraded { code_hash: code_hash.into() });
             Ok(())
         }
 
         /// Owner: registers (`true`) or removes an attestor key. Removal ends every attestation it signed.
         #[ink(message)]
         pub fn set_attestor(&mut self, attestor: [u8; 20], registered: bool) -> Result<(), Error> {
-            self.ensure_owner()?;
-            if attestor == [0u8; 20] {
-                return Err(Error::ZeroAddress);
-            }
-            if self.attestations.set_attestor(attestor, registered) {
-                self.env().emit_event(AttestorUpdated { attestor, registered });
-            }
+            emit(self.core.set_attestor(self.env().caller(), attestor, registered)?);
             Ok(())
         }
 
         /// Owner: accepts (`true`) or removes a TEE measurement. Removal ends every attestation for it.
         #[ink(message)]
         pub fn set_measurement(&mut self, measurement: [u8; 32], accepted: bool) -> Result<(), Error> {
-            self.ensure_owner()?;
-            if self.attestations.set_measurement(measurement, accepted) {
-                self.env().emit_event(MeasurementUpdated { measurement, accepted });
-            }
+            emit(self.core.set_measurement(self.env().caller(), measurement, accepted)?);
             Ok(())
         }
 
@@ -782,15 +459,18 @@ pub mod fine_tuning {
             attestor: [u8; 20],
             signature: Vec<u8>,
         ) -> Result<(), Error> {
-            if !self.services.contains(provider) {
-                return Err(Error::ServiceNotExist);
-            }
-            let signer = self.signers.get(provider).unwrap_or_default().signer;
-            let domain = Domain::fine_tuning(self.chain_id, *self.env().account_id().as_ref());
-            let now = self.env().block_timestamp();
-            let a = &mut self.attestations;
-            a.submit(&HostCrypto, &domain, provider, signer, measurement, expires_at, attestor, &signature, now)?;
-            self.env().emit_event(TeeAttestationAccepted { provider, signer, attestor, measurement, expires_at });
+            let (domain, now) = (self.domain(), self.env().block_timestamp());
+            let c = &mut self.core;
+            emit(c.submit_attestation(
+                &HostCrypto,
+                &domain,
+                provider,
+                measurement,
+                expires_at,
+                attestor,
+                &signature,
+                now,
+            )?);
             Ok(())
         }
 
@@ -812,23 +492,23 @@ pub mod fine_tuning {
 
         #[ink(message)]
         pub fn owner(&self) -> AccountId {
-            self.ownership.owner
+            self.core.owner()
         }
 
         /// The account proposed by `transfer_ownership` and not yet accepted, if any.
         #[ink(message)]
         pub fn pending_owner(&self) -> Option<AccountId> {
-            self.ownership.pending
+            self.core.pending_owner()
         }
 
         #[ink(message)]
         pub fn ledger(&self) -> AccountId {
-            self.ledger
+            self.core.ledger()
         }
 
         #[ink(message)]
         pub fn lock_time_ms(&self) -> u64 {
-            self.lock_time_ms
+            self.core.lock_time_ms()
         }
 
         #[ink(message)]
@@ -836,25 +516,27 @@ pub mod fine_tuning {
             self.penalty_percent
         }
 
+        /// What the contract owes: all sub-account balances plus active and unbonding stakes.
         #[ink(message)]
         pub fn liabilities(&self) -> Balance {
-            self.book.total_balance().saturating_add(self.stakes.total())
+            self.core.liabilities()
         }
 
+        /// Native tokens beyond what the contract owes.
         #[ink(message)]
         pub fn surplus(&self) -> Balance {
-            self.env().balance().saturating_sub(self.liabilities())
+            self.env().balance().saturating_sub(self.core.liabilities())
         }
 
         #[ink(message)]
         pub fn get_account(&self, user: AccountId, provider: AccountId) -> Result<AccountView, Error> {
-            let a = self.book.load(user, provider)?;
-            Ok(self.view((user, provider), a))
+            self.view((user, provider)).ok_or(Error::Account(AccountError::AccountNotExists))
         }
 
+        /// (page, total); limit 0 = 50, at most 50.
         #[ink(message)]
         pub fn get_all_accounts(&self, offset: u32, limit: u32) -> Result<(Vec<AccountView>, u32), Error> {
-            let (keys, total) = self.book.page_all(offset, limit).map_err(|_| limit_error(limit))?;
+            let (keys, total) = self.core.book.page_all(offset, limit)?;
             Ok((self.views(keys), total))
         }
 
@@ -865,7 +547,7 @@ pub mod fine_tuning {
             offset: u32,
             limit: u32,
         ) -> Result<(Vec<AccountView>, u32), Error> {
-            let (keys, total) = self.book.page_by_provider(provider, offset, limit).map_err(|_| limit_error(limit))?;
+            let (keys, total) = self.core.book.page_by_provider(provider, offset, limit)?;
             Ok((self.views(keys), total))
         }
 
@@ -876,81 +558,68 @@ pub mod fine_tuning {
             offset: u32,
             limit: u32,
         ) -> Result<(Vec<AccountView>, u32), Error> {
-            let (keys, total) = self.book.page_by_user(user, offset, limit).map_err(|_| limit_error(limit))?;
+            let (keys, total) = self.core.book.page_by_user(user, offset, limit)?;
             Ok((self.views(keys), total))
         }
 
+        /// The sub-accounts of up to 50 users with `provider`, in input order (`None` where there is none).
         #[ink(message)]
         pub fn get_batch_accounts_by_users(
             &self,
             provider: AccountId,
             users: Vec<AccountId>,
         ) -> Result<Vec<Option<AccountView>>, Error> {
-            let len = u32::try_from(users.len()).unwrap_or(u32::MAX);
-            if len > MAX_BATCH_USERS {
-                return Err(Error::BatchSizeTooLarge { len, max: MAX_BATCH_USERS });
-            }
-            Ok(service_core::fit(
-                users.into_iter().map(|u| self.book.get(u, provider).map(|a| self.view((u, provider), a))),
-            ))
+            check_count(users.len(), MAX_BATCH_USERS)?;
+            Ok(service_core::fit(users.into_iter().map(|u| self.view((u, provider)))))
         }
 
         #[ink(message)]
         pub fn get_service(&self, provider: AccountId) -> Result<ServiceView, Error> {
-            let r = self.services.get(provider).ok_or(Error::ServiceNotExist)?;
-            Ok(self.service_view(provider, r))
+            self.service_view(provider).ok_or(Error::ServiceNotExist)
         }
 
+        /// (page, total); limit 0 = 50, at most 50.
         #[ink(message)]
         pub fn get_all_services(&self, offset: u32, limit: u32) -> Result<(Vec<ServiceView>, u32), Error> {
-            let range =
-                service_core::page(offset, limit, self.service_count, service_core::MAX_PAGE).ok_or(limit_error(limit))?;
-            let out = service_core::fit(
-                range
-                    .filter_map(|i| self.service_at.get(i))
-                    .filter_map(|p| self.services.get(p).map(|r| self.service_view(p, r))),
-            );
-            Ok((out, self.service_count))
+            let (providers, total) = self.core.providers(offset, limit)?;
+            Ok((service_core::fit(providers.into_iter().filter_map(|p| self.service_view(p))), total))
         }
 
         /// The provider's accepted attestation, if any (it counts only while its signer is current, it has not
         /// expired, and its attestor and measurement are still registered).
         #[ink(message)]
         pub fn get_attestation(&self, provider: AccountId) -> Option<Attestation> {
-            self.attestations.get(provider)
+            self.core.attestation(provider)
         }
 
         /// The signer settlements are checked against right now, if any (owner-acknowledged or attested).
         #[ink(message)]
         pub fn usable_tee_signer(&self, provider: AccountId) -> Option<[u8; 20]> {
-            if !self.services.contains(provider) {
-                return None;
-            }
-            let state = self.signers.get(provider).unwrap_or_default();
-            self.attestations.usable_signer(provider, state, self.env().block_timestamp())
+            self.core.usable_signer(provider, self.env().block_timestamp())
         }
 
         #[ink(message)]
         pub fn is_attestor(&self, attestor: [u8; 20]) -> bool {
-            self.attestations.is_attestor(attestor)
+            self.core.is_attestor(attestor)
         }
 
         #[ink(message)]
         pub fn is_accepted_measurement(&self, measurement: [u8; 32]) -> bool {
-            self.attestations.is_measurement(measurement)
+            self.core.is_measurement(measurement)
         }
 
+        /// (active stake, unbonding stake if any)
         #[ink(message)]
         pub fn get_stake(&self, provider: AccountId) -> (Balance, Option<Unbonding>) {
-            (self.stakes.active(provider), self.stakes.unbonding(provider))
+            self.core.stake(provider)
         }
 
         #[ink(message)]
         pub fn get_deliverable(&self, user: AccountId, provider: AccountId, id: String) -> Result<Deliverable, Error> {
-            if !self.book.contains(user, provider) {
-                return Err(Error::AccountNotExists);
+            if !self.core.book.contains(user, provider) {
+                return Err(AccountError::AccountNotExists.into());
             }
-            self.deliverables.get((user, provider, id_hash(&id))).ok_or(Error::DeliverableNotExists)
+            Ok(self.deliverables.get((user, provider, id_hash(&id))).ok_or(TaskError::DeliverableNotExists)?)
         }
 
         /// The pair's deliverables, oldest first (at most 20).
@@ -960,65 +629,25 @@ pub mod fine_tuning {
             service_core::fit(ring.ids.into_iter().filter_map(|h| self.deliverables.get((user, provider, h))))
         }
 
-        /// The EIP-712 digest the provider's TEE signs for `input` when `provider` settles it.
+        /// The EIP-712 digest the provider's TEE signs for this voucher (for tools to cross-check their encoding).
         #[ink(message)]
         pub fn settlement_digest(&self, provider: AccountId, input: VerifierInput) -> [u8; 32] {
-            self.digest(provider, &input)
+            input.digest(&HostCrypto, &self.domain(), provider)
         }
 
         // ------------------------------------------------------------------ internals
 
-        fn ensure_owner(&self) -> Result<(), Error> {
-            Ok(self.ownership.ensure(self.env().caller())?)
+        fn domain(&self) -> Domain {
+            Domain::fine_tuning(self.core.chain_id(), *self.env().account_id().as_ref())
         }
 
-        fn only_ledger(&self) -> Result<(), ServingError> {
-            if self.env().caller() != self.ledger {
-                return Err(ServingError::CallerNotLedger);
+        fn pay(&self, to: AccountId, amount: Balance) -> Result<Balance, Error> {
+            if amount > 0 {
+                self.env().transfer(to, amount).map_err(|_| Error::TransferFailed)?;
             }
-            Ok(())
+            Ok(amount)
         }
 
-        fn digest(&self, provider: AccountId, input: &VerifierInput) -> [u8; 32] {
-            let msg = VerifierMessage {
-                id: input.id.as_bytes(),
-                encrypted_secret: &input.encrypted_secret,
-                model_root_hash: &input.model_root_hash,
-                nonce: input.nonce,
-                task_fee: input.task_fee,
-                user: *input.user.as_ref(),
-                provider: *provider.as_ref(),
-            };
-            let domain = Domain::fine_tuning(self.chain_id, *self.env().account_id().as_ref());
-            domain.digest(&HostCrypto, &msg.struct_hash(&HostCrypto))
-        }
-
-        /// An existing, not yet settled or abandoned deliverable of an existing sub-account.
-        fn open_deliverable(
-            &self,
-            user: AccountId,
-            provider: AccountId,
-            id: &str,
-        ) -> Result<(DeliverableKey, Deliverable), Error> {
-            if !self.book.contains(user, provider) {
-                return Err(Error::AccountNotExists);
-            }
-            let key = (user, provider, id_hash(id));
-            let d = self.deliverables.get(key).ok_or(Error::DeliverableNotExists)?;
-            match d.state {
-                DeliverableState::Settled { .. } => Err(Error::DeliverableAlreadySettled),
-                DeliverableState::Abandoned => Err(Error::DeliverableAbandoned),
-                _ => Ok((key, d)),
-            }
-        }
-
-        fn clear_attestation(&mut self, provider: AccountId, signer: [u8; 20]) {
-            if self.attestations.clear(provider) {
-                self.env().emit_event(TeeAttestationCleared { provider, signer });
-            }
-        }
-
-        /// Moves an open (pending or acknowledged) deliverable to `state`.
         fn move_open_deliverable(
             &mut self,
             user: AccountId,
@@ -1026,91 +655,75 @@ pub mod fine_tuning {
             id: &str,
             state: DeliverableState,
         ) -> Result<(), Error> {
-            let (key, mut d) = self.open_deliverable(user, provider, id)?;
+            if !self.core.book.contains(user, provider) {
+                return Err(AccountError::AccountNotExists.into());
+            }
+            let key = (user, provider, id_hash(id));
+            let mut d = self.deliverables.get(key).ok_or(TaskError::DeliverableNotExists)?;
+            d.check_open()?;
             d.state = state;
             self.deliverables.insert(key, &d);
             Ok(())
         }
 
-        fn set_owner_acknowledgement(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
-            self.ensure_owner()?;
-            if !self.services.contains(provider) {
-                return Err(Error::ServiceNotExist);
-            }
-            let mut s = self.signers.get(provider).unwrap_or_default();
-            if acknowledged && s.signer == [0u8; 20] {
-                return Err(Error::NoTeeSigner);
-            }
-            s.acknowledged = acknowledged;
-            self.signers.insert(provider, &s);
-            self.env().emit_event(ProviderTeeSignerAcknowledged { provider, signer: s.signer, acknowledged });
-            Ok(())
-        }
-
-        fn view(&self, (user, provider): Key, a: SubAccount) -> AccountView {
+        fn view(&self, (user, provider): Key) -> Option<AccountView> {
+            let AccountState { account: a, additional_info, acknowledged } =
+                self.core.account(user, provider, self.env().block_timestamp())?;
             let deliverables =
                 self.rings.get((user, provider)).map(|r| u32::try_from(r.ids.len()).unwrap_or(u32::MAX)).unwrap_or(0);
-            let acknowledged = a.consents(self.env().block_timestamp());
-            AccountView {
+            Some(AccountView {
                 user,
                 provider,
                 nonce: a.nonce,
                 balance: a.balance,
                 pending_refund: a.pending_refund,
                 refunds: a.refunds,
-                additional_info: self.book.info(user, provider),
+                additional_info,
                 acknowledged,
                 consent_ends_at: a.consent_ends_at,
                 deliverables,
-            }
+            })
         }
 
         /// The views of `keys`, in order, as many as fit in the output buffer (`service_core::fit`).
         fn views(&self, keys: Vec<Key>) -> Vec<AccountView> {
-            service_core::fit(keys.into_iter().filter_map(|(u, p)| self.book.get(u, p).map(|a| self.view((u, p), a))))
+            service_core::fit(keys.into_iter().filter_map(|k| self.view(k)))
         }
 
-        fn service_view(&self, provider: AccountId, r: ServiceRecord) -> ServiceView {
-            ServiceView {
+        fn service_view(&self, provider: AccountId) -> Option<ServiceView> {
+            let status = self.core.service_status(provider, self.env().block_timestamp())?;
+            Some(ServiceView {
                 provider,
-                tee_signer_acknowledged: self.usable_tee_signer(provider).is_some(),
-                stake: self.stakes.active(provider),
-                params: r.params,
-                updated_at: r.updated_at,
-            }
-        }
-
-        fn emit_balance(&self, user: AccountId, provider: AccountId, a: &SubAccount) {
-            self.env().emit_event(BalanceUpdated {
-                user,
-                provider,
-                balance: a.balance,
-                pending_refund: a.pending_refund,
-            });
+                params: self.services.get(provider)?,
+                updated_at: status.updated_at,
+                tee_signer_acknowledged: status.tee_signer_acknowledged,
+                stake: status.stake,
+            })
         }
     }
 
     impl Serving for FineTuning {
         #[ink(message)]
         fn serving_info(&self) -> ServingInfo {
-            ServingInfo { interface_version: SERVING_INTERFACE_VERSION, ledger: self.ledger }
+            ServingInfo { interface_version: SERVING_INTERFACE_VERSION, ledger: self.core.ledger() }
         }
 
         #[ink(message)]
         fn user_balance(&self, user: AccountId) -> Balance {
-            self.book.user_total(user)
+            self.core.book.user_total(user)
         }
 
         #[ink(message)]
         fn account_exists(&self, user: AccountId, provider: AccountId) -> bool {
-            self.book.contains(user, provider)
+            self.core.book.contains(user, provider)
         }
 
         #[ink(message)]
         fn get_pending_refund(&self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
-            Ok(self.book.load(user, provider)?.pending_refund)
+            Ok(self.core.book.load(user, provider)?.pending_refund)
         }
 
+        /// Opens the sub-account with the transferred value; the provider must have a service.
         #[ink(message, payable)]
         fn add_account(
             &mut self,
@@ -1118,11 +731,8 @@ pub mod fine_tuning {
             provider: AccountId,
             additional_info: String,
         ) -> Result<(), ServingError> {
-            self.only_ledger()?;
-            let value = self.env().transferred_value();
-            let has_service = self.services.contains(provider);
-            let a = self.book.ledger_open(user, provider, has_service, value, &additional_info)?;
-            self.emit_balance(user, provider, &a);
+            let (caller, value) = (self.env().caller(), self.env().transferred_value());
+            emit(self.core.ledger_open(caller, user, provider, value, &additional_info)?);
             Ok(())
         }
 
@@ -1133,63 +743,52 @@ pub mod fine_tuning {
             provider: AccountId,
             cancel_refund: Balance,
         ) -> Result<(), ServingError> {
-            self.only_ledger()?;
-            let value = self.env().transferred_value();
-            let a = self.book.ledger_deposit(user, provider, value, cancel_refund)?;
-            self.emit_balance(user, provider, &a);
+            let (caller, value) = (self.env().caller(), self.env().transferred_value());
+            emit(self.core.ledger_deposit(caller, user, provider, value, cancel_refund)?);
             Ok(())
         }
 
         #[ink(message)]
         fn request_refund_all(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
-            self.only_ledger()?;
-            let now = self.env().block_timestamp();
-            let lock = self.lock_time_ms;
-            let (amount, a) = self.book.update(user, provider, |a| a.request_refund_all(now, lock))?;
-            if amount > 0 {
-                let index = u32::try_from(a.refunds.len()).unwrap_or(u32::MAX).saturating_sub(1);
-                let unlock_at = a.refunds.last().map(|r| r.unlock_at).unwrap_or(now);
-                self.env().emit_event(RefundRequested { user, provider, amount, index, unlock_at });
-            }
+            let (caller, now) = (self.env().caller(), self.env().block_timestamp());
+            let (amount, events) = self.core.request_refund_all(caller, user, provider, now)?;
+            emit(events);
             Ok(amount)
         }
 
         #[ink(message)]
         fn process_refund(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
-            self.only_ledger()?;
-            let now = self.env().block_timestamp();
-            let (paid, a) = self.book.update(user, provider, |a| Ok(a.process_refunds(now)))?;
+            let (caller, now) = (self.env().caller(), self.env().block_timestamp());
+            let (paid, events) = self.core.process_refund(caller, user, provider, now)?;
+            emit(events);
             if paid > 0 {
-                self.emit_balance(user, provider, &a);
-                self.env().transfer(self.ledger, paid).map_err(|_| ServingError::TransferFailed)?;
+                self.env().transfer(caller, paid).map_err(|_| ServingError::TransferFailed)?;
             }
             Ok(paid)
         }
 
-        /// Deletes the sub-account (nonce kept) and all its deliverables.
         #[ink(message)]
         fn delete_account(&mut self, user: AccountId, provider: AccountId) -> Result<(), ServingError> {
-            self.only_ledger()?;
-            if let Some(balance) = self.book.delete(user, provider)? {
-                if let Some(ring) = self.rings.take((user, provider)) {
-                    for h in ring.ids {
-                        self.deliverables.remove((user, provider, h));
-                    }
+            let (deleted, events) = self.core.delete_account(self.env().caller(), user, provider)?;
+            if deleted {
+                for h in self.rings.take((user, provider)).map(|r| r.ids).unwrap_or_default() {
+                    self.deliverables.remove((user, provider, h));
                 }
-                self.env().emit_event(AccountDeleted { user, provider, balance });
             }
+            emit(events);
             Ok(())
         }
     }
 }
 
 /// Off-chain tests of the owner messages that make no cross-contract call. Deliverable rules are tested in
-/// `deliverables`; the flows between contracts in `e2e-tests/`.
+/// `service_core::tuning`; the flows between contracts in `e2e-tests/`.
 #[cfg(test)]
 mod tests {
     use super::fine_tuning::*;
     use ink::env::test;
     use ink::env::DefaultEnvironment as Env;
+    use service_core::provider::OwnershipError;
 
     const HOUR: u64 = 3_600_000;
     const ME: ink::primitives::AccountId = ink::primitives::AccountId([0x42; 32]);
@@ -1240,7 +839,7 @@ mod tests {
         test::set_account_balance::<Env>(ME, 1_000_077);
         assert_eq!(c.surplus(), 1_000_077);
         test::set_caller::<Env>(a.bob);
-        assert_eq!(c.withdraw_surplus(a.bob), Err(Error::NotOwner));
+        assert_eq!(c.withdraw_surplus(a.bob), Err(Error::Ownership(OwnershipError::NotOwner)));
         test::set_caller::<Env>(a.alice);
         let frank0 = test::get_account_balance::<Env>(a.frank).unwrap_or(0);
         assert_eq!(c.withdraw_surplus(a.frank), Ok(1_000_077));

@@ -2,27 +2,26 @@
 //! sub-accounts (opened and funded only through the ledger) hold funds per provider; providers settle fees
 //! in batches of vouchers signed inside their TEE.
 //!
-//! The sub-account rules live in the shared `service-core` crate and the signed-message rules in
-//! `serving-verifier`; this module wires storage, callers, value and events (settlement never calls the ledger). See
-//! `docs/inference.md` for every message with its checks in order.
+//! Wiring only: the shared rules live in `service-core` (`ServiceCore`: registry, stakes, sub-accounts,
+//! attestations, owner parameters; `settle::judge_batch`: batch judging) and the signed-message rules in
+//! `serving-verifier`. Each message reads caller, time and value, forwards, emits what comes back and pays.
+//! Settlement never calls the ledger. See `docs/inference.md` for every message with its checks in order.
 #![cfg_attr(not(feature = "std"), no_std, no_main)]
 
 #[ink::contract]
 pub mod inference {
-    use service_core::book::{AccountBook, Key};
-    use service_core::events::*;
-    use service_core::provider::{
-        Attestation, AttestationBook, AttestationRuleError, Ownership, OwnershipError, SignerState, StakeBook,
-        StakeError, Unbonding,
-    };
-    use service_core::settle::{judge_batch, BatchError, Judgement, Settler};
-    use service_core::{AccountError, Refund, SubAccount};
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
+    use service_core::book::Key;
+    use service_core::provider::{Attestation, Unbonding};
+    use service_core::service::{emit, AccountState, ServiceCore};
+    use service_core::settle::{judge_batch, BatchError, Judgement};
+    use service_core::{check_count, check_len, AccountError, Refund};
     use serving_interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
     use verifier::{Domain, HostCrypto};
 
     pub use service_core::settle::{SettlementOutcome, SettlementStatus, TeeSettlementData, MAX_SETTLEMENTS};
+    pub use service_core::Error;
     /// Most users in `get_batch_accounts_by_users`.
     pub const MAX_BATCH_USERS: u32 = 50;
     /// Most token ids in one `revoke_tokens`.
@@ -33,73 +32,6 @@ pub mod inference {
     pub const MAX_URL_LENGTH: u32 = 512;
     /// Longest additional info, in bytes.
     pub const MAX_INFO_LENGTH: u32 = 4096;
-
-    /// Every way a message can fail.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[ink::scale_derive(Encode, Decode, TypeInfo)]
-    pub enum Error {
-        NotOwner,
-        NotPendingOwner,
-        ZeroAddress,
-        /// Lock time outside [1 h, 7 d].
-        LockTimeOutOfRange,
-        /// The provider has no service.
-        ServiceNotExist,
-        InsufficientStake {
-            value: Balance,
-            minimum: Balance,
-        },
-        CannotAddStakeWhenUpdating,
-        NoUnbondingStake,
-        StakeLocked {
-            release_at: u64,
-        },
-        /// A string longer than its limit.
-        TooLong {
-            len: u32,
-            max: u32,
-        },
-        AccountNotExists,
-        /// More token ids than one call takes.
-        TooManyTokens {
-            len: u32,
-            max: u32,
-        },
-        NoSettlementsProvided,
-        TooManySettlements {
-            len: u32,
-            max: u32,
-        },
-        LimitTooLarge {
-            limit: u32,
-            max: u32,
-        },
-        BatchSizeTooLarge {
-            len: u32,
-            max: u32,
-        },
-        /// The owner acknowledged a service without a TEE signer.
-        NoTeeSigner,
-        TransferFailed,
-        Overflow,
-        UpgradeFailed,
-        /// The attestation is signed by a key the owner has not registered.
-        UnknownAttestor,
-        /// The attested measurement is not accepted.
-        MeasurementNotAccepted,
-        /// `expires_at` is not in the future.
-        AttestationExpired,
-        /// The attestation's signature breaks the rules or is not by the named attestor (or was made for
-        /// another provider, signer, measurement, expiry, contract or chain).
-        InvalidAttestationSignature,
-        /// The provider already holds an attestation for this signer that lasts as long (a replay).
-        AttestationNotNewer,
-        /// `withdraw_surplus` with nothing beyond what the contract owes.
-        NoSurplus,
-        /// An attestation of this signer that lasted as long or longer was ended (signer rotation, critical
-        /// service change, removal): an old statement cannot revive it; the attestor must attest again.
-        AttestationEnded,
-    }
 
     /// What a provider publishes.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,16 +49,6 @@ pub mod inference {
         pub additional_info: String,
         /// Ethereum address of the key inside the provider's TEE that signs vouchers.
         pub tee_signer: [u8; 20],
-    }
-
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    #[ink::scale_derive(Encode, Decode, TypeInfo)]
-    #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
-    pub struct ServiceRecord {
-        pub params: ServiceParams,
-        pub updated_at: u64,
-        /// Position in the service enumeration.
-        pub index: u32,
     }
 
     /// A service as the views return it.
@@ -234,21 +156,12 @@ pub mod inference {
 
     #[ink(storage)]
     pub struct Inference {
-        ownership: Ownership,
-        ledger: AccountId,
-        chain_id: u64,
-        lock_time_ms: u64,
-        min_stake: Balance,
-        book: AccountBook,
-        stakes: StakeBook,
-        services: Mapping<AccountId, ServiceRecord>,
-        signers: Mapping<AccountId, SignerState>,
-        service_at: Mapping<u32, AccountId>,
-        service_count: u32,
+        /// Ownership, parameters, sub-accounts, stakes, the provider registry and attestations.
+        core: ServiceCore,
+        /// The providers' published parameters.
+        services: Mapping<AccountId, ServiceParams>,
         /// (user, provider) → (generation the bitmap belongs to, revoked token ids 0..=255 as bits)
         revoked: Mapping<Key, RevokedBits>,
-        /// Attestors, accepted measurements and providers' attestations (the verifiable path to a usable signer).
-        attestations: AttestationBook,
         /// Only in the upgrade test's second build (cfg `serving_upgrade_v2`, set by the build script of
         /// `e2e-tests/upgrade-v2`): the kind of state a new version may add, in a field with its own storage key,
         /// so the packed root stays as it was.
@@ -259,66 +172,22 @@ pub mod inference {
     /// (the token generation the bits belong to, revoked token ids 0..=255 as bits)
     type RevokedBits = (u32, [u8; 32]);
 
-    fn len32(s: &str) -> u32 {
-        u32::try_from(s.len()).unwrap_or(u32::MAX)
-    }
-
-    fn check_len(s: &str, max: u32) -> Result<(), Error> {
-        let len = len32(s);
-        if len > max {
-            return Err(Error::TooLong { len, max });
+    impl ServiceParams {
+        fn check(&self) -> Result<(), Error> {
+            check_len(self.service_type.len(), MAX_SHORT_FIELD)?;
+            check_len(self.verifiability.len(), MAX_SHORT_FIELD)?;
+            check_len(self.url.len(), MAX_URL_LENGTH)?;
+            check_len(self.model.len(), MAX_URL_LENGTH)?;
+            check_len(self.additional_info.len(), MAX_INFO_LENGTH)
         }
-        Ok(())
-    }
 
-    fn zero() -> AccountId {
-        AccountId::from([0u8; 32])
-    }
-
-    impl From<AccountError> for Error {
-        fn from(e: AccountError) -> Self {
-            match e {
-                AccountError::AccountNotExists => Error::AccountNotExists,
-                AccountError::LimitTooLarge => Error::LimitTooLarge { limit: 0, max: service_core::MAX_PAGE },
-                AccountError::LockTimeOutOfRange => Error::LockTimeOutOfRange,
-                _ => Error::Overflow,
-            }
-        }
-    }
-
-    impl From<StakeError> for Error {
-        fn from(e: StakeError) -> Self {
-            match e {
-                StakeError::InsufficientStake { value, minimum } => Error::InsufficientStake { value, minimum },
-                StakeError::CannotAddStakeWhenUpdating => Error::CannotAddStakeWhenUpdating,
-                StakeError::NoUnbondingStake => Error::NoUnbondingStake,
-                StakeError::StakeLocked { release_at } => Error::StakeLocked { release_at },
-                StakeError::Overflow => Error::Overflow,
-            }
-        }
-    }
-
-    impl From<AttestationRuleError> for Error {
-        fn from(e: AttestationRuleError) -> Self {
-            match e {
-                AttestationRuleError::NoTeeSigner => Error::NoTeeSigner,
-                AttestationRuleError::UnknownAttestor => Error::UnknownAttestor,
-                AttestationRuleError::MeasurementNotAccepted => Error::MeasurementNotAccepted,
-                AttestationRuleError::AttestationExpired => Error::AttestationExpired,
-                AttestationRuleError::InvalidAttestationSignature => Error::InvalidAttestationSignature,
-                AttestationRuleError::AttestationNotNewer => Error::AttestationNotNewer,
-                AttestationRuleError::AttestationEnded => Error::AttestationEnded,
-            }
-        }
-    }
-
-    impl From<OwnershipError> for Error {
-        fn from(e: OwnershipError) -> Self {
-            match e {
-                OwnershipError::NotOwner => Error::NotOwner,
-                OwnershipError::NotPendingOwner => Error::NotPendingOwner,
-                OwnershipError::ZeroAddress => Error::ZeroAddress,
-            }
+        /// A change that ends the owner's acknowledgement and the attestation (url and prices do not).
+        fn critical_change(&self, new: &Self) -> bool {
+            self.service_type != new.service_type
+                || self.model != new.model
+                || self.verifiability != new.verifiability
+                || self.tee_signer != new.tee_signer
+                || self.additional_info != new.additional_info
         }
     }
 
@@ -327,23 +196,9 @@ pub mod inference {
         /// (reference: 100·10^18). The caller becomes the owner.
         #[ink(constructor)]
         pub fn new(ledger: AccountId, chain_id: u64, lock_time_ms: u64, min_stake: Balance) -> Result<Self, Error> {
-            service_core::check_lock_time(lock_time_ms)?;
-            if ledger == zero() {
-                return Err(Error::ZeroAddress);
-            }
             Ok(Self {
-                ownership: Ownership::new(Self::env().caller()),
-                ledger,
-                chain_id,
-                lock_time_ms,
-                min_stake,
-                book: AccountBook::default(),
-                stakes: StakeBook::default(),
-                attestations: AttestationBook::default(),
+                core: ServiceCore::new(Self::env().caller(), ledger, chain_id, lock_time_ms, min_stake)?,
                 services: Mapping::default(),
-                signers: Mapping::default(),
-                service_at: Mapping::default(),
-                service_count: 0,
                 revoked: Mapping::default(),
                 #[cfg(serving_upgrade_v2)]
                 v2_note: Default::default(),
@@ -354,54 +209,14 @@ pub mod inference {
 
         /// Registers (with a stake of at least `min_stake` as value) or updates (no value) the caller's
         /// service. Changing service type, model, verifiability, TEE signer or additional info clears the
-        /// owner's acknowledgement of the signer; url and price changes keep it.
+        /// owner's acknowledgement of the signer and the attestation; url and price changes keep them.
         #[ink(message, payable)]
         pub fn add_or_update_service(&mut self, params: ServiceParams) -> Result<(), Error> {
-            let provider = self.env().caller();
+            let (provider, now) = (self.env().caller(), self.env().block_timestamp());
+            params.check()?;
+            let critical = self.services.get(provider).is_none_or(|old| old.critical_change(&params));
             let value = self.env().transferred_value();
-            check_len(&params.service_type, MAX_SHORT_FIELD)?;
-            check_len(&params.verifiability, MAX_SHORT_FIELD)?;
-            check_len(&params.url, MAX_URL_LENGTH)?;
-            check_len(&params.model, MAX_URL_LENGTH)?;
-            check_len(&params.additional_info, MAX_INFO_LENGTH)?;
-            let staked = self.stakes.on_register(provider, value, self.min_stake)?;
-            let now = self.env().block_timestamp();
-            let (index, critical_change) = match self.services.get(provider) {
-                Some(old) => {
-                    let p = &old.params;
-                    let critical_change = p.service_type != params.service_type
-                        || p.model != params.model
-                        || p.verifiability != params.verifiability
-                        || p.tee_signer != params.tee_signer
-                        || p.additional_info != params.additional_info;
-                    (old.index, critical_change)
-                }
-                None => {
-                    let index = self.service_count;
-                    self.service_at.insert(index, &provider);
-                    self.service_count = index.checked_add(1).ok_or(Error::Overflow)?;
-                    (index, true)
-                }
-            };
-            let before = self.signers.get(provider).unwrap_or_default();
-            let acknowledged = before.acknowledged && !critical_change;
-            let signer = SignerState { signer: params.tee_signer, acknowledged };
-            self.signers.insert(provider, &signer);
-            // The attestation ends on the same changes that end the owner's acknowledgement.
-            if critical_change {
-                self.clear_attestation(provider, before.signer);
-            }
-            if let Some(amount) = staked {
-                self.env().emit_event(ProviderStaked { provider, amount });
-            }
-            if before.acknowledged && !acknowledged {
-                // Names the signer whose acknowledgement ended, not the new one.
-                self.env().emit_event(ProviderTeeSignerAcknowledged {
-                    provider,
-                    signer: before.signer,
-                    acknowledged: false,
-                });
-            }
+            emit(self.core.register(provider, value, params.tee_signer, critical, now)?);
             self.env().emit_event(ServiceUpdated {
                 provider,
                 service_type: params.service_type.clone(),
@@ -413,7 +228,7 @@ pub mod inference {
                 verifiability: params.verifiability.clone(),
                 tee_signer: params.tee_signer,
             });
-            self.services.insert(provider, &ServiceRecord { params, updated_at: now, index });
+            self.services.insert(provider, &params);
             Ok(())
         }
 
@@ -422,52 +237,27 @@ pub mod inference {
         #[ink(message)]
         pub fn remove_service(&mut self) -> Result<(), Error> {
             let provider = self.env().caller();
-            let record = self.services.get(provider).ok_or(Error::ServiceNotExist)?;
-            let last = self.service_count.checked_sub(1).ok_or(Error::Overflow)?;
-            if record.index != last {
-                if let Some(moved) = self.service_at.get(last) {
-                    self.service_at.insert(record.index, &moved);
-                    if let Some(mut r) = self.services.get(moved) {
-                        r.index = record.index;
-                        self.services.insert(moved, &r);
-                    }
-                }
-            }
-            self.service_at.remove(last);
-            self.service_count = last;
+            emit(self.core.remove(provider, self.env().block_timestamp())?);
             self.services.remove(provider);
-            let old = self.signers.take(provider).unwrap_or_default();
-            self.clear_attestation(provider, old.signer);
-            let now = self.env().block_timestamp();
-            if let Some(Unbonding { amount, release_at }) = self.stakes.unbond(provider, now, self.lock_time_ms)? {
-                self.env().emit_event(ProviderStakeUnbonding { provider, amount, release_at });
-            }
-            self.env().emit_event(ServiceRemoved { provider });
             Ok(())
         }
 
         /// Pays the caller's unbonded stake once its release time has come.
+        #[ink(message)]
+        pub fn withdraw_stake(&mut self) -> Result<Balance, Error> {
+            let provider = self.env().caller();
+            let (amount, events) = self.core.withdraw_stake(provider, self.env().block_timestamp())?;
+            emit(events);
+            self.pay(provider, amount)
+        }
+
         /// Owner: sends the tokens the contract holds beyond what it owes (plain transfers to the contract, which
         /// no code can refuse on pallet-contracts) to `to`. Never touches sub-accounts or stakes.
         #[ink(message)]
         pub fn withdraw_surplus(&mut self, to: AccountId) -> Result<Balance, Error> {
-            self.ensure_owner()?;
-            let amount = self.surplus();
-            if amount == 0 {
-                return Err(Error::NoSurplus);
-            }
-            self.env().emit_event(SurplusWithdrawn { to, amount });
-            self.env().transfer(to, amount).map_err(|_| Error::TransferFailed)?;
-            Ok(amount)
-        }
-
-        #[ink(message)]
-        pub fn withdraw_stake(&mut self) -> Result<Balance, Error> {
-            let provider = self.env().caller();
-            let amount = self.stakes.withdraw(provider, self.env().block_timestamp())?;
-            self.env().emit_event(ProviderStakeReturned { provider, amount });
-            self.env().transfer(provider, amount).map_err(|_| Error::TransferFailed)?;
-            Ok(amount)
+            let (amount, events) = self.core.withdraw_surplus(self.env().caller(), to, self.env().balance())?;
+            emit(events);
+            self.pay(to, amount)
         }
 
         /// Settles 1..=50 vouchers for the caller (the provider). Each entry gets a status; a bad entry does
@@ -480,18 +270,17 @@ pub mod inference {
             settlements: Vec<TeeSettlementData>,
         ) -> Result<Vec<SettlementOutcome>, Error> {
             let provider = self.env().caller();
-            let judgement = self.judge(provider, &settlements)?;
-            let total = judgement.total_settled().ok_or(Error::Overflow)?;
-            let Judgement { outcomes, changed } = judgement;
-            let mut balances = Vec::with_capacity(changed.len());
-            for (user, old_balance, account) in &changed {
-                self.book.store(*user, provider, *old_balance, account)?;
-                balances.push(SubAccountBalance {
+            let Judgement { outcomes, changed } = self.judge(provider, &settlements)?;
+            let total = outcomes.iter().try_fold(0u128, |sum, o| sum.checked_add(o.settled)).ok_or(Error::Overflow)?;
+            self.core.store_settled(provider, &changed)?;
+            let balances = changed
+                .iter()
+                .map(|(user, _, a)| SubAccountBalance {
                     user: *user,
-                    balance: account.balance,
-                    pending_refund: account.pending_refund,
-                });
-            }
+                    balance: a.balance,
+                    pending_refund: a.pending_refund,
+                })
+                .collect();
             let results = outcomes
                 .iter()
                 .zip(settlements.iter())
@@ -504,9 +293,7 @@ pub mod inference {
                 })
                 .collect();
             self.env().emit_event(TeeSettlementResults { provider, results, balances });
-            if total > 0 {
-                self.env().transfer(provider, total).map_err(|_| Error::TransferFailed)?;
-            }
+            self.pay(provider, total)?;
             Ok(outcomes)
         }
 
@@ -529,11 +316,8 @@ pub mod inference {
         /// Emits `UserAcknowledgementChanged` only when something changes.
         #[ink(message)]
         pub fn acknowledge_tee_signer(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
-            let user = self.env().caller();
-            let (now, lock) = (self.env().block_timestamp(), self.lock_time_ms);
-            if let Some(effective_at) = self.book.set_consent(user, provider, acknowledged, now, lock)? {
-                self.env().emit_event(UserAcknowledgementChanged { user, provider, acknowledged, effective_at });
-            }
+            let (user, now) = (self.env().caller(), self.env().block_timestamp());
+            emit(self.core.set_consent(user, provider, acknowledged, now)?);
             Ok(())
         }
 
@@ -550,10 +334,7 @@ pub mod inference {
         #[ink(message)]
         pub fn revoke_tokens(&mut self, provider: AccountId, token_ids: Vec<u8>) -> Result<(), Error> {
             let user = self.env().caller();
-            let len = u32::try_from(token_ids.len()).unwrap_or(u32::MAX);
-            if len > MAX_TOKEN_IDS {
-                return Err(Error::TooManyTokens { len, max: MAX_TOKEN_IDS });
-            }
+            check_count(token_ids.len(), MAX_TOKEN_IDS)?;
             self.set_revoked(user, provider, &token_ids)?;
             self.env().emit_event(TokensRevoked { user, provider, token_ids });
             Ok(())
@@ -563,7 +344,7 @@ pub mod inference {
         #[ink(message)]
         pub fn revoke_all_tokens(&mut self, provider: AccountId) -> Result<u32, Error> {
             let user = self.env().caller();
-            let (generation, _) = self.book.update(user, provider, |a| {
+            let generation = self.core.update_account(user, provider, |a| {
                 a.generation = a.generation.checked_add(1).ok_or(AccountError::Overflow)?;
                 Ok(a.generation)
             })?;
@@ -576,83 +357,61 @@ pub mod inference {
 
         #[ink(message)]
         pub fn update_lock_time(&mut self, lock_time_ms: u64) -> Result<(), Error> {
-            self.ensure_owner()?;
-            service_core::check_lock_time(lock_time_ms)?;
-            let old_ms = self.lock_time_ms;
-            if old_ms != lock_time_ms {
-                self.lock_time_ms = lock_time_ms;
-                self.env().emit_event(LockTimeUpdated { old_ms, new_ms: lock_time_ms });
-            }
+            emit(self.core.update_lock_time(self.env().caller(), lock_time_ms)?);
             Ok(())
         }
 
         #[ink(message)]
         pub fn update_min_stake(&mut self, min_stake: Balance) -> Result<(), Error> {
-            self.ensure_owner()?;
-            let old = self.min_stake;
-            if old != min_stake {
-                self.min_stake = min_stake;
-                self.env().emit_event(MinStakeUpdated { old, new: min_stake });
-            }
+            emit(self.core.update_min_stake(self.env().caller(), min_stake)?);
             Ok(())
         }
 
         /// The owner vouches for the provider's current TEE signer (after checking its attestation).
         #[ink(message)]
         pub fn acknowledge_tee_signer_by_owner(&mut self, provider: AccountId) -> Result<(), Error> {
-            self.set_owner_acknowledgement(provider, true)
+            emit(self.core.set_owner_acknowledgement(self.env().caller(), provider, true)?);
+            Ok(())
         }
 
         #[ink(message)]
         pub fn revoke_tee_signer_acknowledgement(&mut self, provider: AccountId) -> Result<(), Error> {
-            self.set_owner_acknowledgement(provider, false)
+            emit(self.core.set_owner_acknowledgement(self.env().caller(), provider, false)?);
+            Ok(())
         }
 
         #[ink(message)]
         pub fn transfer_ownership(&mut self, new_owner: AccountId) -> Result<(), Error> {
-            let owner = self.env().caller();
-            self.ownership.propose(owner, new_owner)?;
-            self.env().emit_event(OwnershipTransferStarted { owner, pending_owner: new_owner });
+            emit(self.core.transfer_ownership(self.env().caller(), new_owner)?);
             Ok(())
         }
 
         #[ink(message)]
         pub fn accept_ownership(&mut self) -> Result<(), Error> {
-            let new_owner = self.env().caller();
-            let previous_owner = self.ownership.accept(new_owner)?;
-            self.env().emit_event(OwnershipTransferred { previous_owner, new_owner });
+            emit(self.core.accept_ownership(self.env().caller())?);
             Ok(())
         }
 
         /// Replaces this contract's code, keeping its storage.
         #[ink(message)]
         pub fn set_code(&mut self, code_hash: Hash) -> Result<(), Error> {
-            self.ensure_owner()?;
+            self.core.ensure_owner(self.env().caller())?;
             self.env().set_code_hash(&code_hash).map_err(|_| Error::UpgradeFailed)?;
-            self.env().emit_event(CodeUpgraded { code_hash: code_hash.into() });
+            self.env().emit_event(service_core::events::CodeUpgraded { code_hash: code_hash.into() });
             Ok(())
         }
 
         /// Owner: registers (`true`) or removes an attestor key. Removal ends every attestation it signed.
         #[ink(message)]
         pub fn set_attestor(&mut self, attestor: [u8; 20], registered: bool) -> Result<(), Error> {
-            self.ensure_owner()?;
-            if attestor == [0u8; 20] {
-                return Err(Error::ZeroAddress);
-            }
-            if self.attestations.set_attestor(attestor, registered) {
-                self.env().emit_event(AttestorUpdated { attestor, registered });
-            }
+            emit(self.core.set_attestor(self.env().caller(), attestor, registered)?);
             Ok(())
         }
 
         /// Owner: accepts (`true`) or removes a TEE measurement. Removal ends every attestation for it.
         #[ink(message)]
         pub fn set_measurement(&mut self, measurement: [u8; 32], accepted: bool) -> Result<(), Error> {
-            self.ensure_owner()?;
-            if self.attestations.set_measurement(measurement, accepted) {
-                self.env().emit_event(MeasurementUpdated { measurement, accepted });
-            }
+            emit(self.core.set_measurement(self.env().caller(), measurement, accepted)?);
             Ok(())
         }
 
@@ -668,15 +427,18 @@ pub mod inference {
             attestor: [u8; 20],
             signature: Vec<u8>,
         ) -> Result<(), Error> {
-            if !self.services.contains(provider) {
-                return Err(Error::ServiceNotExist);
-            }
-            let signer = self.signers.get(provider).unwrap_or_default().signer;
-            let domain = Domain::inference(self.chain_id, *self.env().account_id().as_ref());
-            let now = self.env().block_timestamp();
-            let a = &mut self.attestations;
-            a.submit(&HostCrypto, &domain, provider, signer, measurement, expires_at, attestor, &signature, now)?;
-            self.env().emit_event(TeeAttestationAccepted { provider, signer, attestor, measurement, expires_at });
+            let (domain, now) = (self.domain(), self.env().block_timestamp());
+            let c = &mut self.core;
+            emit(c.submit_attestation(
+                &HostCrypto,
+                &domain,
+                provider,
+                measurement,
+                expires_at,
+                attestor,
+                &signature,
+                now,
+            )?);
             Ok(())
         }
 
@@ -698,57 +460,56 @@ pub mod inference {
 
         #[ink(message)]
         pub fn owner(&self) -> AccountId {
-            self.ownership.owner
+            self.core.owner()
         }
 
         /// The account proposed by `transfer_ownership` and not yet accepted, if any.
         #[ink(message)]
         pub fn pending_owner(&self) -> Option<AccountId> {
-            self.ownership.pending
+            self.core.pending_owner()
         }
 
         #[ink(message)]
         pub fn ledger(&self) -> AccountId {
-            self.ledger
+            self.core.ledger()
         }
 
         #[ink(message)]
         pub fn chain_id(&self) -> u64 {
-            self.chain_id
+            self.core.chain_id()
         }
 
         #[ink(message)]
         pub fn lock_time_ms(&self) -> u64 {
-            self.lock_time_ms
+            self.core.lock_time_ms()
         }
 
         #[ink(message)]
         pub fn min_stake(&self) -> Balance {
-            self.min_stake
+            self.core.min_stake()
         }
 
         /// What the contract owes: all sub-account balances plus active and unbonding stakes.
         #[ink(message)]
         pub fn liabilities(&self) -> Balance {
-            self.book.total_balance().saturating_add(self.stakes.total())
+            self.core.liabilities()
         }
 
         /// Native tokens beyond what the contract owes.
         #[ink(message)]
         pub fn surplus(&self) -> Balance {
-            self.env().balance().saturating_sub(self.liabilities())
+            self.env().balance().saturating_sub(self.core.liabilities())
         }
 
         #[ink(message)]
         pub fn get_account(&self, user: AccountId, provider: AccountId) -> Result<AccountView, Error> {
-            let a = self.book.load(user, provider)?;
-            Ok(self.view((user, provider), a))
+            self.view((user, provider)).ok_or(Error::Account(AccountError::AccountNotExists))
         }
 
         /// (page, total); limit 0 = 50, at most 50.
         #[ink(message)]
         pub fn get_all_accounts(&self, offset: u32, limit: u32) -> Result<(Vec<AccountView>, u32), Error> {
-            let (keys, total) = self.book.page_all(offset, limit).map_err(|_| limit_error(limit))?;
+            let (keys, total) = self.core.book.page_all(offset, limit)?;
             Ok((self.views(keys), total))
         }
 
@@ -759,7 +520,7 @@ pub mod inference {
             offset: u32,
             limit: u32,
         ) -> Result<(Vec<AccountView>, u32), Error> {
-            let (keys, total) = self.book.page_by_provider(provider, offset, limit).map_err(|_| limit_error(limit))?;
+            let (keys, total) = self.core.book.page_by_provider(provider, offset, limit)?;
             Ok((self.views(keys), total))
         }
 
@@ -770,7 +531,7 @@ pub mod inference {
             offset: u32,
             limit: u32,
         ) -> Result<(Vec<AccountView>, u32), Error> {
-            let (keys, total) = self.book.page_by_user(user, offset, limit).map_err(|_| limit_error(limit))?;
+            let (keys, total) = self.core.book.page_by_user(user, offset, limit)?;
             Ok((self.views(keys), total))
         }
 
@@ -781,221 +542,165 @@ pub mod inference {
             provider: AccountId,
             users: Vec<AccountId>,
         ) -> Result<Vec<Option<AccountView>>, Error> {
-            let len = u32::try_from(users.len()).unwrap_or(u32::MAX);
-            if len > MAX_BATCH_USERS {
-                return Err(Error::BatchSizeTooLarge { len, max: MAX_BATCH_USERS });
-            }
-            Ok(service_core::fit(
-                users.into_iter().map(|u| self.book.get(u, provider).map(|a| self.view((u, provider), a))),
-            ))
+            check_count(users.len(), MAX_BATCH_USERS)?;
+            Ok(service_core::fit(users.into_iter().map(|u| self.view((u, provider)))))
         }
 
         #[ink(message)]
         pub fn service_exists(&self, provider: AccountId) -> bool {
-            self.services.contains(provider)
+            self.core.has_service(provider)
         }
 
         #[ink(message)]
         pub fn get_service(&self, provider: AccountId) -> Result<ServiceView, Error> {
-            let r = self.services.get(provider).ok_or(Error::ServiceNotExist)?;
-            Ok(self.service_view(provider, r))
+            self.service_view(provider).ok_or(Error::ServiceNotExist)
         }
 
         /// (page, total); limit 0 = 50, at most 50.
         #[ink(message)]
         pub fn get_all_services(&self, offset: u32, limit: u32) -> Result<(Vec<ServiceView>, u32), Error> {
-            let range =
-                service_core::page(offset, limit, self.service_count, service_core::MAX_PAGE).ok_or(limit_error(limit))?;
-            let out = service_core::fit(
-                range
-                    .filter_map(|i| self.service_at.get(i))
-                    .filter_map(|p| self.services.get(p).map(|r| self.service_view(p, r))),
-            );
-            Ok((out, self.service_count))
+            let (providers, total) = self.core.providers(offset, limit)?;
+            Ok((service_core::fit(providers.into_iter().filter_map(|p| self.service_view(p))), total))
         }
 
-        /// (active stake, unbonding stake if any)
         /// The provider's accepted attestation, if any (it counts only while its signer is current, it has not
         /// expired, and its attestor and measurement are still registered).
         #[ink(message)]
         pub fn get_attestation(&self, provider: AccountId) -> Option<Attestation> {
-            self.attestations.get(provider)
+            self.core.attestation(provider)
         }
 
         /// The signer settlements are checked against right now, if any (owner-acknowledged or attested).
         #[ink(message)]
         pub fn usable_tee_signer(&self, provider: AccountId) -> Option<[u8; 20]> {
-            if !self.services.contains(provider) {
-                return None;
-            }
-            let state = self.signers.get(provider).unwrap_or_default();
-            self.attestations.usable_signer(provider, state, self.env().block_timestamp())
+            self.core.usable_signer(provider, self.env().block_timestamp())
         }
 
         #[ink(message)]
         pub fn is_attestor(&self, attestor: [u8; 20]) -> bool {
-            self.attestations.is_attestor(attestor)
+            self.core.is_attestor(attestor)
         }
 
         #[ink(message)]
         pub fn is_accepted_measurement(&self, measurement: [u8; 32]) -> bool {
-            self.attestations.is_measurement(measurement)
+            self.core.is_measurement(measurement)
         }
 
+        /// (active stake, unbonding stake if any)
         #[ink(message)]
         pub fn get_stake(&self, provider: AccountId) -> (Balance, Option<Unbonding>) {
-            (self.stakes.active(provider), self.stakes.unbonding(provider))
+            self.core.stake(provider)
         }
 
         /// Whether `token_id` is revoked in the sub-account's current generation.
         #[ink(message)]
         pub fn is_token_revoked(&self, user: AccountId, provider: AccountId, token_id: u8) -> Result<bool, Error> {
-            let a = self.book.load(user, provider)?;
-            Ok(match self.revoked.get((user, provider)) {
-                Some((generation, bits)) if generation == a.generation => {
-                    bits[usize::from(token_id / 8)] & (1u8 << (token_id % 8)) != 0
-                }
-                _ => false,
-            })
+            let bits = self.revoked_bits(user, provider)?;
+            Ok(bits[usize::from(token_id / 8)] & (1u8 << (token_id % 8)) != 0)
         }
 
         /// The EIP-712 digest a TEE signs for this voucher (for tools to cross-check their encoding).
         #[ink(message)]
         pub fn settlement_digest(&self, settlement: TeeSettlementData) -> [u8; 32] {
-            settlement.digest(&HostCrypto, &self.separator())
+            settlement.digest(&HostCrypto, &self.domain().separator(&HostCrypto))
         }
 
         // ------------------------------------------------------------------ internals
 
-        fn ensure_owner(&self) -> Result<(), Error> {
-            Ok(self.ownership.ensure(self.env().caller())?)
+        fn domain(&self) -> Domain {
+            Domain::inference(self.core.chain_id(), *self.env().account_id().as_ref())
         }
 
-        fn only_ledger(&self) -> Result<(), ServingError> {
-            if self.env().caller() != self.ledger {
-                return Err(ServingError::CallerNotLedger);
+        fn pay(&self, to: AccountId, amount: Balance) -> Result<Balance, Error> {
+            if amount > 0 {
+                self.env().transfer(to, amount).map_err(|_| Error::TransferFailed)?;
             }
-            Ok(())
-        }
-
-        fn separator(&self) -> [u8; 32] {
-            Domain::inference(self.chain_id, *self.env().account_id().as_ref()).separator(&HostCrypto)
+            Ok(amount)
         }
 
         /// Judges a batch without writing (`service_core::settle::judge_batch` against this contract's state).
         fn judge(&self, provider: AccountId, settlements: &[TeeSettlementData]) -> Result<Judgement, Error> {
-            let state = self.signers.get(provider).unwrap_or_default();
-            let settler = Settler {
-                provider,
-                has_service: self.services.contains(provider),
-                signer: self.attestations.usable_signer(provider, state, self.env().block_timestamp()),
-                separator: self.separator(),
-                now: self.env().block_timestamp(),
-            };
-            judge_batch(&HostCrypto, &settler, settlements, |user| self.book.get(user, provider)).map_err(|e| match e {
-                BatchError::Empty => Error::NoSettlementsProvided,
-                BatchError::TooLarge { len, max } => Error::TooManySettlements { len, max },
+            let settler = self.core.settler(provider, &self.domain(), &HostCrypto, self.env().block_timestamp());
+            judge_batch(&HostCrypto, &settler, settlements, |user| self.core.book.get(user, provider)).map_err(|e| {
+                match e {
+                    BatchError::Empty => Error::NoSettlementsProvided,
+                    BatchError::TooLarge { len, max } => Error::TooMany { len, max },
+                }
             })
         }
 
-        fn clear_attestation(&mut self, provider: AccountId, signer: [u8; 20]) {
-            if self.attestations.clear(provider) {
-                self.env().emit_event(TeeAttestationCleared { provider, signer });
-            }
-        }
-
-        fn set_owner_acknowledgement(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
-            self.ensure_owner()?;
-            if !self.services.contains(provider) {
-                return Err(Error::ServiceNotExist);
-            }
-            let mut s = self.signers.get(provider).unwrap_or_default();
-            if acknowledged && s.signer == [0u8; 20] {
-                return Err(Error::NoTeeSigner);
-            }
-            s.acknowledged = acknowledged;
-            self.signers.insert(provider, &s);
-            self.env().emit_event(ProviderTeeSignerAcknowledged { provider, signer: s.signer, acknowledged });
-            Ok(())
+        /// The revoked-token bits of the sub-account's current generation.
+        fn revoked_bits(&self, user: AccountId, provider: AccountId) -> Result<[u8; 32], Error> {
+            let a = self.core.book.load(user, provider)?;
+            Ok(match self.revoked.get((user, provider)) {
+                Some((generation, bits)) if generation == a.generation => bits,
+                _ => [0u8; 32],
+            })
         }
 
         fn set_revoked(&mut self, user: AccountId, provider: AccountId, ids: &[u8]) -> Result<(), Error> {
-            let a = self.book.load(user, provider)?;
-            let mut bits = match self.revoked.get((user, provider)) {
-                Some((generation, bits)) if generation == a.generation => bits,
-                _ => [0u8; 32],
-            };
+            let mut bits = self.revoked_bits(user, provider)?;
             for id in ids {
                 bits[usize::from(id / 8)] |= 1u8 << (id % 8);
             }
-            self.revoked.insert((user, provider), &(a.generation, bits));
+            let generation = self.core.book.load(user, provider)?.generation;
+            self.revoked.insert((user, provider), &(generation, bits));
             Ok(())
         }
 
-        fn view(&self, (user, provider): Key, a: SubAccount) -> AccountView {
-            let acknowledged = a.consents(self.env().block_timestamp());
-            AccountView {
+        fn view(&self, (user, provider): Key) -> Option<AccountView> {
+            let AccountState { account: a, additional_info, acknowledged } =
+                self.core.account(user, provider, self.env().block_timestamp())?;
+            Some(AccountView {
                 user,
                 provider,
                 nonce: a.nonce,
                 balance: a.balance,
                 pending_refund: a.pending_refund,
                 refunds: a.refunds,
-                additional_info: self.book.info(user, provider),
+                additional_info,
                 acknowledged,
                 consent_ends_at: a.consent_ends_at,
                 generation: a.generation,
-            }
+            })
         }
 
         /// The views of `keys`, in order, as many as fit in the output buffer (`service_core::fit`).
         fn views(&self, keys: Vec<Key>) -> Vec<AccountView> {
-            service_core::fit(keys.into_iter().filter_map(|(u, p)| self.book.get(u, p).map(|a| self.view((u, p), a))))
+            service_core::fit(keys.into_iter().filter_map(|k| self.view(k)))
         }
 
-        fn service_view(&self, provider: AccountId, r: ServiceRecord) -> ServiceView {
-            ServiceView {
+        fn service_view(&self, provider: AccountId) -> Option<ServiceView> {
+            let status = self.core.service_status(provider, self.env().block_timestamp())?;
+            Some(ServiceView {
                 provider,
-                tee_signer_acknowledged: self.usable_tee_signer(provider).is_some(),
-                stake: self.stakes.active(provider),
-                params: r.params,
-                updated_at: r.updated_at,
-            }
+                params: self.services.get(provider)?,
+                updated_at: status.updated_at,
+                tee_signer_acknowledged: status.tee_signer_acknowledged,
+                stake: status.stake,
+            })
         }
-
-        fn emit_balance(&self, user: AccountId, provider: AccountId, a: &SubAccount) {
-            self.env().emit_event(BalanceUpdated {
-                user,
-                provider,
-                balance: a.balance,
-                pending_refund: a.pending_refund,
-            });
-        }
-    }
-
-    fn limit_error(limit: u32) -> Error {
-        Error::LimitTooLarge { limit, max: service_core::MAX_PAGE }
     }
 
     impl Serving for Inference {
         #[ink(message)]
         fn serving_info(&self) -> ServingInfo {
-            ServingInfo { interface_version: SERVING_INTERFACE_VERSION, ledger: self.ledger }
+            ServingInfo { interface_version: SERVING_INTERFACE_VERSION, ledger: self.core.ledger() }
         }
 
         #[ink(message)]
         fn user_balance(&self, user: AccountId) -> Balance {
-            self.book.user_total(user)
+            self.core.book.user_total(user)
         }
 
         #[ink(message)]
         fn account_exists(&self, user: AccountId, provider: AccountId) -> bool {
-            self.book.contains(user, provider)
+            self.core.book.contains(user, provider)
         }
 
         #[ink(message)]
         fn get_pending_refund(&self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
-            Ok(self.book.load(user, provider).map_err(ServingError::from)?.pending_refund)
+            Ok(self.core.book.load(user, provider)?.pending_refund)
         }
 
         /// Opens the sub-account with the transferred value; the provider must have a service.
@@ -1006,11 +711,8 @@ pub mod inference {
             provider: AccountId,
             additional_info: String,
         ) -> Result<(), ServingError> {
-            self.only_ledger()?;
-            let value = self.env().transferred_value();
-            let has_service = self.services.contains(provider);
-            let a = self.book.ledger_open(user, provider, has_service, value, &additional_info)?;
-            self.emit_balance(user, provider, &a);
+            let (caller, value) = (self.env().caller(), self.env().transferred_value());
+            emit(self.core.ledger_open(caller, user, provider, value, &additional_info)?);
             Ok(())
         }
 
@@ -1021,48 +723,37 @@ pub mod inference {
             provider: AccountId,
             cancel_refund: Balance,
         ) -> Result<(), ServingError> {
-            self.only_ledger()?;
-            let value = self.env().transferred_value();
-            let a = self.book.ledger_deposit(user, provider, value, cancel_refund)?;
-            self.emit_balance(user, provider, &a);
+            let (caller, value) = (self.env().caller(), self.env().transferred_value());
+            emit(self.core.ledger_deposit(caller, user, provider, value, cancel_refund)?);
             Ok(())
         }
 
         #[ink(message)]
         fn request_refund_all(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
-            self.only_ledger()?;
-            let now = self.env().block_timestamp();
-            let lock = self.lock_time_ms;
-            let (amount, a) =
-                self.book.update(user, provider, |a| a.request_refund_all(now, lock)).map_err(ServingError::from)?;
-            if amount > 0 {
-                let index = u32::try_from(a.refunds.len()).unwrap_or(u32::MAX).saturating_sub(1);
-                let unlock_at = a.refunds.last().map(|r| r.unlock_at).unwrap_or(now);
-                self.env().emit_event(RefundRequested { user, provider, amount, index, unlock_at });
-            }
+            let (caller, now) = (self.env().caller(), self.env().block_timestamp());
+            let (amount, events) = self.core.request_refund_all(caller, user, provider, now)?;
+            emit(events);
             Ok(amount)
         }
 
         #[ink(message)]
         fn process_refund(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
-            self.only_ledger()?;
-            let now = self.env().block_timestamp();
-            let (paid, a) =
-                self.book.update(user, provider, |a| Ok(a.process_refunds(now))).map_err(ServingError::from)?;
+            let (caller, now) = (self.env().caller(), self.env().block_timestamp());
+            let (paid, events) = self.core.process_refund(caller, user, provider, now)?;
+            emit(events);
             if paid > 0 {
-                self.emit_balance(user, provider, &a);
-                self.env().transfer(self.ledger, paid).map_err(|_| ServingError::TransferFailed)?;
+                self.env().transfer(caller, paid).map_err(|_| ServingError::TransferFailed)?;
             }
             Ok(paid)
         }
 
         #[ink(message)]
         fn delete_account(&mut self, user: AccountId, provider: AccountId) -> Result<(), ServingError> {
-            self.only_ledger()?;
-            if let Some(balance) = self.book.delete(user, provider).map_err(ServingError::from)? {
+            let (deleted, events) = self.core.delete_account(self.env().caller(), user, provider)?;
+            if deleted {
                 self.revoked.remove((user, provider));
-                self.env().emit_event(AccountDeleted { user, provider, balance });
             }
+            emit(events);
             Ok(())
         }
     }
@@ -1075,6 +766,7 @@ mod tests {
     use super::inference::*;
     use ink::env::test;
     use ink::env::DefaultEnvironment as Env;
+    use service_core::provider::OwnershipError;
 
     const HOUR: u64 = 3_600_000;
     const ME: ink::primitives::AccountId = ink::primitives::AccountId([0x42; 32]);
@@ -1104,7 +796,7 @@ mod tests {
         assert_eq!((c.lock_time_ms(), c.min_stake()), (2 * HOUR, 5));
         assert_eq!(c.update_lock_time(HOUR - 1), Err(Error::LockTimeOutOfRange));
         test::set_caller::<Env>(test::default_accounts::<Env>().bob);
-        assert_eq!(c.update_lock_time(HOUR), Err(Error::NotOwner));
+        assert_eq!(c.update_lock_time(HOUR), Err(Error::Ownership(OwnershipError::NotOwner)));
     }
 
     #[ink::test]
@@ -1128,7 +820,7 @@ mod tests {
         test::set_account_balance::<Env>(ME, 1_000_077);
         assert_eq!(c.surplus(), 1_000_077);
         test::set_caller::<Env>(a.bob);
-        assert_eq!(c.withdraw_surplus(a.bob), Err(Error::NotOwner));
+        assert_eq!(c.withdraw_surplus(a.bob), Err(Error::Ownership(OwnershipError::NotOwner)));
         test::set_caller::<Env>(a.alice);
         let frank0 = test::get_account_balance::<Env>(a.frank).unwrap_or(0);
         assert_eq!(c.withdraw_surplus(a.frank), Ok(1_000_077));

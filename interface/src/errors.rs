@@ -1,13 +1,11 @@
-use crate::{interface::ServingError, Balance};
+use crate::{interface::ServingError, ownership::OwnershipError, Balance};
 
 /// Every way a ledger message can fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
 pub enum Error {
-    /// The caller is not the owner.
-    NotOwner,
-    /// `accept_ownership` by someone who was not proposed.
-    NotPendingOwner,
+    /// An owner-only message from another account, or a refused ownership step.
+    Ownership(OwnershipError),
     /// An amount of zero where a positive amount is required.
     ZeroAmount,
     /// The zero account where a real account is required.
@@ -70,5 +68,11 @@ pub enum Error {
 impl From<ServingError> for Error {
     fn from(e: ServingError) -> Self {
         Error::Service(e)
+    }
+}
+
+impl From<OwnershipError> for Error {
+    fn from(e: OwnershipError) -> Self {
+        Error::Ownership(e)
     }
 }

@@ -4,9 +4,11 @@
 
 mod errors;
 pub mod interface;
+pub mod ownership;
 
 pub use errors::Error;
 pub use interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+pub use ownership::{Ownership, OwnershipError};
 
 /// The chain's balance type.
 pub type Balance = u128;

@@ -35,11 +35,12 @@ pub const MAX_PAGE: u32 = 50;
 pub mod ledger {
     use crate::book::{self, UserBalance};
     use crate::*;
-    use service_core::events::{CodeUpgraded, OwnershipTransferStarted, OwnershipTransferred, SurplusWithdrawn};
-    use service_core::provider::Ownership;
     use ink::codegen::TraitCallBuilder;
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
+    use service_core::events::{CodeUpgraded, OwnershipTransferStarted, OwnershipTransferred, SurplusWithdrawn};
+    use service_core::indexed::{push, swap_remove};
+    use service_core::provider::Ownership;
     use serving_interface::{Serving, ServingInfo, SERVING_INTERFACE_VERSION};
 
     /// A user's main account as stored.
@@ -472,8 +473,7 @@ pub mod ledger {
             versions.push(service);
             self.versions_by_type.insert(&service_type, &versions);
             self.service_by_name.insert(&key, &service);
-            self.service_at.insert(self.service_count, &service);
-            self.service_count = self.service_count.checked_add(1).ok_or(Error::Overflow)?;
+            self.service_count = push(&mut self.service_at, self.service_count, &service).ok_or(Error::Overflow)?;
             self.services.insert(
                 service,
                 &ServiceInfo {
@@ -776,27 +776,22 @@ pub mod ledger {
 
         fn create_ledger(&mut self, user: AccountId, balance: UserBalance) -> Result<(), Error> {
             let index = self.ledger_count;
-            self.ledger_count = index.checked_add(1).ok_or(Error::Overflow)?;
             self.liabilities = self.liabilities.checked_add(balance.available).ok_or(Error::Overflow)?;
-            self.ledger_at.insert(index, &user);
+            self.ledger_count = push(&mut self.ledger_at, index, &user).ok_or(Error::Overflow)?;
             self.ledgers.insert(user, &LedgerRecord { balance, index, funded: Vec::new() });
             Ok(())
         }
 
         /// Removes the record, moving the last ledger into its enumeration slot.
         fn remove_ledger(&mut self, user: AccountId, index: u32) -> Result<(), Error> {
-            let last = self.ledger_count.checked_sub(1).ok_or(Error::Overflow)?;
-            if index != last {
-                if let Some(moved) = self.ledger_at.get(last) {
-                    self.ledger_at.insert(index, &moved);
-                    if let Some(mut r) = self.ledgers.get(moved) {
-                        r.index = index;
-                        self.ledgers.insert(moved, &r);
-                    }
+            let (count, moved) = swap_remove(&mut self.ledger_at, index, self.ledger_count).ok_or(Error::Overflow)?;
+            self.ledger_count = count;
+            if let Some(moved) = moved {
+                if let Some(mut r) = self.ledgers.get(moved) {
+                    r.index = index;
+                    self.ledgers.insert(moved, &r);
                 }
             }
-            self.ledger_at.remove(last);
-            self.ledger_count = last;
             self.ledgers.remove(user);
             self.additional_info.remove(user);
             Ok(())
@@ -827,6 +822,7 @@ mod tests {
     use ink::env::test::{self, DefaultAccounts};
     use ink::env::DefaultEnvironment as Env;
     use ink::primitives::AccountId;
+    use serving_interface::OwnershipError;
 
     const MIN: Balance = 300;
     const MIN_T: Balance = 100;
@@ -990,29 +986,35 @@ mod tests {
         let a = accounts();
         let mut l = setup();
         call(a.bob, 0);
-        assert_eq!(l.set_minimums(1, 1), Err(Error::NotOwner));
-        assert_eq!(l.transfer_ownership(a.bob), Err(Error::NotOwner));
-        assert_eq!(l.set_service_enabled(a.eve, false), Err(Error::NotOwner));
-        assert_eq!(l.set_recommended_service("t".into(), "v".into()), Err(Error::NotOwner));
-        assert_eq!(l.register_service("t".into(), "v".into(), a.eve, String::new()), Err(Error::NotOwner));
-        assert_eq!(l.withdraw_surplus(a.bob), Err(Error::NotOwner));
-        assert_eq!(l.set_code(ink::primitives::Hash::from([1u8; 32])), Err(Error::NotOwner));
+        assert_eq!(l.set_minimums(1, 1), Err(Error::Ownership(OwnershipError::NotOwner)));
+        assert_eq!(l.transfer_ownership(a.bob), Err(Error::Ownership(OwnershipError::NotOwner)));
+        assert_eq!(l.set_service_enabled(a.eve, false), Err(Error::Ownership(OwnershipError::NotOwner)));
+        assert_eq!(l.set_recommended_service("t".into(), "v".into()), Err(Error::Ownership(OwnershipError::NotOwner)));
+        assert_eq!(
+            l.register_service("t".into(), "v".into(), a.eve, String::new()),
+            Err(Error::Ownership(OwnershipError::NotOwner))
+        );
+        assert_eq!(l.withdraw_surplus(a.bob), Err(Error::Ownership(OwnershipError::NotOwner)));
+        assert_eq!(l.set_code(ink::primitives::Hash::from([1u8; 32])), Err(Error::Ownership(OwnershipError::NotOwner)));
         call(a.alice, 0);
         assert_eq!(l.set_minimums(10, 5), Ok(()));
         assert_eq!(l.minimums(), (10, 5));
         assert_eq!(l.set_service_enabled(a.eve, false), Err(Error::ServiceNotFound));
         assert_eq!(l.set_recommended_service("t".into(), "v".into()), Err(Error::ServiceNotFound));
-        assert_eq!(l.transfer_ownership(AccountId::from([0u8; 32])), Err(Error::ZeroAddress));
+        assert_eq!(
+            l.transfer_ownership(AccountId::from([0u8; 32])),
+            Err(Error::Ownership(OwnershipError::ZeroAddress))
+        );
         assert_eq!(l.transfer_ownership(a.bob), Ok(()));
         assert_eq!(l.owner(), a.alice, "not transferred until accepted");
         assert_eq!(l.pending_owner(), Some(a.bob));
         call(a.charlie, 0);
-        assert_eq!(l.accept_ownership(), Err(Error::NotPendingOwner));
+        assert_eq!(l.accept_ownership(), Err(Error::Ownership(OwnershipError::NotPendingOwner)));
         call(a.bob, 0);
         assert_eq!(l.accept_ownership(), Ok(()));
         assert_eq!((l.owner(), l.pending_owner()), (a.bob, None));
         call(a.alice, 0);
-        assert_eq!(l.set_minimums(1, 1), Err(Error::NotOwner), "old owner lost its rights");
+        assert_eq!(l.set_minimums(1, 1), Err(Error::Ownership(OwnershipError::NotOwner)), "old owner lost its rights");
         // MinimumsUpdated, OwnershipTransferStarted, OwnershipTransferred
         assert_eq!(events(), 3);
     }

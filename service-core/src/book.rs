@@ -5,7 +5,9 @@
 //!
 //! Both services embed one `AccountBook` in their storage and go through it for every sub-account change, so
 //! the rules in [`SubAccount`] and the bookkeeping here exist once.
-use crate::{page, AccountError, Balance, SubAccount, Tombstone, MAX_INFO_LENGTH, MAX_PAGE};
+use crate::error::{page_range, Error};
+use crate::indexed::{push, read, swap_remove, Group};
+use crate::{AccountError, Balance, SubAccount, Tombstone, MAX_INFO_LENGTH};
 use ink::prelude::{string::String, vec::Vec};
 use ink::primitives::AccountId;
 use ink::storage::Mapping;
@@ -94,12 +96,11 @@ impl AccountBook {
             by_provider: self.provider_len.get(provider).unwrap_or(0),
             by_user: self.user_len.get(user).unwrap_or(0),
         };
-        self.all.insert(positions.all, &key);
-        self.all_len = bump(positions.all)?;
-        self.by_provider.insert((provider, positions.by_provider), &user);
-        self.provider_len.insert(provider, &bump(positions.by_provider)?);
-        self.by_user.insert((user, positions.by_user), &provider);
-        self.user_len.insert(user, &bump(positions.by_user)?);
+        self.all_len = push(&mut self.all, positions.all, &key).ok_or(AccountError::Overflow)?;
+        let len = push(&mut Group { map: &mut self.by_provider, group: provider }, positions.by_provider, &user);
+        self.provider_len.insert(provider, &len.ok_or(AccountError::Overflow)?);
+        let len = push(&mut Group { map: &mut self.by_user, group: user }, positions.by_user, &provider);
+        self.user_len.insert(user, &len.ok_or(AccountError::Overflow)?);
         self.positions.insert(key, &positions);
         if !info.is_empty() {
             self.infos.insert(key, &String::from(info));
@@ -166,36 +167,25 @@ impl AccountBook {
         let Some(pos) = self.positions.get(key) else { return Err(AccountError::AccountNotExists) };
         self.tombstones.insert(key, &account.tombstone());
         self.total_balance = self.total_balance.checked_sub(account.balance).ok_or(AccountError::Overflow)?;
-        // all
-        let last = self.all_len.checked_sub(1).ok_or(AccountError::Overflow)?;
-        if pos.all != last {
-            if let Some(moved) = self.all.get(last) {
-                self.all.insert(pos.all, &moved);
-                self.reposition(moved, |p| p.all = pos.all);
-            }
+        let (len, moved) = swap_remove(&mut self.all, pos.all, self.all_len).ok_or(AccountError::Overflow)?;
+        self.all_len = len;
+        if let Some(moved) = moved {
+            self.reposition(moved, |p| p.all = pos.all);
         }
-        self.all.remove(last);
-        self.all_len = last;
-        // by provider
-        let last = self.provider_len.get(provider).unwrap_or(0).checked_sub(1).ok_or(AccountError::Overflow)?;
-        if pos.by_provider != last {
-            if let Some(moved_user) = self.by_provider.get((provider, last)) {
-                self.by_provider.insert((provider, pos.by_provider), &moved_user);
-                self.reposition((moved_user, provider), |p| p.by_provider = pos.by_provider);
-            }
+        let len = self.provider_len.get(provider).unwrap_or(0);
+        let mut group = Group { map: &mut self.by_provider, group: provider };
+        let (len, moved) = swap_remove(&mut group, pos.by_provider, len).ok_or(AccountError::Overflow)?;
+        self.provider_len.insert(provider, &len);
+        if let Some(moved_user) = moved {
+            self.reposition((moved_user, provider), |p| p.by_provider = pos.by_provider);
         }
-        self.by_provider.remove((provider, last));
-        self.provider_len.insert(provider, &last);
-        // by user
-        let last = self.user_len.get(user).unwrap_or(0).checked_sub(1).ok_or(AccountError::Overflow)?;
-        if pos.by_user != last {
-            if let Some(moved_provider) = self.by_user.get((user, last)) {
-                self.by_user.insert((user, pos.by_user), &moved_provider);
-                self.reposition((user, moved_provider), |p| p.by_user = pos.by_user);
-            }
+        let len = self.user_len.get(user).unwrap_or(0);
+        let mut group = Group { map: &mut self.by_user, group: user };
+        let (len, moved) = swap_remove(&mut group, pos.by_user, len).ok_or(AccountError::Overflow)?;
+        self.user_len.insert(user, &len);
+        if let Some(moved_provider) = moved {
+            self.reposition((user, moved_provider), |p| p.by_user = pos.by_user);
         }
-        self.by_user.remove((user, last));
-        self.user_len.insert(user, &last);
         self.positions.remove(key);
         self.infos.remove(key);
         self.accounts.remove(key);
@@ -250,27 +240,21 @@ impl AccountBook {
     }
 
     /// A page of all sub-accounts (limit 0 = 50, at most 50) and their number.
-    pub fn page_all(&self, offset: u32, limit: u32) -> Result<(Vec<Key>, u32), AccountError> {
-        let range = page(offset, limit, self.all_len, MAX_PAGE).ok_or(AccountError::LimitTooLarge)?;
-        Ok((range.filter_map(|i| self.all.get(i)).collect(), self.all_len))
+    pub fn page_all(&self, offset: u32, limit: u32) -> Result<(Vec<Key>, u32), Error> {
+        Ok((read(&self.all, page_range(offset, limit, self.all_len)?), self.all_len))
     }
 
     /// A page of one provider's sub-accounts and their number.
-    pub fn page_by_provider(
-        &self,
-        provider: AccountId,
-        offset: u32,
-        limit: u32,
-    ) -> Result<(Vec<Key>, u32), AccountError> {
+    pub fn page_by_provider(&self, provider: AccountId, offset: u32, limit: u32) -> Result<(Vec<Key>, u32), Error> {
         let len = self.provider_len.get(provider).unwrap_or(0);
-        let range = page(offset, limit, len, MAX_PAGE).ok_or(AccountError::LimitTooLarge)?;
+        let range = page_range(offset, limit, len)?;
         Ok((range.filter_map(|i| self.by_provider.get((provider, i)).map(|u| (u, provider))).collect(), len))
     }
 
     /// A page of one user's sub-accounts and their number.
-    pub fn page_by_user(&self, user: AccountId, offset: u32, limit: u32) -> Result<(Vec<Key>, u32), AccountError> {
+    pub fn page_by_user(&self, user: AccountId, offset: u32, limit: u32) -> Result<(Vec<Key>, u32), Error> {
         let len = self.user_len.get(user).unwrap_or(0);
-        let range = page(offset, limit, len, MAX_PAGE).ok_or(AccountError::LimitTooLarge)?;
+        let range = page_range(offset, limit, len)?;
         Ok((range.filter_map(|i| self.by_user.get((user, i)).map(|p| (user, p))).collect(), len))
     }
 }
@@ -285,10 +269,6 @@ pub fn validate_pair(user: AccountId, provider: AccountId) -> Result<(), Account
         return Err(AccountError::ProviderCannotBeUser);
     }
     Ok(())
-}
-
-fn bump(x: u32) -> Result<u32, AccountError> {
-    x.checked_add(1).ok_or(AccountError::Overflow)
 }
 
 #[cfg(test)]
@@ -313,7 +293,7 @@ mod tests {
         assert_eq!(book.page_all(0, 0).unwrap(), (vec![(u1, p1), (u1, p2), (u2, p1)], 3));
         assert_eq!(book.page_by_provider(p1, 0, 0).unwrap(), (vec![(u1, p1), (u2, p1)], 2));
         assert_eq!(book.page_by_user(u1, 1, 1).unwrap(), (vec![(u1, p2)], 2));
-        assert_eq!(book.page_all(0, 51), Err(AccountError::LimitTooLarge));
+        assert_eq!(book.page_all(0, 51), Err(Error::LimitTooLarge { limit: 51, max: 50 }));
 
         let (paid, a) = book.update(u1, p1, |a| Ok(a.charge(40).settled)).unwrap();
         assert_eq!((paid, a.balance, book.total_balance()), (40, 60, 140));

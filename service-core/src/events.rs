@@ -5,6 +5,7 @@ use crate::Balance;
 use ink::primitives::AccountId;
 
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnershipTransferStarted {
     #[ink(topic)]
     pub owner: AccountId,
@@ -13,6 +14,7 @@ pub struct OwnershipTransferStarted {
 }
 
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnershipTransferred {
     #[ink(topic)]
     pub previous_owner: AccountId,
@@ -21,12 +23,14 @@ pub struct OwnershipTransferred {
 }
 
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeUpgraded {
     pub code_hash: [u8; 32],
 }
 
 /// The owner sent tokens the contract held beyond what it owes (plain transfers to it, over-payments).
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SurplusWithdrawn {
     #[ink(topic)]
     pub to: AccountId,
@@ -45,6 +49,7 @@ mod service {
     /// settlement hot path, so its fields are not topics: in pallet-contracts' weights every topic costs a storage
     /// read and write (about 128 M ps and 2.5 KB of proof). Filter by decoding (the signature topic remains).
     #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct BalanceUpdated {
         pub user: AccountId,
         pub provider: AccountId,
@@ -54,6 +59,7 @@ mod service {
 
     /// A refund was queued (only emitted when one was).
     #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct RefundRequested {
         #[ink(topic)]
         pub user: AccountId,
@@ -68,6 +74,7 @@ mod service {
     /// A sub-account was deleted (only emitted when one existed). `balance` is what it still held (0 when the
     /// ledger deletes it, since the user's total is 0 then).
     #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct AccountDeleted {
         #[ink(topic)]
         pub user: AccountId,
@@ -79,6 +86,7 @@ mod service {
     /// The user granted or withdrew consent to settlements by the provider's TEE signer. Emitted only on a
     /// change. A grant takes effect at once (`effective_at` = now); a withdrawal a lock time later.
     #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct UserAcknowledgementChanged {
         #[ink(topic)]
         pub user: AccountId,
@@ -89,6 +97,7 @@ mod service {
     }
 
     #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct ProviderStaked {
         #[ink(topic)]
         pub provider: AccountId,
@@ -97,6 +106,7 @@ mod service {
 
     /// A removed service's stake starts unbonding; `withdraw_stake` pays it from `release_at`.
     #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct ProviderStakeUnbonding {
         #[ink(topic)]
         pub provider: AccountId,
@@ -105,6 +115,7 @@ mod service {
     }
 
     #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct ProviderStakeReturned {
         #[ink(topic)]
         pub provider: AccountId,
@@ -112,6 +123,7 @@ mod service {
     }
 
     #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct ServiceRemoved {
         #[ink(topic)]
         pub provider: AccountId,
@@ -119,6 +131,7 @@ mod service {
 
     /// The owner acknowledged or revoked a provider's TEE signer, or a provider update reset it.
     #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct ProviderTeeSignerAcknowledged {
         #[ink(topic)]
         pub provider: AccountId,
@@ -127,12 +140,14 @@ mod service {
     }
 
     #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct LockTimeUpdated {
         pub old_ms: u64,
         pub new_ms: u64,
     }
 
     #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct MinStakeUpdated {
         pub old: Balance,
         pub new: Balance,
@@ -140,6 +155,7 @@ mod service {
 
     /// The owner registered or removed an attestor key.
     #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct AttestorUpdated {
         pub attestor: [u8; 20],
         pub registered: bool,
@@ -147,6 +163,7 @@ mod service {
 
     /// The owner accepted or removed a TEE measurement (e.g. an image or compose hash).
     #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct MeasurementUpdated {
         pub measurement: [u8; 32],
         pub accepted: bool,
@@ -154,6 +171,7 @@ mod service {
 
     /// A registered attestor vouched for the provider's current signer until `expires_at` (ms).
     #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct TeeAttestationAccepted {
         #[ink(topic)]
         pub provider: AccountId,
@@ -165,6 +183,7 @@ mod service {
 
     /// The provider's attestation no longer applies: its signer changed or its service was removed.
     #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct TeeAttestationCleared {
         #[ink(topic)]
         pub provider: AccountId,

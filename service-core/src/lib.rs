@@ -11,11 +11,20 @@
 extern crate alloc;
 
 pub mod book;
+pub mod error;
 pub mod events;
+pub mod indexed;
 #[cfg(feature = "std")]
 pub mod layout;
 pub mod provider;
+#[cfg(feature = "service-events")]
+pub mod registry;
+#[cfg(feature = "service-events")]
+pub mod service;
 pub mod settle;
+pub mod tuning;
+
+pub use error::{check_count, check_len, Error};
 
 use alloc::vec::Vec;
 
@@ -51,14 +60,10 @@ pub enum AccountError {
     AccountNotExists,
     /// Additional info longer than [`MAX_INFO_LENGTH`].
     InfoTooLong,
-    /// A page larger than [`MAX_PAGE`].
-    LimitTooLarge,
     /// The sub-account already has [`MAX_REFUNDS`] active refunds.
     TooManyRefunds,
     /// An amount overflowed.
     Overflow,
-    /// A lock time outside [`MIN_LOCK_TIME_MS`, `MAX_LOCK_TIME_MS`].
-    LockTimeOutOfRange,
 }
 
 /// How the ledger sees a refused sub-account operation (the interface crate depends on nothing of ours, so the
@@ -74,7 +79,7 @@ impl From<AccountError> for serving_interface::ServingError {
             AccountError::AccountNotExists => S::AccountNotExists,
             AccountError::InfoTooLong => S::InfoTooLong,
             AccountError::TooManyRefunds => S::TooManyRefunds,
-            AccountError::LimitTooLarge | AccountError::Overflow | AccountError::LockTimeOutOfRange => S::Overflow,
+            AccountError::Overflow => S::Overflow,
         }
     }
 }
@@ -133,11 +138,11 @@ pub struct Charge {
 }
 
 /// Checks a lock time against the allowed range.
-pub fn check_lock_time(lock_time_ms: u64) -> Result<(), AccountError> {
+pub fn check_lock_time(lock_time_ms: u64) -> Result<(), Error> {
     if (MIN_LOCK_TIME_MS..=MAX_LOCK_TIME_MS).contains(&lock_time_ms) {
         Ok(())
     } else {
-        Err(AccountError::LockTimeOutOfRange)
+        Err(Error::LockTimeOutOfRange)
     }
 }
 
@@ -482,10 +487,10 @@ mod tests {
 
     #[test]
     fn lock_time_range() {
-        assert_eq!(check_lock_time(MIN_LOCK_TIME_MS - 1), Err(AccountError::LockTimeOutOfRange));
+        assert_eq!(check_lock_time(MIN_LOCK_TIME_MS - 1), Err(Error::LockTimeOutOfRange));
         assert_eq!(check_lock_time(MIN_LOCK_TIME_MS), Ok(()));
         assert_eq!(check_lock_time(MAX_LOCK_TIME_MS), Ok(()));
-        assert_eq!(check_lock_time(MAX_LOCK_TIME_MS + 1), Err(AccountError::LockTimeOutOfRange));
+        assert_eq!(check_lock_time(MAX_LOCK_TIME_MS + 1), Err(Error::LockTimeOutOfRange));
     }
 
     /// A small deterministic random walk over every operation, checking the invariants and conservation

@@ -129,67 +129,7 @@ impl SignerState {
     }
 }
 
-/// Two-step ownership: the owner proposes, the proposed account accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[ink::scale_derive(Encode, Decode, TypeInfo)]
-#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
-pub struct Ownership {
-    pub owner: AccountId,
-    pub pending: Option<AccountId>,
-}
-
-/// Why an ownership operation is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OwnershipError {
-    NotOwner,
-    NotPendingOwner,
-    ZeroAddress,
-}
-
-/// The ledger's error for a refused ownership step.
-impl From<OwnershipError> for serving_interface::Error {
-    fn from(e: OwnershipError) -> Self {
-        match e {
-            OwnershipError::NotOwner => Self::NotOwner,
-            OwnershipError::NotPendingOwner => Self::NotPendingOwner,
-            OwnershipError::ZeroAddress => Self::ZeroAddress,
-        }
-    }
-}
-
-impl Ownership {
-    pub fn new(owner: AccountId) -> Self {
-        Self { owner, pending: None }
-    }
-
-    pub fn ensure(&self, caller: AccountId) -> Result<(), OwnershipError> {
-        if caller == self.owner {
-            Ok(())
-        } else {
-            Err(OwnershipError::NotOwner)
-        }
-    }
-
-    pub fn propose(&mut self, caller: AccountId, new_owner: AccountId) -> Result<(), OwnershipError> {
-        self.ensure(caller)?;
-        if new_owner == AccountId::from([0u8; 32]) {
-            return Err(OwnershipError::ZeroAddress);
-        }
-        self.pending = Some(new_owner);
-        Ok(())
-    }
-
-    /// Returns the previous owner.
-    pub fn accept(&mut self, caller: AccountId) -> Result<AccountId, OwnershipError> {
-        if self.pending != Some(caller) {
-            return Err(OwnershipError::NotPendingOwner);
-        }
-        let previous = self.owner;
-        self.owner = caller;
-        self.pending = None;
-        Ok(previous)
-    }
-}
+pub use serving_interface::{Ownership, OwnershipError};
 
 #[cfg(test)]
 mod tests {
@@ -229,18 +169,6 @@ mod tests {
         assert_eq!(SignerState { signer: [0; 20], acknowledged: true }.usable(), None);
         assert_eq!(SignerState { signer: [1; 20], acknowledged: true }.usable(), Some([1; 20]));
     }
-
-    #[test]
-    fn two_step_ownership() {
-        let mut o = Ownership::new(acc(1));
-        assert_eq!(o.propose(acc(2), acc(3)), Err(OwnershipError::NotOwner));
-        assert_eq!(o.propose(acc(1), acc(0)), Err(OwnershipError::ZeroAddress));
-        o.propose(acc(1), acc(3)).unwrap();
-        assert_eq!(o.accept(acc(2)), Err(OwnershipError::NotPendingOwner));
-        assert_eq!(o.accept(acc(3)), Ok(acc(1)));
-        assert_eq!(o, Ownership { owner: acc(3), pending: None });
-        assert_eq!(o.ensure(acc(1)), Err(OwnershipError::NotOwner));
-    }
 }
 
 /// An attestor's statement that a provider's signer runs in an accepted TEE, accepted on chain.
@@ -257,6 +185,7 @@ pub struct Attestation {
 
 /// Why an attestation is refused (the signature itself is checked by the verifier crate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
 pub enum AttestationRuleError {
     /// The provider has no TEE signer to attest.
     NoTeeSigner,
