@@ -2,6 +2,9 @@
 //! error (or, for vouchers inside a batch, the documented per-entry status) and that no balance anywhere moved
 //! (every account's free and held balance, read from pallet-balances). The rows are written to
 //! docs/attack-matrix.md; the test fails when the file differs (regenerate: SERVING_WRITE_MATRIX=1).
+use service_core::provider::{OwnershipError, StakeError};
+use service_core::tuning::TaskError;
+use service_core::AccountError;
 use fine_tuning::fine_tuning::{Error as FError, FineTuning, VerifierInput};
 use inference::inference::{Error as IError, Inference, ServiceParams, SettlementStatus as S, TeeSettlementData};
 use ink::env::DefaultEnvironment;
@@ -338,7 +341,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &bob_kp,
         &l.register_service("x".into(), "v1".into(), inference, String::new()),
         0,
-        LError::NotOwner,
+        LError::Ownership(OwnershipError::NotOwner),
     )
     .await?;
     refused(
@@ -368,10 +371,10 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &bob_kp,
         &l.set_service_enabled(inference, false),
         0,
-        LError::NotOwner,
+        LError::Ownership(OwnershipError::NotOwner),
     )
     .await?;
-    refused(c, &mut w, ("ledger", "set_minimums", "wrong caller"), &bob_kp, &l.set_minimums(0, 0), 0, LError::NotOwner)
+    refused(c, &mut w, ("ledger", "set_minimums", "wrong caller"), &bob_kp, &l.set_minimums(0, 0), 0, LError::Ownership(OwnershipError::NotOwner))
         .await?;
     refused(
         c,
@@ -380,7 +383,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &bob_kp,
         &l.withdraw_surplus(bob()),
         0,
-        LError::NotOwner,
+        LError::Ownership(OwnershipError::NotOwner),
     )
     .await?;
     refused(
@@ -390,7 +393,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &bob_kp,
         &l.set_code(Hash::from([1; 32])),
         0,
-        LError::NotOwner,
+        LError::Ownership(OwnershipError::NotOwner),
     )
     .await?;
     refused(
@@ -400,7 +403,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &bob_kp,
         &l.transfer_ownership(bob()),
         0,
-        LError::NotOwner,
+        LError::Ownership(OwnershipError::NotOwner),
     )
     .await?;
     refused(
@@ -410,7 +413,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &bob_kp,
         &l.accept_ownership(),
         0,
-        LError::NotPendingOwner,
+        LError::Ownership(OwnershipError::NotPendingOwner),
     )
     .await?;
     refused(
@@ -453,7 +456,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &charlie_kp,
         &i.settle_fees_with_tee((0..51).map(|n| ok(100 + n)).collect()),
         0,
-        IError::TooManySettlements { len: 51, max: 50 },
+        IError::TooMany { len: 51, max: 50 },
     )
     .await?;
     bad_voucher(c, &mut w, "replay: the nonce already settled", &charlie_kp, ok(5), S::InvalidNonce).await?;
@@ -621,7 +624,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
             tee_signer: tee().address(),
         }),
         MIN_STAKE - 1,
-        IError::InsufficientStake { value: MIN_STAKE - 1, minimum: MIN_STAKE },
+        IError::Stake(StakeError::InsufficientStake { value: MIN_STAKE - 1, minimum: MIN_STAKE }),
     )
     .await?;
     refused(
@@ -659,7 +662,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
             tee_signer: tee().address(),
         }),
         1,
-        IError::CannotAddStakeWhenUpdating,
+        IError::Stake(StakeError::CannotAddStakeWhenUpdating),
     )
     .await?;
     refused(
@@ -679,7 +682,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &charlie_kp,
         &i.withdraw_stake(),
         0,
-        IError::NoUnbondingStake,
+        IError::Stake(StakeError::NoUnbondingStake),
     )
     .await?;
     refused(
@@ -689,7 +692,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &bob_kp,
         &i.revoke_tokens(charlie(), vec![1; 257]),
         0,
-        IError::TooManyTokens { len: 257, max: 256 },
+        IError::TooMany { len: 257, max: 256 },
     )
     .await?;
     refused(
@@ -699,7 +702,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &eve_kp,
         &i.revoke_token(charlie(), 1),
         0,
-        IError::AccountNotExists,
+        IError::Account(AccountError::AccountNotExists),
     )
     .await?;
     refused(
@@ -709,7 +712,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &eve_kp,
         &i.acknowledge_tee_signer(charlie(), true),
         0,
-        IError::AccountNotExists,
+        IError::Account(AccountError::AccountNotExists),
     )
     .await?;
     refused(
@@ -719,7 +722,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &bob_kp,
         &i.acknowledge_tee_signer_by_owner(charlie()),
         0,
-        IError::NotOwner,
+        IError::Ownership(OwnershipError::NotOwner),
     )
     .await?;
     refused(
@@ -729,7 +732,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &bob_kp,
         &i.update_lock_time(1),
         0,
-        IError::NotOwner,
+        IError::Ownership(OwnershipError::NotOwner),
     )
     .await?;
     refused(
@@ -749,7 +752,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &bob_kp,
         &i.update_min_stake(1),
         0,
-        IError::NotOwner,
+        IError::Ownership(OwnershipError::NotOwner),
     )
     .await?;
     refused(
@@ -759,7 +762,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &bob_kp,
         &i.set_attestor([1; 20], true),
         0,
-        IError::NotOwner,
+        IError::Ownership(OwnershipError::NotOwner),
     )
     .await?;
     refused(
@@ -769,7 +772,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &bob_kp,
         &i.set_code(Hash::from([1; 32])),
         0,
-        IError::NotOwner,
+        IError::Ownership(OwnershipError::NotOwner),
     )
     .await?;
     refused(
@@ -806,7 +809,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &charlie_kp,
         &f.settle_fees(ftv(&tee(), CHAIN_ID, ft, charlie(), "task-1", 1)),
         0,
-        FError::InvalidNonce,
+        FError::Task(TaskError::InvalidNonce),
     )
     .await?;
     refused(
@@ -816,7 +819,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &charlie_kp,
         &f.settle_fees(ftv(&tee(), CHAIN_ID, ft, charlie(), "task-2", 1)),
         0,
-        FError::InvalidNonce,
+        FError::Task(TaskError::InvalidNonce),
     )
     .await?;
     refused(
@@ -826,7 +829,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &charlie_kp,
         &f.settle_fees(ftv(&tee(), CHAIN_ID, ft, dave(), "task-2", 2)),
         0,
-        FError::InvalidSignature,
+        FError::Task(TaskError::InvalidSignature),
     )
     .await?;
     refused(
@@ -836,7 +839,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &charlie_kp,
         &f.settle_fees(ftv(&tee(), CHAIN_ID + 1, ft, charlie(), "task-2", 2)),
         0,
-        FError::InvalidSignature,
+        FError::Task(TaskError::InvalidSignature),
     )
     .await?;
     refused(
@@ -846,7 +849,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &charlie_kp,
         &f.settle_fees(ftv(&tee(), CHAIN_ID, inference, charlie(), "task-2", 2)),
         0,
-        FError::InvalidSignature,
+        FError::Task(TaskError::InvalidSignature),
     )
     .await?;
     refused(
@@ -856,7 +859,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &charlie_kp,
         &f.settle_fees(ftv(&LocalSigner::from_bytes(&[9; 32]).unwrap(), CHAIN_ID, ft, charlie(), "task-2", 2)),
         0,
-        FError::InvalidSignature,
+        FError::Task(TaskError::InvalidSignature),
     )
     .await?;
     refused(
@@ -870,7 +873,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
             v
         }),
         0,
-        FError::InvalidSignature,
+        FError::Task(TaskError::InvalidSignature),
     )
     .await?;
     refused(
@@ -880,7 +883,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &dave_kp,
         &f.settle_fees(ftv(&tee(), CHAIN_ID, ft, charlie(), "task-2", 2)),
         0,
-        FError::AccountNotExists,
+        FError::Account(AccountError::AccountNotExists),
     )
     .await?;
     refused(
@@ -890,7 +893,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &charlie_kp,
         &f.settle_fees(ft_voucher(&tee(), CHAIN_ID, ft, charlie(), "task-2", 2, b"key")),
         0,
-        FError::SecretShouldBeEmpty,
+        FError::Task(TaskError::SecretShouldBeEmpty),
     )
     .await?;
     refused(
@@ -900,7 +903,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &charlie_kp,
         &f.add_deliverable(bob(), "i".repeat(257), b"root".to_vec()),
         0,
-        FError::DeliverableIdInvalidLength { len: 257 },
+        FError::Task(TaskError::DeliverableIdInvalidLength { len: 257 }),
     )
     .await?;
     refused(
@@ -910,7 +913,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &charlie_kp,
         &f.add_deliverable(bob(), String::new(), b"root".to_vec()),
         0,
-        FError::DeliverableIdInvalidLength { len: 0 },
+        FError::Task(TaskError::DeliverableIdInvalidLength { len: 0 }),
     )
     .await?;
     refused(
@@ -930,7 +933,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &charlie_kp,
         &f.add_deliverable(bob(), "task-3".into(), b"root".to_vec()),
         0,
-        FError::PreviousDeliverableNotAcknowledged,
+        FError::Task(TaskError::PreviousDeliverableNotAcknowledged),
     )
     .await?;
     refused(
@@ -950,7 +953,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &eve_kp,
         &f.acknowledge_deliverable(charlie(), "task-2".into()),
         0,
-        FError::AccountNotExists,
+        FError::Account(AccountError::AccountNotExists),
     )
     .await?;
     refused(
@@ -960,7 +963,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &bob_kp,
         &f.acknowledge_deliverable(charlie(), "task-9".into()),
         0,
-        FError::DeliverableNotExists,
+        FError::Task(TaskError::DeliverableNotExists),
     )
     .await?;
     refused(
@@ -970,7 +973,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &bob_kp,
         &f.update_penalty_percentage(10),
         0,
-        FError::NotOwner,
+        FError::Ownership(OwnershipError::NotOwner),
     )
     .await?;
     refused(
@@ -990,7 +993,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &bob_kp,
         &f.set_code(Hash::from([1; 32])),
         0,
-        FError::NotOwner,
+        FError::Ownership(OwnershipError::NotOwner),
     )
     .await?;
 

@@ -1,7 +1,10 @@
 //! Ledger + inference + fine-tuning deployed together: the training story, the penalty path, abandonment, the
 //! old deadlock (a penalty settlement followed by a new task), the ring, replays and cross-provider vouchers,
 //! with the native balances of every party after each money step.
-use fine_tuning::deliverables::DeliverableState;
+use service_core::provider::{AttestationRuleError};
+use service_core::tuning::TaskError;
+use service_core::AccountError;
+use service_core::tuning::DeliverableState;
 use fine_tuning::fine_tuning::{
     DeliverableEvicted, Error as FError, FineTuning, FineTuningRef, ServiceParams, VerifierInput,
 };
@@ -163,12 +166,12 @@ async fn training_story_penalty_and_the_old_deadlock(mut client: Client) -> E2ER
 
     // Task 1: acknowledged, settled in full with the key.
     assert_eq!(add(&mut client, &w, &c, "task-1").await?, Ok(()));
-    assert_eq!(add(&mut client, &w, &c, "task-2").await?, Err(FError::PreviousDeliverableNotAcknowledged));
+    assert_eq!(add(&mut client, &w, &c, "task-2").await?, Err(FError::Task(TaskError::PreviousDeliverableNotAcknowledged)));
     let r = client.call(&ink_e2e::bob(), &f.acknowledge_deliverable(charlie(), "task-1".into())).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     assert_eq!(
         settle(&mut client, &w, &c, w.voucher(charlie(), "task-1", b"", 2_000_000, 1)).await?,
-        Err(FError::SecretShouldNotBeEmpty)
+        Err(FError::Task(TaskError::SecretShouldNotBeEmpty))
     );
     assert_eq!(
         settle(&mut client, &w, &c, w.voucher(charlie(), "task-1", b"key-1", 2_000_000, 1)).await?,
@@ -183,10 +186,10 @@ async fn training_story_penalty_and_the_old_deadlock(mut client: Client) -> E2ER
     assert_eq!((d.state, d.encrypted_secret), (DeliverableState::Settled { penalized: false }, b"key-1".to_vec()));
     assert_eq!(
         settle(&mut client, &w, &c, w.voucher(charlie(), "task-1", b"key-1", 2_000_000, 2)).await?,
-        Err(FError::DeliverableAlreadySettled)
+        Err(FError::Task(TaskError::DeliverableAlreadySettled))
     );
     let r = client.call(&ink_e2e::bob(), &f.acknowledge_deliverable(charlie(), "task-1".into())).submit().await?;
-    assert_eq!(r.return_value(), Err(FError::DeliverableAlreadySettled));
+    assert_eq!(r.return_value(), Err(FError::Task(TaskError::DeliverableAlreadySettled)));
 
     // Task 2: never acknowledged → penalty share, no key; the penalty is the one in force when it was added.
     assert_eq!(add(&mut client, &w, &c, "task-2").await?, Ok(()));
@@ -196,7 +199,7 @@ async fn training_story_penalty_and_the_old_deadlock(mut client: Client) -> E2ER
     assert_eq!(r.return_value(), Err(FError::PenaltyPercentageTooHigh { percent: 101 }));
     assert_eq!(
         settle(&mut client, &w, &c, w.voucher(charlie(), "task-2", b"key-2", 1_000_000, 3)).await?,
-        Err(FError::SecretShouldBeEmpty)
+        Err(FError::Task(TaskError::SecretShouldBeEmpty))
     );
     // Balance 8 M: a 20 M task's 30 % (6 M) fits although the full fee does not (the reference refused it).
     assert_eq!(settle(&mut client, &w, &c, w.voucher(charlie(), "task-2", b"", 20_000_000, 3)).await?, Ok(6_000_000));
@@ -206,7 +209,7 @@ async fn training_story_penalty_and_the_old_deadlock(mut client: Client) -> E2ER
     assert_eq!(add(&mut client, &w, &c, "task-3").await?, Ok(()));
     assert_eq!(
         settle(&mut client, &w, &c, w.voucher(charlie(), "task-3", b"", 10_000_000, 4)).await?,
-        Err(FError::InsufficientBalance { balance: 2_000_000, fee: 9_000_000 })
+        Err(FError::Task(TaskError::InsufficientBalance { balance: 2_000_000, fee: 9_000_000 }))
     );
     assert_eq!(settle(&mut client, &w, &c, w.voucher(charlie(), "task-3", b"", 2_000_000, 4)).await?, Ok(1_800_000));
     let a = client.call(&ink_e2e::bob(), &f.get_account(bob(), charlie())).dry_run().await?.return_value().unwrap();
@@ -219,21 +222,21 @@ async fn abandon_checks_and_ring(mut client: Client) -> E2EResult<()> {
     let w = setup(&mut client).await?;
     let mut f = ink_e2e::create_call_builder::<FineTuning>(w.ft);
     let c = ink_e2e::charlie();
-    assert_eq!(add(&mut client, &w, &c, "").await?, Err(FError::DeliverableIdInvalidLength { len: 0 }));
-    assert_eq!(add(&mut client, &w, &c, &"x".repeat(257)).await?, Err(FError::DeliverableIdInvalidLength { len: 257 }));
+    assert_eq!(add(&mut client, &w, &c, "").await?, Err(FError::Task(TaskError::DeliverableIdInvalidLength { len: 0 })));
+    assert_eq!(add(&mut client, &w, &c, &"x".repeat(257)).await?, Err(FError::Task(TaskError::DeliverableIdInvalidLength { len: 257 })));
     assert_eq!(add(&mut client, &w, &ink_e2e::eve(), "t").await?, Err(FError::ServiceNotExist));
-    assert_eq!(add(&mut client, &w, &ink_e2e::dave(), "t").await?, Err(FError::AccountNotExists));
+    assert_eq!(add(&mut client, &w, &ink_e2e::dave(), "t").await?, Err(FError::Account(AccountError::AccountNotExists)));
     assert_eq!(add(&mut client, &w, &c, &"x".repeat(256)).await?, Ok(()));
     let r = client.call(&c, &f.abandon_deliverable(bob(), "x".repeat(256))).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    assert_eq!(add(&mut client, &w, &c, &"x".repeat(256)).await?, Err(FError::DeliverableAlreadyExists));
+    assert_eq!(add(&mut client, &w, &c, &"x".repeat(256)).await?, Err(FError::Task(TaskError::DeliverableAlreadyExists)));
     let r = client.call(&ink_e2e::bob(), &f.acknowledge_deliverable(charlie(), "x".repeat(256))).submit().await?;
-    assert_eq!(r.return_value(), Err(FError::DeliverableAbandoned));
+    assert_eq!(r.return_value(), Err(FError::Task(TaskError::DeliverableAbandoned)));
     let r = client.call(&c, &f.abandon_deliverable(bob(), "nope".into())).submit().await?;
-    assert_eq!(r.return_value(), Err(FError::DeliverableNotExists));
+    assert_eq!(r.return_value(), Err(FError::Task(TaskError::DeliverableNotExists)));
     assert_eq!(
         settle(&mut client, &w, &c, w.voucher(charlie(), &"x".repeat(256), b"", 1, 1)).await?,
-        Err(FError::DeliverableAbandoned)
+        Err(FError::Task(TaskError::DeliverableAbandoned))
     );
     // Fill the ring (20) with abandoned tasks; the 21st evicts the oldest.
     for n in 1..20 {
@@ -269,17 +272,17 @@ async fn replays_and_cross_provider_vouchers_fail(mut client: Client) -> E2EResu
     assert_eq!(add(&mut client, &w, &d, "same").await?, Ok(()));
     let charlies = w.voucher(charlie(), "same", b"", 1_000_000, 1);
     // Dave cannot use Charlie's voucher: it names Charlie as the provider.
-    assert_eq!(settle(&mut client, &w, &d, charlies.clone()).await?, Err(FError::InvalidSignature));
+    assert_eq!(settle(&mut client, &w, &d, charlies.clone()).await?, Err(FError::Task(TaskError::InvalidSignature)));
     assert_eq!(settle(&mut client, &w, &c, charlies.clone()).await?, Ok(300_000));
-    assert_eq!(settle(&mut client, &w, &c, charlies).await?, Err(FError::InvalidNonce));
+    assert_eq!(settle(&mut client, &w, &c, charlies).await?, Err(FError::Task(TaskError::InvalidNonce)));
     // Tampering with the fee or the root breaks the voucher.
     assert_eq!(add(&mut client, &w, &c, "next").await?, Ok(()));
     let mut v = w.voucher(charlie(), "next", b"", 1_000_000, 2);
     v.task_fee = 5_000_000;
-    assert_eq!(settle(&mut client, &w, &c, v).await?, Err(FError::InvalidSignature));
+    assert_eq!(settle(&mut client, &w, &c, v).await?, Err(FError::Task(TaskError::InvalidSignature)));
     let mut v = w.voucher(charlie(), "next", b"", 1_000_000, 2);
     v.model_root_hash = b"other".to_vec();
-    assert_eq!(settle(&mut client, &w, &c, v).await?, Err(FError::ModelRootHashMismatch));
+    assert_eq!(settle(&mut client, &w, &c, v).await?, Err(FError::Task(TaskError::ModelRootHashMismatch)));
     // The user withdraws consent: it takes effect after the lock time (difference 5), so the task already
     // served still settles (here with the penalty, unacknowledged) inside the window...
     let r = client.call(&ink_e2e::bob(), &f.acknowledge_tee_signer(charlie(), false)).submit().await?;
@@ -291,7 +294,7 @@ async fn replays_and_cross_provider_vouchers_fail(mut client: Client) -> E2EResu
     assert_eq!(add(&mut client, &w, &c, "late").await?, Ok(()));
     assert_eq!(
         settle(&mut client, &w, &c, w.voucher(charlie(), "late", b"", 1_000_000, 3)).await?,
-        Err(FError::NoTeeSigner)
+        Err(FError::Attestation(AttestationRuleError::NoTeeSigner))
     );
     Ok(())
 }
@@ -306,7 +309,7 @@ async fn settles_through_an_attestation_until_it_expires(mut client: Client) -> 
     assert_eq!(add(&mut client, &w, &c, "t1").await?, Ok(()));
     assert_eq!(
         settle(&mut client, &w, &c, w.voucher(charlie(), "t1", b"", 1_000_000, 1)).await?,
-        Err(FError::NoTeeSigner)
+        Err(FError::Attestation(AttestationRuleError::NoTeeSigner))
     );
 
     let attestor = LocalSigner::from_bytes(&[11u8; 32]).unwrap();
@@ -327,7 +330,7 @@ async fn settles_through_an_attestation_until_it_expires(mut client: Client) -> 
         .call(&ink_e2e::eve(), &f.submit_attestation(charlie(), m, until, attestor.address(), wrong.to_vec()))
         .submit()
         .await?;
-    assert_eq!(r.return_value(), Err(FError::InvalidAttestationSignature));
+    assert_eq!(r.return_value(), Err(FError::Attestation(AttestationRuleError::InvalidAttestationSignature)));
     let sig = attestor.sign_digest(&Domain::fine_tuning(CHAIN_ID, bytes(&w.ft)).digest(&cr, &a.struct_hash(&cr)));
     let r = client
         .call(&ink_e2e::eve(), &f.submit_attestation(charlie(), m, until, attestor.address(), sig.to_vec()))
@@ -339,7 +342,7 @@ async fn settles_through_an_attestation_until_it_expires(mut client: Client) -> 
     serving_e2e_tests::advance_ms(LOCK_MS);
     assert_eq!(
         settle(&mut client, &w, &c, w.voucher(charlie(), "t2", b"", 1_000_000, 2)).await?,
-        Err(FError::NoTeeSigner)
+        Err(FError::Attestation(AttestationRuleError::NoTeeSigner))
     );
     Ok(())
 }

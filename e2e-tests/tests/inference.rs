@@ -1,6 +1,8 @@
 //! Ledger + inference deployed together in the real pallet-contracts runtime: the user story, every settlement
 //! status, replays and forgeries, stakes, acknowledgements, token revocation. Native balances of user,
 //! provider, ledger and contract are checked after each money step; the design.md invariants after each step.
+use service_core::provider::{OwnershipError, StakeError, AttestationRuleError};
+use service_core::AccountError;
 use inference::inference::{
     Error as IError, Inference, InferenceRef, ServiceParams, SettlementOutcome, SettlementStatus as S,
     SubAccountBalance, TeeSettlementData, TeeSettlementResult, TeeSettlementResults,
@@ -236,7 +238,7 @@ async fn every_status_in_one_batch(mut client: Client) -> E2EResult<()> {
     let r = client.call(&ink_e2e::dave(), &i.acknowledge_tee_signer(charlie(), false)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&ink_e2e::eve(), &i.acknowledge_tee_signer(charlie(), false)).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::AccountNotExists));
+    assert_eq!(r.return_value(), Err(IError::Account(AccountError::AccountNotExists)));
     advance_ms(LOCK_MS); // the withdrawal takes effect after the lock time
 
     let good = w.voucher(bob(), 1_000_000, 10);
@@ -338,7 +340,7 @@ async fn every_status_in_one_batch(mut client: Client) -> E2EResult<()> {
     assert_eq!(r.return_value(), Err(IError::NoSettlementsProvided));
     let many: Vec<_> = (0..51).map(|n| w.voucher(bob(), 1, 100 + n)).collect();
     let r = client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee(many)).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::TooManySettlements { len: 51, max: 50 }));
+    assert_eq!(r.return_value(), Err(IError::TooMany { len: 51, max: 50 }));
     Ok(())
 }
 
@@ -364,7 +366,7 @@ async fn signer_acknowledgement_rules(mut client: Client) -> E2EResult<()> {
     assert_eq!(out[0].status, S::NoTeeSigner);
     // Only the owner acknowledges; a service without a signer cannot be acknowledged.
     let r = client.call(&ink_e2e::bob(), &i.acknowledge_tee_signer_by_owner(charlie())).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::NotOwner));
+    assert_eq!(r.return_value(), Err(IError::Ownership(OwnershipError::NotOwner)));
     let r = client.call(&ink_e2e::alice(), &i.acknowledge_tee_signer_by_owner(dave())).submit().await?;
     assert_eq!(r.return_value(), Err(IError::ServiceNotExist));
     let r = client.call(&ink_e2e::alice(), &i.acknowledge_tee_signer_by_owner(charlie())).submit().await?;
@@ -402,10 +404,10 @@ async fn stake_unbonds_and_removed_service_cannot_settle(mut client: Client) -> 
     let mut l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
     let r =
         client.call(&ink_e2e::eve(), &i.add_or_update_service(params([1; 20]))).value(MIN_STAKE - 1).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::InsufficientStake { value: MIN_STAKE - 1, minimum: MIN_STAKE }));
+    assert_eq!(r.return_value(), Err(IError::Stake(StakeError::InsufficientStake { value: MIN_STAKE - 1, minimum: MIN_STAKE })));
     let r =
         client.call(&ink_e2e::charlie(), &i.add_or_update_service(params(tee().address()))).value(1).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::CannotAddStakeWhenUpdating));
+    assert_eq!(r.return_value(), Err(IError::Stake(StakeError::CannotAddStakeWhenUpdating)));
     let mut long = params([1; 20]);
     long.additional_info = "x".repeat(4097);
     let r = client.call(&ink_e2e::eve(), &i.add_or_update_service(long)).value(MIN_STAKE).submit().await?;
@@ -421,7 +423,7 @@ async fn stake_unbonds_and_removed_service_cannot_settle(mut client: Client) -> 
     let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 1)]).await?;
     assert_eq!(out[0].status, S::ServiceNotFound);
     let r = client.call(&ink_e2e::charlie(), &i.withdraw_stake()).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::StakeLocked { release_at: serving_e2e_tests::now_ms() + LOCK_MS }));
+    assert_eq!(r.return_value(), Err(IError::Stake(StakeError::StakeLocked { release_at: serving_e2e_tests::now_ms() + LOCK_MS })));
     advance_ms(LOCK_MS);
     let (charlie0, inf0) = (client.free_balance(charlie()).await?, client.free_balance(w.inference).await?);
     let r = client.call(&ink_e2e::charlie(), &i.withdraw_stake()).submit().await?;
@@ -430,7 +432,7 @@ async fn stake_unbonds_and_removed_service_cannot_settle(mut client: Client) -> 
     assert_eq!(client.free_balance(charlie()).await? as i128, charlie0 as i128 + MIN_STAKE as i128 - d);
     assert_eq!(client.free_balance(w.inference).await?, inf0 - MIN_STAKE);
     let r = client.call(&ink_e2e::charlie(), &i.withdraw_stake()).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::NoUnbondingStake));
+    assert_eq!(r.return_value(), Err(IError::Stake(StakeError::NoUnbondingStake)));
     // Users still get their money back from a removed service.
     let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
     assert_eq!(r.return_value(), Ok(0));
@@ -459,7 +461,7 @@ async fn ledger_only_messages_and_token_revocation(mut client: Client) -> E2ERes
     let r = client.call(&ink_e2e::bob(), &i.revoke_tokens(charlie(), vec![200, 255, 3])).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&ink_e2e::bob(), &i.revoke_tokens(charlie(), vec![0; 257])).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::TooManyTokens { len: 257, max: 256 }));
+    assert_eq!(r.return_value(), Err(IError::TooMany { len: 257, max: 256 }));
     for (id, revoked) in [(3u8, true), (200, true), (255, true), (4, false)] {
         let got =
             client.call(&ink_e2e::bob(), &i.is_token_revoked(bob(), charlie(), id)).dry_run().await?.return_value();
@@ -488,7 +490,7 @@ async fn deleted_and_recreated_account_keeps_nonce_and_new_generation(mut client
     let r = client.call(&ink_e2e::bob(), &l.delete_ledger()).submit().await?;
     assert_eq!(r.return_value(), Ok(0));
     let r = client.call(&ink_e2e::bob(), &i.get_account(bob(), charlie())).dry_run().await?.return_value();
-    assert_eq!(r, Err(IError::AccountNotExists));
+    assert_eq!(r, Err(IError::Account(AccountError::AccountNotExists)));
     // Re-created: the old voucher (nonce 7) cannot be replayed, and the generation moved on.
     let r = client.call(&ink_e2e::bob(), &l.add_ledger(String::new())).value(5_000_000).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
@@ -532,13 +534,13 @@ async fn attestation_makes_a_signer_usable_until_it_ends(mut client: Client) -> 
     };
     // Registries first: unknown attestor, then unaccepted measurement.
     let r = client.call(&ink_e2e::eve(), &submit(sig.clone(), m, until, attestor.address())).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::UnknownAttestor));
+    assert_eq!(r.return_value(), Err(IError::Attestation(AttestationRuleError::UnknownAttestor)));
     let r = client.call(&ink_e2e::bob(), &i.set_attestor(attestor.address(), true)).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::NotOwner));
+    assert_eq!(r.return_value(), Err(IError::Ownership(OwnershipError::NotOwner)));
     let r = client.call(&ink_e2e::alice(), &i.set_attestor(attestor.address(), true)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&ink_e2e::eve(), &submit(sig.clone(), m, until, attestor.address())).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::MeasurementNotAccepted));
+    assert_eq!(r.return_value(), Err(IError::Attestation(AttestationRuleError::MeasurementNotAccepted)));
     for mm in [m, m2] {
         let r = client.call(&ink_e2e::alice(), &i.set_measurement(mm, true)).submit().await?;
         assert_eq!(r.return_value(), Ok(()));
@@ -546,14 +548,14 @@ async fn attestation_makes_a_signer_usable_until_it_ends(mut client: Client) -> 
     // Forgeries: another key, another measurement than signed, a longer expiry than signed, already expired.
     let forged = attest(&w, &LocalSigner::from_bytes(&[12u8; 32]).unwrap(), tee().address(), m, until);
     let r = client.call(&ink_e2e::eve(), &submit(forged, m, until, attestor.address())).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::InvalidAttestationSignature));
+    assert_eq!(r.return_value(), Err(IError::Attestation(AttestationRuleError::InvalidAttestationSignature)));
     let r = client.call(&ink_e2e::eve(), &submit(sig.clone(), m2, until, attestor.address())).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::InvalidAttestationSignature));
+    assert_eq!(r.return_value(), Err(IError::Attestation(AttestationRuleError::InvalidAttestationSignature)));
     let r = client.call(&ink_e2e::eve(), &submit(sig.clone(), m, until + 1, attestor.address())).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::InvalidAttestationSignature));
+    assert_eq!(r.return_value(), Err(IError::Attestation(AttestationRuleError::InvalidAttestationSignature)));
     let stale = attest(&w, &attestor, tee().address(), m, now);
     let r = client.call(&ink_e2e::eve(), &submit(stale, m, now, attestor.address())).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::AttestationExpired));
+    assert_eq!(r.return_value(), Err(IError::Attestation(AttestationRuleError::AttestationExpired)));
     // The real one, submitted by anyone.
     take_events();
     let r = client.call(&ink_e2e::eve(), &submit(sig.clone(), m, until, attestor.address())).submit().await?;
@@ -561,7 +563,7 @@ async fn attestation_makes_a_signer_usable_until_it_ends(mut client: Client) -> 
     let ev = take_events();
     assert_eq!(events_of::<TeeAttestationAccepted>(&ev, &bytes(&w.inference))[0].expires_at, until);
     let r = client.call(&ink_e2e::eve(), &submit(sig.clone(), m, until, attestor.address())).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::AttestationNotNewer), "replay");
+    assert_eq!(r.return_value(), Err(IError::Attestation(AttestationRuleError::AttestationNotNewer)), "replay");
     let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 2)]).await?;
     assert_eq!(out[0].status, S::Success, "settles through the attestation");
 
@@ -604,7 +606,7 @@ async fn attestation_makes_a_signer_usable_until_it_ends(mut client: Client) -> 
             .await?;
     assert_eq!(out[0].status, S::NoTeeSigner, "the new signer is not attested");
     let r = client.call(&ink_e2e::eve(), &submit(sig2.clone(), m, until2, attestor.address())).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::InvalidAttestationSignature), "old signer's attestation");
+    assert_eq!(r.return_value(), Err(IError::Attestation(AttestationRuleError::InvalidAttestationSignature)), "old signer's attestation");
     let usable = client.call(&ink_e2e::eve(), &i.usable_tee_signer(charlie())).dry_run().await?.return_value();
     assert_eq!(usable, None);
     // Review finding 4 (issue 14): rotating back to the old signer (A → B → A) must not let anyone revive the
@@ -612,7 +614,7 @@ async fn attestation_makes_a_signer_usable_until_it_ends(mut client: Client) -> 
     let r = client.call(&ink_e2e::charlie(), &i.add_or_update_service(params(tee().address()))).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&ink_e2e::eve(), &submit(sig2.clone(), m, until2, attestor.address())).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::AttestationEnded), "the ended statement cannot come back");
+    assert_eq!(r.return_value(), Err(IError::Attestation(AttestationRuleError::AttestationEnded)), "the ended statement cannot come back");
     let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 10)]).await?;
     assert_eq!(out[0].status, S::NoTeeSigner);
     let until3 = until2 + 1;
@@ -651,7 +653,7 @@ async fn owner_upgrade_keeps_accounts_services_and_refunds(mut client: Client) -
             .await?
             .code_hash;
     let r = client.call(&ink_e2e::bob(), &i.set_code(code_hash)).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::NotOwner));
+    assert_eq!(r.return_value(), Err(IError::Ownership(OwnershipError::NotOwner)));
     let balance0 = client.free_balance(w.inference).await?;
     let r = client.call(&ink_e2e::alice(), &i.set_code(code_hash)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));

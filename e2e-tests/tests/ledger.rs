@@ -1,6 +1,7 @@
 //! The ledger in the real pallet-contracts runtime (ink_e2e sandbox), with a test-only service contract that
 //! plays honest or misbehaves. After every step the money invariants of design.md are checked, and native
 //! balances are compared to the expected flows (storage deposits accounted for exactly).
+use service_core::provider::{OwnershipError};
 use ink::primitives::AccountId;
 use ink_e2e::{account_id, AccountKeyring, ChainBackend, ContractsBackend};
 use ledger::ledger::{
@@ -500,7 +501,7 @@ async fn disabled_service_cannot_be_funded(mut client: Client) -> E2EResult<()> 
     open_with_sub(&mut client, ledger, svc, 10_000_000, 4_000_000).await?;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let r = client.call(&ink_e2e::bob(), &l.set_service_enabled(svc, false)).submit().await?;
-    assert_eq!(r.return_value(), Err(Error::NotOwner));
+    assert_eq!(r.return_value(), Err(Error::Ownership(OwnershipError::NotOwner)));
     let r = client.call(&ink_e2e::alice(), &l.set_service_enabled(svc, false)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), svc, 1_000_000)).submit().await?;
@@ -545,7 +546,7 @@ async fn registration_requires_serving_interface_bound_to_this_ledger(mut client
         .call(&ink_e2e::bob(), &l.register_service("other".into(), "v".into(), wrong_version, String::new()))
         .submit()
         .await?;
-    assert_eq!(r.return_value(), Err(Error::NotOwner));
+    assert_eq!(r.return_value(), Err(Error::Ownership(OwnershipError::NotOwner)));
     let (all, total) = client.call(&ink_e2e::bob(), &l.get_all_services(0, 0)).dry_run().await?.return_value().unwrap();
     assert_eq!((all.len(), total), (1, 1));
     Ok(())
@@ -683,7 +684,7 @@ async fn owner_upgrade_keeps_balances(mut client: Client) -> E2EResult<()> {
             .await?
             .code_hash;
     let r = client.call(&ink_e2e::bob(), &l.set_code(code_hash)).submit().await?;
-    assert_eq!(r.return_value(), Err(Error::NotOwner));
+    assert_eq!(r.return_value(), Err(Error::Ownership(OwnershipError::NotOwner)));
     let r = client.call(&ink_e2e::alice(), &l.set_code(ink::primitives::Hash::from([7u8; 32]))).submit().await?;
     assert_eq!(r.return_value(), Err(Error::UpgradeFailed));
     let balance0 = client.free_balance(ledger).await?;

@@ -1,5 +1,5 @@
 //! Property test of the shared money rules (the plain Rust the contracts run: `ledger::book::UserBalance`,
-//! `service_core::SubAccount`, `fine_tuning::deliverables::fee_for`, the verifier's signature rules) under long
+//! `service_core::SubAccount`, `service_core::tuning::fee_for`, the verifier's signature rules) under long
 //! random sequences of operations by 3 users, 2 services (inference, fine-tuning) and 2 providers, composed the
 //! way the contracts compose them, against a simple reference model of what each party should have.
 //!
@@ -9,7 +9,7 @@
 //!
 //! CI runs proptest's default 256 sequences of up to 60 steps; `make model-long` runs 10,000
 //! (`PROPTEST_CASES=10000`). The same operations against the real contracts: `tests/random.rs`.
-use fine_tuning::deliverables::fee_for;
+use service_core::tuning::fee_for;
 use ledger::book::{split_transfer, UserBalance};
 use proptest::prelude::*;
 use service_core::{SubAccount, Tombstone};
