@@ -12,7 +12,7 @@ use ink::scale::{Decode, Encode};
 use ink_e2e::{CallBuilderFinal, ChainBackend, ContractsBackend, Keypair};
 use ledger::ledger::{Ledger, LedgerRef};
 use serde_json::{json, Value};
-use serving_e2e_tests::{bytes, id, inference_voucher, storage_deposit, tee, Client};
+use serving_sandbox::{bytes, id, inference_voucher, storage_deposit, tee, Client};
 use std::collections::BTreeMap;
 
 type R<T> = Result<T, String>;
@@ -128,7 +128,7 @@ impl Demo {
                 all.push(bytes(&c));
             }
         }
-        serving_e2e_tests::watch(&all);
+        serving_sandbox::watch(&all);
     }
 
     async fn free(&mut self, a: AccountId) -> R<u128> {
@@ -257,16 +257,9 @@ impl Demo {
         let secret =
             if acknowledged { format!("model key of {id}, encrypted to the user").into_bytes() } else { Vec::new() };
         let root = format!("merkle root of {id}").into_bytes();
-        let task = serving_e2e_tests::Task {
-            user,
-            provider: Who::Dave.account(),
-            id,
-            secret: &secret,
-            root: &root,
-            nonce,
-            fee,
-        };
-        serving_e2e_tests::fine_tuning_voucher(&tee(), CHAIN_ID, self.ft, &task)
+        let task =
+            serving_sandbox::Task { user, provider: Who::Dave.account(), id, secret: &secret, root: &root, nonce, fee };
+        serving_sandbox::fine_tuning_voucher(&tee(), CHAIN_ID, self.ft, &task)
     }
 
     /// Plays the story; returns the JSON report (steps and the final check).
@@ -276,9 +269,9 @@ impl Demo {
         self.watch();
         for who in Who::ALL {
             let b = self.free(who.account()).await?;
-            self.start.insert(who, serving_e2e_tests::totals().total_of(&bytes(&who.account())).unwrap_or(b));
+            self.start.insert(who, serving_sandbox::totals().total_of(&bytes(&who.account())).unwrap_or(b));
         }
-        self.start_issuance = serving_e2e_tests::totals().issuance;
+        self.start_issuance = serving_sandbox::totals().issuance;
 
         // --- The owner deploys and wires the contracts.
         let mut c = LedgerRef::new(CHAIN_ID, UNIT, UNIT / 10);
@@ -346,12 +339,12 @@ impl Demo {
         self.done(Who::Alice, "registers fine-tuning v1 in the ledger", "registered".into(), Some(&w)).await?;
 
         // --- Providers register, the owner acknowledges their TEE signer.
-        let p = serving_e2e_tests::inference_service("https://charlie.example/v1", tee().address());
+        let p = serving_sandbox::inference_service("https://charlie.example/v1", tee().address());
         let w = self.exec(Who::Charlie, &i.add_or_update_service(p), MIN_STAKE).await?;
         self.done(Who::Charlie, "registers an inference service, staking 10", "registered".into(), Some(&w)).await?;
         let w = self.exec(Who::Alice, &i.acknowledge_tee_signer_by_owner(charlie), 0).await?;
         self.done(Who::Alice, "acknowledges Charlie's TEE signer", "acknowledged".into(), Some(&w)).await?;
-        let p = serving_e2e_tests::fine_tuning_service("https://dave.example", 1, tee().address());
+        let p = serving_sandbox::fine_tuning_service("https://dave.example", 1, tee().address());
         let w = self.exec(Who::Dave, &f.add_or_update_service(p), MIN_STAKE).await?;
         self.done(Who::Dave, "registers a fine-tuning service, staking 10", "registered".into(), Some(&w)).await?;
         let w = self.exec(Who::Alice, &f.acknowledge_tee_signer_by_owner(dave), 0).await?;
@@ -397,7 +390,7 @@ impl Demo {
             Some(&w),
         )
         .await?;
-        serving_e2e_tests::advance_ms(LOCK_MS);
+        serving_sandbox::advance_ms(LOCK_MS);
         self.done::<()>(Who::Bob, "waits: the sandbox clock moves 1 hour", "lock time over".into(), None).await?;
         let w = self.exec(Who::Bob, &l.retrieve_fund(vec![charlie], self.inference), 0).await?;
         if w.value != 17 * UNIT {
@@ -507,7 +500,7 @@ impl Demo {
         let i = ink_e2e::create_call_builder::<Inference>(self.inference);
         let f = ink_e2e::create_call_builder::<FineTuning>(self.ft);
         let _ = self.free(Who::Alice.account()).await?; // refreshes the totals
-        let totals = serving_e2e_tests::totals();
+        let totals = serving_sandbox::totals();
         let mut lines = Vec::new();
         let mut ok = true;
         let mut line = |ok_: bool, what: String, lines: &mut Vec<Value>| {

@@ -13,8 +13,8 @@
 //! JSON numbers (any size up to u128) or decimal strings. Output is JSON on stdout (`help`: plain text); errors
 //! go to stderr with a non-zero exit code.
 use serde_json::{json, Value};
+use serving_verifier::{Domain, LocalCrypto, LocalSigner, TeeAttestation, TeeSettlement, VerifierMessage};
 use std::collections::HashMap;
-use verifier::{Domain, LocalCrypto, LocalSigner, TeeAttestation, TeeSettlement, VerifierMessage};
 
 mod demo;
 mod sign;

@@ -16,7 +16,7 @@ use ink::primitives::AccountId;
 use ink::scale::Encode;
 use ink_e2e::CallBuilderFinal;
 use serde_json::{json, Value};
-use verifier::{Domain, LocalCrypto, LocalSigner, TeeSettlement, VerifierMessage};
+use serving_verifier::{Domain, LocalCrypto, LocalSigner, TeeSettlement, VerifierMessage};
 
 /// The encoded input of a message call: its selector, then its SCALE-encoded arguments.
 pub fn call_data<Args: Encode + Clone, Ret>(msg: &CallBuilderFinal<DefaultEnvironment, Args, Ret>) -> Vec<u8> {
@@ -48,7 +48,7 @@ pub fn sign(key: &LocalSigner, v: &Value) -> R<Value> {
                     user: bytes32(field(s, "user").map_err(at)?, "user").map_err(at)?,
                     total_fee: int(s, "totalFee").map_err(at)?,
                 };
-                let digest = verifier::typed_digest(&c, &separator, &msg.struct_hash(&c));
+                let digest = serving_verifier::typed_digest(&c, &separator, &msg.struct_hash(&c));
                 let signature = key.sign_digest(&digest).to_vec();
                 out.push(json!({
                     "user": hex0(&msg.user),

@@ -1,8 +1,8 @@
 //! The `serving` binary end to end: keys, attestations that the verifier accepts, digests equal to the
 //! eth-account vectors, and clear errors (non-zero exit, no panic) on bad input.
 use serde_json::Value;
+use serving_verifier::{check_attestation, Domain, LocalCrypto, TeeAttestation};
 use std::process::Command;
-use verifier::{check_attestation, Domain, LocalCrypto, TeeAttestation};
 
 fn serving(args: &[&str]) -> (i32, Value, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_serving")).args(args).output().expect("run serving");
@@ -170,7 +170,7 @@ fn sign_inference_vouchers_gives_valid_signatures_and_call_data() {
         let (code, dg, _) = serving_stdin(&["digest", "-"], &q.to_string());
         assert_eq!((code, &dg["digest"]), (0, &s["digest"]), "entry {n}");
         let digest: [u8; 32] = unhex(&s["digest"]).try_into().unwrap();
-        let signer = verifier::recover_signer(&LocalCrypto, &digest, &d.signature).expect("valid signature");
+        let signer = serving_verifier::recover_signer(&LocalCrypto, &digest, &d.signature).expect("valid signature");
         assert_eq!(hex::encode(signer), addr["address"].as_str().unwrap().trim_start_matches("0x"));
     }
     assert_eq!(decoded[0].total_fee, u128::MAX);
@@ -197,7 +197,7 @@ fn sign_fine_tuning_voucher_gives_valid_signature_and_call_data() {
     assert_eq!((v.id.as_str(), v.nonce, v.task_fee), ("task-ü-1", 3, 1_000_000));
     assert_eq!((v.encrypted_secret, v.model_root_hash), (vec![0xab, 0xcd, 0xef], vec![1, 2]));
     let digest: [u8; 32] = unhex(&out["digest"]).try_into().unwrap();
-    let signer = verifier::recover_signer(&LocalCrypto, &digest, &v.signature).expect("valid signature");
+    let signer = serving_verifier::recover_signer(&LocalCrypto, &digest, &v.signature).expect("valid signature");
     assert_eq!(hex::encode(signer), addr["address"].as_str().unwrap().trim_start_matches("0x"));
 }
 

@@ -11,9 +11,9 @@ use ink_e2e::subxt::dynamic::Value;
 use ink_e2e::{ChainBackend, ContractsBackend, Keypair};
 use ledger::ledger::Ledger;
 use serving_e2e_tests::{advance_ms, bytes, id, inference_voucher, tee, Client};
+use serving_verifier::{Domain, LocalCrypto, LocalSigner, TeeAttestation};
 use std::fmt::Write as _;
 use std::str::FromStr as _;
-use verifier::{Domain, LocalCrypto, LocalSigner, TeeAttestation};
 
 const CHAIN_ID: u64 = 42;
 const LOCK_MS: u64 = 3_600_000;

@@ -2,9 +2,6 @@
 //! error (or, for vouchers inside a batch, the documented per-entry status) and that no balance anywhere moved
 //! (every account's free and held balance, read from pallet-balances). The rows are written to
 //! docs/attack-matrix.md; the test fails when the file differs (regenerate: SERVING_WRITE_MATRIX=1).
-use service_core::provider::{OwnershipError, StakeError};
-use service_core::tuning::TaskError;
-use service_core::AccountError;
 use fine_tuning::fine_tuning::{Error as FError, FineTuning, VerifierInput};
 use inference::inference::{Error as IError, Inference, ServiceParams, SettlementStatus as S, TeeSettlementData};
 use ink::env::DefaultEnvironment;
@@ -14,10 +11,13 @@ use ink_e2e::{CallBuilderFinal, ChainBackend, ContractsBackend, Keypair};
 use ledger::ledger::Ledger;
 use ledger::Error as LError;
 use ledger::Serving;
+use service_core::provider::{OwnershipError, StakeError};
+use service_core::tuning::TaskError;
+use service_core::AccountError;
 use serving_e2e_tests::{
     bob, bytes, charlie, dave, eve, high_s_twin, id, inference_voucher, tee, totals, watch, Client, Totals,
 };
-use verifier::LocalSigner;
+use serving_verifier::LocalSigner;
 
 type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -374,8 +374,16 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         LError::Ownership(OwnershipError::NotOwner),
     )
     .await?;
-    refused(c, &mut w, ("ledger", "set_minimums", "wrong caller"), &bob_kp, &l.set_minimums(0, 0), 0, LError::Ownership(OwnershipError::NotOwner))
-        .await?;
+    refused(
+        c,
+        &mut w,
+        ("ledger", "set_minimums", "wrong caller"),
+        &bob_kp,
+        &l.set_minimums(0, 0),
+        0,
+        LError::Ownership(OwnershipError::NotOwner),
+    )
+    .await?;
     refused(
         c,
         &mut w,
@@ -469,15 +477,15 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         {
             // The same voucher signed in the fine-tuning contract's own domain (its name and address).
             let v = ok(6);
-            let msg = verifier::TeeSettlement {
+            let msg = serving_verifier::TeeSettlement {
                 requests_hash: v.requests_hash,
                 nonce: v.nonce,
                 provider: bytes(&v.provider),
                 user: bytes(&v.user),
                 total_fee: v.total_fee,
             };
-            let c = verifier::LocalCrypto;
-            let digest = verifier::Domain::fine_tuning(CHAIN_ID, bytes(&ft)).digest(&c, &msg.struct_hash(&c));
+            let c = serving_verifier::LocalCrypto;
+            let digest = serving_verifier::Domain::fine_tuning(CHAIN_ID, bytes(&ft)).digest(&c, &msg.struct_hash(&c));
             TeeSettlementData { signature: tee().sign_digest(&digest).to_vec(), ..v }
         },
         S::InvalidSignature,

@@ -1,10 +1,6 @@
 //! Ledger + inference + fine-tuning deployed together: the training story, the penalty path, abandonment, the
 //! old deadlock (a penalty settlement followed by a new task), the ring, replays and cross-provider vouchers,
 //! with the native balances of every party after each money step.
-use service_core::provider::{AttestationRuleError};
-use service_core::tuning::TaskError;
-use service_core::AccountError;
-use service_core::tuning::DeliverableState;
 use fine_tuning::fine_tuning::{
     DeliverableEvicted, Error as FError, FineTuning, FineTuningRef, ServiceParams, VerifierInput,
 };
@@ -12,8 +8,12 @@ use inference::inference::InferenceRef;
 use ink::primitives::AccountId;
 use ink_e2e::{ChainBackend, ContractsBackend, Keypair};
 use ledger::ledger::{Ledger, LedgerRef};
+use service_core::provider::AttestationRuleError;
+use service_core::tuning::DeliverableState;
+use service_core::tuning::TaskError;
+use service_core::AccountError;
 use serving_e2e_tests::{advance_ms, bob, bytes, charlie, dave, events_of, storage_deposit, take_events, tee, Client};
-use verifier::{Domain, LocalCrypto, LocalSigner, VerifierMessage};
+use serving_verifier::{Domain, LocalCrypto, LocalSigner, VerifierMessage};
 
 type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -166,7 +166,10 @@ async fn training_story_penalty_and_the_old_deadlock(mut client: Client) -> E2ER
 
     // Task 1: acknowledged, settled in full with the key.
     assert_eq!(add(&mut client, &w, &c, "task-1").await?, Ok(()));
-    assert_eq!(add(&mut client, &w, &c, "task-2").await?, Err(FError::Task(TaskError::PreviousDeliverableNotAcknowledged)));
+    assert_eq!(
+        add(&mut client, &w, &c, "task-2").await?,
+        Err(FError::Task(TaskError::PreviousDeliverableNotAcknowledged))
+    );
     let r = client.call(&ink_e2e::bob(), &f.acknowledge_deliverable(charlie(), "task-1".into())).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     assert_eq!(
@@ -222,14 +225,26 @@ async fn abandon_checks_and_ring(mut client: Client) -> E2EResult<()> {
     let w = setup(&mut client).await?;
     let mut f = ink_e2e::create_call_builder::<FineTuning>(w.ft);
     let c = ink_e2e::charlie();
-    assert_eq!(add(&mut client, &w, &c, "").await?, Err(FError::Task(TaskError::DeliverableIdInvalidLength { len: 0 })));
-    assert_eq!(add(&mut client, &w, &c, &"x".repeat(257)).await?, Err(FError::Task(TaskError::DeliverableIdInvalidLength { len: 257 })));
+    assert_eq!(
+        add(&mut client, &w, &c, "").await?,
+        Err(FError::Task(TaskError::DeliverableIdInvalidLength { len: 0 }))
+    );
+    assert_eq!(
+        add(&mut client, &w, &c, &"x".repeat(257)).await?,
+        Err(FError::Task(TaskError::DeliverableIdInvalidLength { len: 257 }))
+    );
     assert_eq!(add(&mut client, &w, &ink_e2e::eve(), "t").await?, Err(FError::ServiceNotExist));
-    assert_eq!(add(&mut client, &w, &ink_e2e::dave(), "t").await?, Err(FError::Account(AccountError::AccountNotExists)));
+    assert_eq!(
+        add(&mut client, &w, &ink_e2e::dave(), "t").await?,
+        Err(FError::Account(AccountError::AccountNotExists))
+    );
     assert_eq!(add(&mut client, &w, &c, &"x".repeat(256)).await?, Ok(()));
     let r = client.call(&c, &f.abandon_deliverable(bob(), "x".repeat(256))).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    assert_eq!(add(&mut client, &w, &c, &"x".repeat(256)).await?, Err(FError::Task(TaskError::DeliverableAlreadyExists)));
+    assert_eq!(
+        add(&mut client, &w, &c, &"x".repeat(256)).await?,
+        Err(FError::Task(TaskError::DeliverableAlreadyExists))
+    );
     let r = client.call(&ink_e2e::bob(), &f.acknowledge_deliverable(charlie(), "x".repeat(256))).submit().await?;
     assert_eq!(r.return_value(), Err(FError::Task(TaskError::DeliverableAbandoned)));
     let r = client.call(&c, &f.abandon_deliverable(bob(), "nope".into())).submit().await?;
@@ -317,7 +332,7 @@ async fn settles_through_an_attestation_until_it_expires(mut client: Client) -> 
     client.call(&ink_e2e::alice(), &f.set_attestor(attestor.address(), true)).submit().await?;
     client.call(&ink_e2e::alice(), &f.set_measurement(m, true)).submit().await?;
     let until = serving_e2e_tests::now_ms() + LOCK_MS;
-    let a = verifier::TeeAttestation {
+    let a = serving_verifier::TeeAttestation {
         provider: bytes(&charlie()),
         signer: tee().address(),
         measurement: m,

@@ -1,8 +1,6 @@
 //! Ledger + inference deployed together in the real pallet-contracts runtime: the user story, every settlement
 //! status, replays and forgeries, stakes, acknowledgements, token revocation. Native balances of user,
 //! provider, ledger and contract are checked after each money step; the design.md invariants after each step.
-use service_core::provider::{OwnershipError, StakeError, AttestationRuleError};
-use service_core::AccountError;
 use inference::inference::{
     Error as IError, Inference, InferenceRef, ServiceParams, SettlementOutcome, SettlementStatus as S,
     SubAccountBalance, TeeSettlementData, TeeSettlementResult, TeeSettlementResults,
@@ -10,11 +8,13 @@ use inference::inference::{
 use ink::primitives::AccountId;
 use ink_e2e::{ChainBackend, ContractsBackend};
 use ledger::ledger::{Ledger, LedgerRef};
+use service_core::provider::{AttestationRuleError, OwnershipError, StakeError};
+use service_core::AccountError;
 use serving_e2e_tests::{
     advance_ms, bob, bytes, charlie, dave, eve, events_of, high_s_twin, inference_voucher, storage_deposit,
     take_events, tee, Client,
 };
-use verifier::{Domain, LocalCrypto, LocalSigner, TeeSettlement};
+use serving_verifier::{Domain, LocalCrypto, LocalSigner, TeeSettlement};
 
 type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -404,7 +404,10 @@ async fn stake_unbonds_and_removed_service_cannot_settle(mut client: Client) -> 
     let mut l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
     let r =
         client.call(&ink_e2e::eve(), &i.add_or_update_service(params([1; 20]))).value(MIN_STAKE - 1).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::Stake(StakeError::InsufficientStake { value: MIN_STAKE - 1, minimum: MIN_STAKE })));
+    assert_eq!(
+        r.return_value(),
+        Err(IError::Stake(StakeError::InsufficientStake { value: MIN_STAKE - 1, minimum: MIN_STAKE }))
+    );
     let r =
         client.call(&ink_e2e::charlie(), &i.add_or_update_service(params(tee().address()))).value(1).submit().await?;
     assert_eq!(r.return_value(), Err(IError::Stake(StakeError::CannotAddStakeWhenUpdating)));
@@ -423,7 +426,10 @@ async fn stake_unbonds_and_removed_service_cannot_settle(mut client: Client) -> 
     let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 1)]).await?;
     assert_eq!(out[0].status, S::ServiceNotFound);
     let r = client.call(&ink_e2e::charlie(), &i.withdraw_stake()).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::Stake(StakeError::StakeLocked { release_at: serving_e2e_tests::now_ms() + LOCK_MS })));
+    assert_eq!(
+        r.return_value(),
+        Err(IError::Stake(StakeError::StakeLocked { release_at: serving_e2e_tests::now_ms() + LOCK_MS }))
+    );
     advance_ms(LOCK_MS);
     let (charlie0, inf0) = (client.free_balance(charlie()).await?, client.free_balance(w.inference).await?);
     let r = client.call(&ink_e2e::charlie(), &i.withdraw_stake()).submit().await?;
@@ -505,7 +511,7 @@ async fn deleted_and_recreated_account_keeps_nonce_and_new_generation(mut client
 }
 
 fn attest(w: &World, attestor: &LocalSigner, signer: [u8; 20], measurement: [u8; 32], expires_at: u64) -> Vec<u8> {
-    let a = verifier::TeeAttestation { provider: bytes(&charlie()), signer, measurement, expires_at };
+    let a = serving_verifier::TeeAttestation { provider: bytes(&charlie()), signer, measurement, expires_at };
     let c = LocalCrypto;
     let digest = Domain::inference(CHAIN_ID, bytes(&w.inference)).digest(&c, &a.struct_hash(&c));
     attestor.sign_digest(&digest).to_vec()
@@ -606,7 +612,11 @@ async fn attestation_makes_a_signer_usable_until_it_ends(mut client: Client) -> 
             .await?;
     assert_eq!(out[0].status, S::NoTeeSigner, "the new signer is not attested");
     let r = client.call(&ink_e2e::eve(), &submit(sig2.clone(), m, until2, attestor.address())).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::Attestation(AttestationRuleError::InvalidAttestationSignature)), "old signer's attestation");
+    assert_eq!(
+        r.return_value(),
+        Err(IError::Attestation(AttestationRuleError::InvalidAttestationSignature)),
+        "old signer's attestation"
+    );
     let usable = client.call(&ink_e2e::eve(), &i.usable_tee_signer(charlie())).dry_run().await?.return_value();
     assert_eq!(usable, None);
     // Review finding 4 (issue 14): rotating back to the old signer (A → B → A) must not let anyone revive the
@@ -614,7 +624,11 @@ async fn attestation_makes_a_signer_usable_until_it_ends(mut client: Client) -> 
     let r = client.call(&ink_e2e::charlie(), &i.add_or_update_service(params(tee().address()))).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&ink_e2e::eve(), &submit(sig2.clone(), m, until2, attestor.address())).submit().await?;
-    assert_eq!(r.return_value(), Err(IError::Attestation(AttestationRuleError::AttestationEnded)), "the ended statement cannot come back");
+    assert_eq!(
+        r.return_value(),
+        Err(IError::Attestation(AttestationRuleError::AttestationEnded)),
+        "the ended statement cannot come back"
+    );
     let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 10)]).await?;
     assert_eq!(out[0].status, S::NoTeeSigner);
     let until3 = until2 + 1;

@@ -1,7 +1,6 @@
 //! The ledger in the real pallet-contracts runtime (ink_e2e sandbox), with a test-only service contract that
 //! plays honest or misbehaves. After every step the money invariants of design.md are checked, and native
 //! balances are compared to the expected flows (storage deposits accounted for exactly).
-use service_core::provider::{OwnershipError};
 use ink::primitives::AccountId;
 use ink_e2e::{account_id, AccountKeyring, ChainBackend, ContractsBackend};
 use ledger::ledger::{
@@ -10,6 +9,7 @@ use ledger::ledger::{
 };
 use ledger::{Error, ServingError};
 use mock_service::mock_service::{MockService, MockServiceRef, Mode, Sub};
+use service_core::provider::OwnershipError;
 use serving_e2e_tests::{
     advance_ms, bob, bytes, charlie, dave, events_of, storage_deposit as deposit, take_events, Client,
 };

@@ -9,12 +9,12 @@
 //!
 //! CI runs proptest's default 256 sequences of up to 60 steps; `make model-long` runs 10,000
 //! (`PROPTEST_CASES=10000`). The same operations against the real contracts: `tests/random.rs`.
-use service_core::tuning::fee_for;
 use ledger::book::{split_transfer, UserBalance};
 use proptest::prelude::*;
+use service_core::tuning::fee_for;
 use service_core::{SubAccount, Tombstone};
+use serving_verifier::{check_signature, Domain, LocalCrypto, LocalSigner, TeeSettlement};
 use std::collections::BTreeMap;
-use verifier::{check_signature, Domain, LocalCrypto, LocalSigner, TeeSettlement};
 
 const USERS: usize = 3;
 const SERVICES: usize = 2;

@@ -15,8 +15,8 @@ use ink::scale::{Decode, Encode};
 use ink_e2e::{CallBuilderFinal, ChainBackend, ContractsBackend, Keypair};
 use ledger::ledger::Ledger;
 use serving_e2e_tests::{bytes, id, inference_voucher, storage_deposit, tee, totals, watch, Client};
+use serving_verifier::LocalSigner;
 use std::collections::BTreeMap;
-use verifier::LocalSigner;
 
 type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -532,14 +532,15 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
                 // Anyone submits an attestor's statement for the provider's current signer, lasting up to 2 h;
                 // a later one than the current attestation is accepted, an ended or older one refused.
                 let expires_at = serving_e2e_tests::now_ms() + rng.pick(&[1, LOCK_MS, 2 * LOCK_MS]);
-                let a = verifier::TeeAttestation {
+                let a = serving_verifier::TeeAttestation {
                     provider: bytes(&p),
                     signer: tee().address(),
                     measurement: MEASUREMENT,
                     expires_at,
                 };
-                let c = verifier::LocalCrypto;
-                let digest = verifier::Domain::inference(CHAIN_ID, bytes(&w.inference)).digest(&c, &a.struct_hash(&c));
+                let c = serving_verifier::LocalCrypto;
+                let digest =
+                    serving_verifier::Domain::inference(CHAIN_ID, bytes(&w.inference)).digest(&c, &a.struct_hash(&c));
                 let sig = attestor().sign_digest(&digest).to_vec();
                 let m = i.submit_attestation(p, MEASUREMENT, expires_at, attestor().address(), sig);
                 match send(client, w, &user, &m, 0).await? {

@@ -19,7 +19,7 @@ pub mod fine_tuning {
     use service_core::tuning::{self, check_id, judge_task, DeliverableState, Ring, TaskError};
     use service_core::{check_count, check_len, AccountError, Refund};
     use serving_interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
-    use verifier::{Crypto, Domain, HostCrypto};
+    use serving_verifier::{Crypto, Domain, HostCrypto};
 
     pub use service_core::tuning::{Deliverable, VerifierInput};
     pub use service_core::Error;

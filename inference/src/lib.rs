@@ -18,7 +18,7 @@ pub mod inference {
     use service_core::settle::{judge_batch, BatchError, Judgement};
     use service_core::{check_count, check_len, AccountError, Refund};
     use serving_interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
-    use verifier::{Domain, HostCrypto};
+    use serving_verifier::{Domain, HostCrypto};
 
     pub use service_core::settle::{SettlementOutcome, SettlementStatus, TeeSettlementData, MAX_SETTLEMENTS};
     pub use service_core::Error;

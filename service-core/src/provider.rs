@@ -283,8 +283,8 @@ impl AttestationBook {
     #[allow(clippy::too_many_arguments)]
     pub fn submit(
         &mut self,
-        c: &impl verifier::Crypto,
-        domain: &verifier::Domain,
+        c: &impl serving_verifier::Crypto,
+        domain: &serving_verifier::Domain,
         provider: AccountId,
         signer: [u8; 20],
         measurement: [u8; 32],
@@ -302,10 +302,11 @@ impl AttestationBook {
         if !self.is_measurement(measurement) {
             return Err(AttestationRuleError::MeasurementNotAccepted);
         }
-        let statement = verifier::TeeAttestation { provider: *provider.as_ref(), signer, measurement, expires_at };
-        verifier::check_attestation(c, domain, &statement, &signer, &attestor, signature, now).map_err(
+        let statement =
+            serving_verifier::TeeAttestation { provider: *provider.as_ref(), signer, measurement, expires_at };
+        serving_verifier::check_attestation(c, domain, &statement, &signer, &attestor, signature, now).map_err(
             |e| match e {
-                verifier::AttestationError::Expired => AttestationRuleError::AttestationExpired,
+                serving_verifier::AttestationError::Expired => AttestationRuleError::AttestationExpired,
                 _ => AttestationRuleError::InvalidAttestationSignature,
             },
         )?;

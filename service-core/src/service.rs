@@ -11,7 +11,7 @@ use crate::{check_lock_time, AccountError, Balance, Error, SubAccount};
 use ink::prelude::{vec, vec::Vec};
 use ink::primitives::AccountId;
 use serving_interface::ServingError;
-use verifier::{Crypto, Domain};
+use serving_verifier::{Crypto, Domain};
 
 /// An event a shared rule caused, for the contract to emit.
 #[derive(Debug, PartialEq, Eq)]

@@ -1,12 +1,12 @@
 //! Inference settlement as plain code: judging a batch of TEE-signed vouchers against the sub-accounts, over
-//! the [`verifier::Crypto`] trait so unit tests drive it with `LocalCrypto` and the contract with `HostCrypto`.
+//! the [`serving_verifier::Crypto`] trait so unit tests drive it with `LocalCrypto` and the contract with `HostCrypto`.
 //!
 //! The contract's `settle_fees_with_tee` reads: judge ([`judge_batch`]) → store the changed sub-accounts →
 //! emit one event → pay the provider once. `preview_settlement_results` is the judging alone.
 use crate::{Balance, SubAccount};
 use ink::prelude::vec::Vec;
 use ink::primitives::AccountId;
-use verifier::{check_signature, typed_digest, Crypto, TeeSettlement};
+use serving_verifier::{check_signature, typed_digest, Crypto, TeeSettlement};
 
 /// Most vouchers in one settlement batch.
 pub const MAX_SETTLEMENTS: u32 = 50;
@@ -178,8 +178,8 @@ fn judge_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serving_verifier::{Domain, LocalCrypto, LocalSigner};
     use std::collections::BTreeMap;
-    use verifier::{Domain, LocalCrypto, LocalSigner};
 
     const TEE: [u8; 32] = [7; 32];
 

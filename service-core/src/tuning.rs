@@ -1,17 +1,17 @@
 //! Fine-tuning tasks as plain code: deliverables and their states, the serial-task rule and the ring of at most
 //! [`MAX_DELIVERABLES`] that evicts only finished ones, and the settlement of one task ([`judge_task`]: full fee
 //! with the model's key when the user acknowledged, the penalty share without a key otherwise) over the
-//! [`verifier::Crypto`] trait, so unit tests drive it with `LocalCrypto` and the contract with `HostCrypto`.
+//! [`serving_verifier::Crypto`] trait, so unit tests drive it with `LocalCrypto` and the contract with `HostCrypto`.
 use crate::settle::Settler;
 use crate::{AccountError, Balance, Error, SubAccount};
 use ink::prelude::{string::String, vec::Vec};
 use ink::primitives::AccountId;
-use verifier::{check_signature, Crypto, Domain, VerifierMessage};
+use serving_verifier::{check_signature, Crypto, Domain, VerifierMessage};
 
 /// Most deliverables kept per (user, provider).
 pub const MAX_DELIVERABLES: usize = 20;
 /// Longest deliverable id, in bytes (ids are 1..=256 bytes).
-pub const MAX_ID_LENGTH: usize = verifier::MAX_DELIVERABLE_ID_LEN;
+pub const MAX_ID_LENGTH: usize = serving_verifier::MAX_DELIVERABLE_ID_LEN;
 /// Longest model root hash, in bytes.
 pub const MAX_ROOT_HASH_LENGTH: u32 = 256;
 /// Longest encrypted secret, in bytes.
@@ -306,7 +306,7 @@ mod tests {
 
     mod settlement {
         use super::super::*;
-        use verifier::{LocalCrypto, LocalSigner};
+        use serving_verifier::{LocalCrypto, LocalSigner};
 
         fn acc(b: u8) -> AccountId {
             AccountId::from([b; 32])

@@ -1,5 +1,5 @@
 //! The precomputed constants are the keccak256 of the strings they claim to hash.
-use verifier::*;
+use serving_verifier::*;
 
 fn k(s: &str) -> Hash32 {
     LocalCrypto.keccak256(s.as_bytes())

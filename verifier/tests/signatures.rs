@@ -1,5 +1,5 @@
 //! The signature rules: each rejection has its own error, and a valid signature passes.
-use verifier::*;
+use serving_verifier::*;
 
 fn setup() -> (LocalSigner, [u8; 32], [u8; 65]) {
     let signer = LocalSigner::from_bytes(&[7u8; 32]).unwrap();

@@ -1,7 +1,7 @@
 //! Our EIP-712 digests and signatures against an independent implementation (eth-account; see
 //! verifier/vectors/gen_vectors.py) and against the reference's own vectors (upstream-behaviour.md §5.3).
 use serde_json::Value;
-use verifier::*;
+use serving_verifier::*;
 
 fn h32(v: &Value) -> [u8; 32] {
     hex::decode(v.as_str().unwrap().trim_start_matches("0x")).unwrap().try_into().unwrap()

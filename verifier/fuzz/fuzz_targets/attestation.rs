@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| verifier::fuzz::attestation(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| serving_verifier::fuzz::attestation(data));
