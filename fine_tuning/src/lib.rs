@@ -15,7 +15,7 @@ pub mod fine_tuning {
     use ink::storage::Mapping;
     use service_core::book::Key;
     use service_core::provider::{Attestation, Unbonding};
-    use service_core::service::{emit, AccountState, ServiceCore};
+    use service_core::service::{AccountState, OnChain, ServiceCore};
     use service_core::tuning::{self, check_id, judge_task, DeliverableState, Ring, TaskError};
     use service_core::{check_count, check_len, AccountError, Refund};
     use serving_interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
@@ -225,7 +225,7 @@ pub mod fine_tuning {
             params.check()?;
             let critical = self.services.get(provider).is_none_or(|old| old.tee_signer != params.tee_signer);
             let value = self.env().transferred_value();
-            emit(self.core.register(provider, value, params.tee_signer, critical, now)?);
+            self.core.register(provider, value, params.tee_signer, critical, now, &mut OnChain)?;
             self.env().emit_event(ServiceUpdated {
                 provider,
                 url: params.url.clone(),
@@ -243,7 +243,7 @@ pub mod fine_tuning {
         #[ink(message)]
         pub fn remove_service(&mut self) -> Result<(), Error> {
             let provider = self.env().caller();
-            emit(self.core.remove(provider, self.env().block_timestamp())?);
+            self.core.remove(provider, self.env().block_timestamp(), &mut OnChain)?;
             self.services.remove(provider);
             Ok(())
         }
@@ -252,8 +252,7 @@ pub mod fine_tuning {
         #[ink(message)]
         pub fn withdraw_stake(&mut self) -> Result<Balance, Error> {
             let provider = self.env().caller();
-            let (amount, events) = self.core.withdraw_stake(provider, self.env().block_timestamp())?;
-            emit(events);
+            let amount = self.core.withdraw_stake(provider, self.env().block_timestamp(), &mut OnChain)?;
             self.pay(provider, amount)
         }
 
@@ -261,8 +260,7 @@ pub mod fine_tuning {
         /// no code can refuse on pallet-contracts) to `to`. Never touches sub-accounts or stakes.
         #[ink(message)]
         pub fn withdraw_surplus(&mut self, to: AccountId) -> Result<Balance, Error> {
-            let (amount, events) = self.core.withdraw_surplus(self.env().caller(), to, self.env().balance())?;
-            emit(events);
+            let amount = self.core.withdraw_surplus(self.env().caller(), to, self.env().balance(), &mut OnChain)?;
             self.pay(to, amount)
         }
 
@@ -369,7 +367,7 @@ pub mod fine_tuning {
         #[ink(message)]
         pub fn acknowledge_tee_signer(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
             let (user, now) = (self.env().caller(), self.env().block_timestamp());
-            emit(self.core.set_consent(user, provider, acknowledged, now)?);
+            self.core.set_consent(user, provider, acknowledged, now, &mut OnChain)?;
             Ok(())
         }
 
@@ -377,7 +375,7 @@ pub mod fine_tuning {
 
         #[ink(message)]
         pub fn update_lock_time(&mut self, lock_time_ms: u64) -> Result<(), Error> {
-            emit(self.core.update_lock_time(self.env().caller(), lock_time_ms)?);
+            self.core.update_lock_time(self.env().caller(), lock_time_ms, &mut OnChain)?;
             Ok(())
         }
 
@@ -395,32 +393,32 @@ pub mod fine_tuning {
 
         #[ink(message)]
         pub fn update_min_stake(&mut self, min_stake: Balance) -> Result<(), Error> {
-            emit(self.core.update_min_stake(self.env().caller(), min_stake)?);
+            self.core.update_min_stake(self.env().caller(), min_stake, &mut OnChain)?;
             Ok(())
         }
 
         /// The owner vouches for the provider's current TEE signer (after checking its attestation).
         #[ink(message)]
         pub fn acknowledge_tee_signer_by_owner(&mut self, provider: AccountId) -> Result<(), Error> {
-            emit(self.core.set_owner_acknowledgement(self.env().caller(), provider, true)?);
+            self.core.set_owner_acknowledgement(self.env().caller(), provider, true, &mut OnChain)?;
             Ok(())
         }
 
         #[ink(message)]
         pub fn revoke_tee_signer_acknowledgement(&mut self, provider: AccountId) -> Result<(), Error> {
-            emit(self.core.set_owner_acknowledgement(self.env().caller(), provider, false)?);
+            self.core.set_owner_acknowledgement(self.env().caller(), provider, false, &mut OnChain)?;
             Ok(())
         }
 
         #[ink(message)]
         pub fn transfer_ownership(&mut self, new_owner: AccountId) -> Result<(), Error> {
-            emit(self.core.transfer_ownership(self.env().caller(), new_owner)?);
+            self.core.transfer_ownership(self.env().caller(), new_owner, &mut OnChain)?;
             Ok(())
         }
 
         #[ink(message)]
         pub fn accept_ownership(&mut self) -> Result<(), Error> {
-            emit(self.core.accept_ownership(self.env().caller())?);
+            self.core.accept_ownership(self.env().caller(), &mut OnChain)?;
             Ok(())
         }
 
@@ -436,14 +434,14 @@ pub mod fine_tuning {
         /// Owner: registers (`true`) or removes an attestor key. Removal ends every attestation it signed.
         #[ink(message)]
         pub fn set_attestor(&mut self, attestor: [u8; 20], registered: bool) -> Result<(), Error> {
-            emit(self.core.set_attestor(self.env().caller(), attestor, registered)?);
+            self.core.set_attestor(self.env().caller(), attestor, registered, &mut OnChain)?;
             Ok(())
         }
 
         /// Owner: accepts (`true`) or removes a TEE measurement. Removal ends every attestation for it.
         #[ink(message)]
         pub fn set_measurement(&mut self, measurement: [u8; 32], accepted: bool) -> Result<(), Error> {
-            emit(self.core.set_measurement(self.env().caller(), measurement, accepted)?);
+            self.core.set_measurement(self.env().caller(), measurement, accepted, &mut OnChain)?;
             Ok(())
         }
 
@@ -460,18 +458,8 @@ pub mod fine_tuning {
             signature: Vec<u8>,
         ) -> Result<(), Error> {
             let (domain, now) = (self.domain(), self.env().block_timestamp());
-            let c = &mut self.core;
-            emit(c.submit_attestation(
-                &HostCrypto,
-                &domain,
-                provider,
-                measurement,
-                expires_at,
-                attestor,
-                &signature,
-                now,
-            )?);
-            Ok(())
+            let (c, ev) = (&mut self.core, &mut OnChain);
+            c.submit_attestation(&HostCrypto, &domain, provider, measurement, expires_at, attestor, &signature, now, ev)
         }
 
         // ------------------------------------------------------------------ views
@@ -732,7 +720,7 @@ pub mod fine_tuning {
             additional_info: String,
         ) -> Result<(), ServingError> {
             let (caller, value) = (self.env().caller(), self.env().transferred_value());
-            emit(self.core.ledger_open(caller, user, provider, value, &additional_info)?);
+            self.core.ledger_open(caller, user, provider, value, &additional_info, &mut OnChain)?;
             Ok(())
         }
 
@@ -744,23 +732,21 @@ pub mod fine_tuning {
             cancel_refund: Balance,
         ) -> Result<(), ServingError> {
             let (caller, value) = (self.env().caller(), self.env().transferred_value());
-            emit(self.core.ledger_deposit(caller, user, provider, value, cancel_refund)?);
+            self.core.ledger_deposit(caller, user, provider, value, cancel_refund, &mut OnChain)?;
             Ok(())
         }
 
         #[ink(message)]
         fn request_refund_all(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
             let (caller, now) = (self.env().caller(), self.env().block_timestamp());
-            let (amount, events) = self.core.request_refund_all(caller, user, provider, now)?;
-            emit(events);
+            let amount = self.core.request_refund_all(caller, user, provider, now, &mut OnChain)?;
             Ok(amount)
         }
 
         #[ink(message)]
         fn process_refund(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
             let (caller, now) = (self.env().caller(), self.env().block_timestamp());
-            let (paid, events) = self.core.process_refund(caller, user, provider, now)?;
-            emit(events);
+            let paid = self.core.process_refund(caller, user, provider, now, &mut OnChain)?;
             if paid > 0 {
                 self.env().transfer(caller, paid).map_err(|_| ServingError::TransferFailed)?;
             }
@@ -769,13 +755,12 @@ pub mod fine_tuning {
 
         #[ink(message)]
         fn delete_account(&mut self, user: AccountId, provider: AccountId) -> Result<(), ServingError> {
-            let (deleted, events) = self.core.delete_account(self.env().caller(), user, provider)?;
+            let deleted = self.core.delete_account(self.env().caller(), user, provider, &mut OnChain)?;
             if deleted {
                 for h in self.rings.take((user, provider)).map(|r| r.ids).unwrap_or_default() {
                     self.deliverables.remove((user, provider, h));
                 }
             }
-            emit(events);
             Ok(())
         }
     }

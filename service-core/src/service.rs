@@ -1,70 +1,48 @@
 //! The state and rules both service contracts share, as one storage item: ownership and parameters, the
 //! sub-account book, stakes, the provider registry and attestations. Every method takes the caller, the time and
-//! the transferred value as arguments and returns the events it causes (Cardinal's PSP22 `data.rs` style); the
-//! contracts forward a message in a few lines and emit what comes back with [`emit`].
+//! the transferred value as arguments and hands the events it causes to an [`Emit`] sink (on chain [`OnChain`], in
+//! unit tests a [`Recorder`]); the contracts forward a message in a few lines.
 use crate::book::AccountBook;
 use crate::events::*;
 use crate::provider::{Attestation, AttestationBook, Ownership, SignerState, StakeBook};
 use crate::registry::{Registration, Registry};
 use crate::settle::Settler;
 use crate::{check_lock_time, AccountError, Balance, Error, SubAccount};
-use ink::prelude::{vec, vec::Vec};
+use ink::prelude::vec::Vec;
 use ink::primitives::AccountId;
 use serving_interface::ServingError;
 use serving_verifier::{Crypto, Domain};
 
-/// An event a shared rule caused, for the contract to emit.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Event {
-    OwnershipTransferStarted(OwnershipTransferStarted),
-    OwnershipTransferred(OwnershipTransferred),
-    SurplusWithdrawn(SurplusWithdrawn),
-    BalanceUpdated(BalanceUpdated),
-    RefundRequested(RefundRequested),
-    AccountDeleted(AccountDeleted),
-    UserAcknowledgementChanged(UserAcknowledgementChanged),
-    ProviderStaked(ProviderStaked),
-    ProviderStakeUnbonding(ProviderStakeUnbonding),
-    ProviderStakeReturned(ProviderStakeReturned),
-    ServiceRemoved(ServiceRemoved),
-    ProviderTeeSignerAcknowledged(ProviderTeeSignerAcknowledged),
-    LockTimeUpdated(LockTimeUpdated),
-    MinStakeUpdated(MinStakeUpdated),
-    AttestorUpdated(AttestorUpdated),
-    MeasurementUpdated(MeasurementUpdated),
-    TeeAttestationAccepted(TeeAttestationAccepted),
-    TeeAttestationCleared(TeeAttestationCleared),
+/// Where the events a shared rule causes go: on chain, straight to `deposit_event` ([`OnChain`]); in unit tests, a
+/// recorder. A generic sink rather than a returned `Vec` of an enum: each event type's emission is then compiled
+/// only where it happens, which keeps the contracts' code (paid by every call) as small as hand-written emits.
+pub trait Emit {
+    fn emit<E: ink::env::Event + core::fmt::Debug>(&mut self, event: E);
 }
 
-/// Emits `events` in order from the running contract.
-pub fn emit(events: Vec<Event>) {
-    use ink::env::{emit_event, DefaultEnvironment as E};
-    for e in events {
-        match e {
-            Event::OwnershipTransferStarted(x) => emit_event::<E, _>(x),
-            Event::OwnershipTransferred(x) => emit_event::<E, _>(x),
-            Event::SurplusWithdrawn(x) => emit_event::<E, _>(x),
-            Event::BalanceUpdated(x) => emit_event::<E, _>(x),
-            Event::RefundRequested(x) => emit_event::<E, _>(x),
-            Event::AccountDeleted(x) => emit_event::<E, _>(x),
-            Event::UserAcknowledgementChanged(x) => emit_event::<E, _>(x),
-            Event::ProviderStaked(x) => emit_event::<E, _>(x),
-            Event::ProviderStakeUnbonding(x) => emit_event::<E, _>(x),
-            Event::ProviderStakeReturned(x) => emit_event::<E, _>(x),
-            Event::ServiceRemoved(x) => emit_event::<E, _>(x),
-            Event::ProviderTeeSignerAcknowledged(x) => emit_event::<E, _>(x),
-            Event::LockTimeUpdated(x) => emit_event::<E, _>(x),
-            Event::MinStakeUpdated(x) => emit_event::<E, _>(x),
-            Event::AttestorUpdated(x) => emit_event::<E, _>(x),
-            Event::MeasurementUpdated(x) => emit_event::<E, _>(x),
-            Event::TeeAttestationAccepted(x) => emit_event::<E, _>(x),
-            Event::TeeAttestationCleared(x) => emit_event::<E, _>(x),
-        }
+/// Emits from the running contract.
+pub struct OnChain;
+
+impl Emit for OnChain {
+    fn emit<E: ink::env::Event + core::fmt::Debug>(&mut self, event: E) {
+        ink::env::emit_event::<ink::env::DefaultEnvironment, E>(event)
     }
 }
 
-fn balance_updated(user: AccountId, provider: AccountId, a: &SubAccount) -> Event {
-    Event::BalanceUpdated(BalanceUpdated { user, provider, balance: a.balance, pending_refund: a.pending_refund })
+/// Records events as `Debug` strings, for unit tests.
+#[cfg(feature = "std")]
+#[derive(Debug, Default)]
+pub struct Recorder(pub Vec<ink::prelude::string::String>);
+
+#[cfg(feature = "std")]
+impl Emit for Recorder {
+    fn emit<E: ink::env::Event + core::fmt::Debug>(&mut self, event: E) {
+        self.0.push(ink::prelude::format!("{event:?}"));
+    }
+}
+
+fn balance_updated(ev: &mut impl Emit, user: AccountId, provider: AccountId, a: &SubAccount) {
+    ev.emit(BalanceUpdated { user, provider, balance: a.balance, pending_refund: a.pending_refund });
 }
 
 /// A sub-account as the views show it (each service adds its own fields).
@@ -231,47 +209,47 @@ impl ServiceCore {
         signer: [u8; 20],
         critical: bool,
         now: u64,
-    ) -> Result<Vec<Event>, Error> {
+        ev: &mut impl Emit,
+    ) -> Result<(), Error> {
         let staked = self.stakes.on_register(provider, value, self.min_stake)?;
         let (before, after) = self.registry.upsert(provider, signer, critical, now)?;
-        let mut events = Vec::new();
         if critical {
-            self.end_attestation(provider, before.signer, &mut events);
+            self.end_attestation(provider, before.signer, ev);
         }
         if let Some(amount) = staked {
-            events.push(Event::ProviderStaked(ProviderStaked { provider, amount }));
+            ev.emit(ProviderStaked { provider, amount });
         }
         if before.acknowledged && !after.acknowledged {
             // Names the signer whose acknowledgement ended, not the new one.
             let e = ProviderTeeSignerAcknowledged { provider, signer: before.signer, acknowledged: false };
-            events.push(Event::ProviderTeeSignerAcknowledged(e));
+            ev.emit(e);
         }
-        Ok(events)
+        Ok(())
     }
 
     /// Removes `provider`'s service; its stake unbonds for the lock time. Sub-accounts stay, so users can still
     /// retrieve their funds.
-    pub fn remove(&mut self, provider: AccountId, now: u64) -> Result<Vec<Event>, Error> {
+    pub fn remove(&mut self, provider: AccountId, now: u64, ev: &mut impl Emit) -> Result<(), Error> {
         let r = self.registry.remove(provider)?;
-        let mut events = Vec::new();
-        self.end_attestation(provider, r.signer.signer, &mut events);
+        self.end_attestation(provider, r.signer.signer, ev);
         if let Some(u) = self.stakes.unbond(provider, now, self.lock_time_ms)? {
             let e = ProviderStakeUnbonding { provider, amount: u.amount, release_at: u.release_at };
-            events.push(Event::ProviderStakeUnbonding(e));
+            ev.emit(e);
         }
-        events.push(Event::ServiceRemoved(ServiceRemoved { provider }));
-        Ok(events)
+        ev.emit(ServiceRemoved { provider });
+        Ok(())
     }
 
     /// The unbonded stake to pay `provider` once released.
-    pub fn withdraw_stake(&mut self, provider: AccountId, now: u64) -> Result<(Balance, Vec<Event>), Error> {
+    pub fn withdraw_stake(&mut self, provider: AccountId, now: u64, ev: &mut impl Emit) -> Result<Balance, Error> {
         let amount = self.stakes.withdraw(provider, now)?;
-        Ok((amount, vec![Event::ProviderStakeReturned(ProviderStakeReturned { provider, amount })]))
+        ev.emit(ProviderStakeReturned { provider, amount });
+        Ok(amount)
     }
 
-    fn end_attestation(&mut self, provider: AccountId, signer: [u8; 20], events: &mut Vec<Event>) {
+    fn end_attestation(&mut self, provider: AccountId, signer: [u8; 20], ev: &mut impl Emit) {
         if self.attestations.clear(provider) {
-            events.push(Event::TeeAttestationCleared(TeeAttestationCleared { provider, signer }));
+            ev.emit(TeeAttestationCleared { provider, signer });
         }
     }
 
@@ -284,31 +262,33 @@ impl ServiceCore {
         provider: AccountId,
         acknowledged: bool,
         now: u64,
-    ) -> Result<Vec<Event>, Error> {
-        Ok(match self.book.set_consent(user, provider, acknowledged, now, self.lock_time_ms)? {
-            Some(effective_at) => vec![Event::UserAcknowledgementChanged(UserAcknowledgementChanged {
-                user,
-                provider,
-                acknowledged,
-                effective_at,
-            })],
-            None => Vec::new(),
-        })
+        ev: &mut impl Emit,
+    ) -> Result<(), Error> {
+        if let Some(effective_at) = self.book.set_consent(user, provider, acknowledged, now, self.lock_time_ms)? {
+            ev.emit(UserAcknowledgementChanged { user, provider, acknowledged, effective_at });
+        }
+        Ok(())
     }
 
     // ------------------------------------------------------------------ owner
 
-    pub fn update_lock_time(&mut self, caller: AccountId, new_ms: u64) -> Result<Vec<Event>, Error> {
+    pub fn update_lock_time(&mut self, caller: AccountId, new_ms: u64, ev: &mut impl Emit) -> Result<(), Error> {
         self.ensure_owner(caller)?;
         check_lock_time(new_ms)?;
         let old_ms = core::mem::replace(&mut self.lock_time_ms, new_ms);
-        Ok(if old_ms == new_ms { Vec::new() } else { vec![Event::LockTimeUpdated(LockTimeUpdated { old_ms, new_ms })] })
+        if old_ms != new_ms {
+            ev.emit(LockTimeUpdated { old_ms, new_ms });
+        }
+        Ok(())
     }
 
-    pub fn update_min_stake(&mut self, caller: AccountId, new: Balance) -> Result<Vec<Event>, Error> {
+    pub fn update_min_stake(&mut self, caller: AccountId, new: Balance, ev: &mut impl Emit) -> Result<(), Error> {
         self.ensure_owner(caller)?;
         let old = core::mem::replace(&mut self.min_stake, new);
-        Ok(if old == new { Vec::new() } else { vec![Event::MinStakeUpdated(MinStakeUpdated { old, new })] })
+        if old != new {
+            ev.emit(MinStakeUpdated { old, new });
+        }
+        Ok(())
     }
 
     /// The owner vouches for (or stops vouching for) `provider`'s current signer.
@@ -317,22 +297,31 @@ impl ServiceCore {
         caller: AccountId,
         provider: AccountId,
         acknowledged: bool,
-    ) -> Result<Vec<Event>, Error> {
+        ev: &mut impl Emit,
+    ) -> Result<(), Error> {
         self.ensure_owner(caller)?;
         let SignerState { signer, .. } = self.registry.set_acknowledged(provider, acknowledged)?;
         let e = ProviderTeeSignerAcknowledged { provider, signer, acknowledged };
-        Ok(vec![Event::ProviderTeeSignerAcknowledged(e)])
+        ev.emit(e);
+        Ok(())
     }
 
-    pub fn transfer_ownership(&mut self, caller: AccountId, pending_owner: AccountId) -> Result<Vec<Event>, Error> {
+    pub fn transfer_ownership(
+        &mut self,
+        caller: AccountId,
+        pending_owner: AccountId,
+        ev: &mut impl Emit,
+    ) -> Result<(), Error> {
         self.ownership.propose(caller, pending_owner)?;
         let e = OwnershipTransferStarted { owner: caller, pending_owner };
-        Ok(vec![Event::OwnershipTransferStarted(e)])
+        ev.emit(e);
+        Ok(())
     }
 
-    pub fn accept_ownership(&mut self, caller: AccountId) -> Result<Vec<Event>, Error> {
+    pub fn accept_ownership(&mut self, caller: AccountId, ev: &mut impl Emit) -> Result<(), Error> {
         let previous_owner = self.ownership.accept(caller)?;
-        Ok(vec![Event::OwnershipTransferred(OwnershipTransferred { previous_owner, new_owner: caller })])
+        ev.emit(OwnershipTransferred { previous_owner, new_owner: caller });
+        Ok(())
     }
 
     /// The tokens beyond what the contract owes, given its balance, to send to `to`.
@@ -341,13 +330,15 @@ impl ServiceCore {
         caller: AccountId,
         to: AccountId,
         contract_balance: Balance,
-    ) -> Result<(Balance, Vec<Event>), Error> {
+        ev: &mut impl Emit,
+    ) -> Result<Balance, Error> {
         self.ensure_owner(caller)?;
         let amount = contract_balance.saturating_sub(self.liabilities());
         if amount == 0 {
             return Err(Error::NoSurplus);
         }
-        Ok((amount, vec![Event::SurplusWithdrawn(SurplusWithdrawn { to, amount })]))
+        ev.emit(SurplusWithdrawn { to, amount });
+        Ok(amount)
     }
 
     /// Registers or removes an attestor key (removal ends every attestation it signed).
@@ -356,13 +347,17 @@ impl ServiceCore {
         caller: AccountId,
         attestor: [u8; 20],
         registered: bool,
-    ) -> Result<Vec<Event>, Error> {
+        ev: &mut impl Emit,
+    ) -> Result<(), Error> {
         self.ensure_owner(caller)?;
         if attestor == [0u8; 20] {
             return Err(Error::ZeroAddress);
         }
         let changed = self.attestations.set_attestor(attestor, registered);
-        Ok(if changed { vec![Event::AttestorUpdated(AttestorUpdated { attestor, registered })] } else { Vec::new() })
+        if changed {
+            ev.emit(AttestorUpdated { attestor, registered });
+        }
+        Ok(())
     }
 
     /// Accepts or removes a TEE measurement (removal ends every attestation for it).
@@ -371,11 +366,14 @@ impl ServiceCore {
         caller: AccountId,
         measurement: [u8; 32],
         accepted: bool,
-    ) -> Result<Vec<Event>, Error> {
+        ev: &mut impl Emit,
+    ) -> Result<(), Error> {
         self.ensure_owner(caller)?;
         let changed = self.attestations.set_measurement(measurement, accepted);
-        let e = MeasurementUpdated { measurement, accepted };
-        Ok(if changed { vec![Event::MeasurementUpdated(e)] } else { Vec::new() })
+        if changed {
+            ev.emit(MeasurementUpdated { measurement, accepted });
+        }
+        Ok(())
     }
 
     /// Anyone submits a registered attestor's statement for `provider`'s current signer.
@@ -390,12 +388,14 @@ impl ServiceCore {
         attestor: [u8; 20],
         signature: &[u8],
         now: u64,
-    ) -> Result<Vec<Event>, Error> {
+        ev: &mut impl Emit,
+    ) -> Result<(), Error> {
         let signer = self.registry.get(provider).ok_or(Error::ServiceNotExist)?.signer.signer;
         let a = &mut self.attestations;
         a.submit(c, domain, provider, signer, measurement, expires_at, attestor, signature, now)?;
         let e = TeeAttestationAccepted { provider, signer, attestor, measurement, expires_at };
-        Ok(vec![Event::TeeAttestationAccepted(e)])
+        ev.emit(e);
+        Ok(())
     }
 
     // ------------------------------------------------------------------ the ledger's calls (`Serving`)
@@ -415,11 +415,13 @@ impl ServiceCore {
         provider: AccountId,
         value: Balance,
         info: &str,
-    ) -> Result<Vec<Event>, ServingError> {
+        ev: &mut impl Emit,
+    ) -> Result<(), ServingError> {
         self.only_ledger(caller)?;
         let has_service = self.registry.contains(provider);
         let a = self.book.ledger_open(user, provider, has_service, value, info)?;
-        Ok(vec![balance_updated(user, provider, &a)])
+        balance_updated(ev, user, provider, &a);
+        Ok(())
     }
 
     /// `deposit_fund`: adds the transferred value, cancelling up to `cancel` of pending refunds newest first.
@@ -430,10 +432,12 @@ impl ServiceCore {
         provider: AccountId,
         value: Balance,
         cancel: Balance,
-    ) -> Result<Vec<Event>, ServingError> {
+        ev: &mut impl Emit,
+    ) -> Result<(), ServingError> {
         self.only_ledger(caller)?;
         let a = self.book.ledger_deposit(user, provider, value, cancel)?;
-        Ok(vec![balance_updated(user, provider, &a)])
+        balance_updated(ev, user, provider, &a);
+        Ok(())
     }
 
     /// `request_refund_all`: queues the free balance for refund after the lock time; returns the amount.
@@ -443,17 +447,17 @@ impl ServiceCore {
         user: AccountId,
         provider: AccountId,
         now: u64,
-    ) -> Result<(Balance, Vec<Event>), ServingError> {
+        ev: &mut impl Emit,
+    ) -> Result<Balance, ServingError> {
         self.only_ledger(caller)?;
         let lock = self.lock_time_ms;
         let (amount, a) = self.book.update(user, provider, |a| a.request_refund_all(now, lock))?;
-        let mut events = Vec::new();
         if amount > 0 {
             let index = u32::try_from(a.refunds.len()).unwrap_or(u32::MAX).saturating_sub(1);
             let unlock_at = a.refunds.last().map(|r| r.unlock_at).unwrap_or(now);
-            events.push(Event::RefundRequested(RefundRequested { user, provider, amount, index, unlock_at }));
+            ev.emit(RefundRequested { user, provider, amount, index, unlock_at });
         }
-        Ok((amount, events))
+        Ok(amount)
     }
 
     /// `process_refund`: the unlocked refunds, to send to the ledger.
@@ -463,11 +467,14 @@ impl ServiceCore {
         user: AccountId,
         provider: AccountId,
         now: u64,
-    ) -> Result<(Balance, Vec<Event>), ServingError> {
+        ev: &mut impl Emit,
+    ) -> Result<Balance, ServingError> {
         self.only_ledger(caller)?;
         let (paid, a) = self.book.update(user, provider, |a| Ok(a.process_refunds(now)))?;
-        let events = if paid > 0 { vec![balance_updated(user, provider, &a)] } else { Vec::new() };
-        Ok((paid, events))
+        if paid > 0 {
+            balance_updated(ev, user, provider, &a);
+        }
+        Ok(paid)
     }
 
     /// `delete_account`: deletes the sub-account (keeping its nonce and advancing its token generation). Returns
@@ -477,11 +484,15 @@ impl ServiceCore {
         caller: AccountId,
         user: AccountId,
         provider: AccountId,
-    ) -> Result<(bool, Vec<Event>), ServingError> {
+        ev: &mut impl Emit,
+    ) -> Result<bool, ServingError> {
         self.only_ledger(caller)?;
         Ok(match self.book.delete(user, provider)? {
-            Some(balance) => (true, vec![Event::AccountDeleted(AccountDeleted { user, provider, balance })]),
-            None => (false, Vec::new()),
+            Some(balance) => {
+                ev.emit(AccountDeleted { user, provider, balance });
+                true
+            }
+            None => false,
         })
     }
 
@@ -505,5 +516,109 @@ impl ServiceCore {
         f: impl FnOnce(&mut SubAccount) -> Result<T, AccountError>,
     ) -> Result<T, Error> {
         Ok(self.book.update(user, provider, f)?.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::{OwnershipError, StakeError};
+    use crate::MIN_LOCK_TIME_MS as H;
+
+    fn acc(b: u8) -> AccountId {
+        AccountId::from([b; 32])
+    }
+    const OWNER: u8 = 1;
+    const LEDGER: u8 = 2;
+    const P: u8 = 3;
+    const U: u8 = 4;
+
+    fn core() -> ServiceCore {
+        ServiceCore::new(acc(OWNER), acc(LEDGER), 42, H, 100).unwrap()
+    }
+
+    fn names(r: &Recorder) -> Vec<&str> {
+        r.0.iter().map(|e| e.split([' ', '{']).next().unwrap_or("")).collect()
+    }
+
+    #[ink::test]
+    fn constructor_checks() {
+        assert_eq!(ServiceCore::new(acc(OWNER), acc(0), 42, H, 1).err(), Some(Error::ZeroAddress));
+        assert_eq!(ServiceCore::new(acc(OWNER), acc(LEDGER), 42, H - 1, 1).err(), Some(Error::LockTimeOutOfRange));
+    }
+
+    #[ink::test]
+    fn registration_acknowledgement_removal_and_stake() {
+        let mut c = core();
+        let mut r = Recorder::default();
+        let signer = [9u8; 20];
+        assert_eq!(
+            c.register(acc(P), 99, signer, true, 10, &mut r),
+            Err(Error::Stake(StakeError::InsufficientStake { value: 99, minimum: 100 }))
+        );
+        assert!(r.0.is_empty(), "a refusal emits nothing");
+        c.register(acc(P), 100, signer, true, 10, &mut r).unwrap();
+        assert_eq!(names(&r), ["ProviderStaked"]);
+        assert_eq!(c.usable_signer(acc(P), 10), None, "not acknowledged yet");
+        let mut r = Recorder::default();
+        assert_eq!(
+            c.set_owner_acknowledgement(acc(P), acc(P), true, &mut r),
+            Err(Error::Ownership(OwnershipError::NotOwner))
+        );
+        c.set_owner_acknowledgement(acc(OWNER), acc(P), true, &mut r).unwrap();
+        assert_eq!(c.usable_signer(acc(P), 10), Some(signer));
+        // A non-critical update keeps the acknowledgement; a critical one ends it and says which signer it was.
+        c.register(acc(P), 0, signer, false, 11, &mut r).unwrap();
+        assert_eq!(c.usable_signer(acc(P), 11), Some(signer));
+        let mut r = Recorder::default();
+        c.register(acc(P), 0, [8u8; 20], true, 12, &mut r).unwrap();
+        assert_eq!(names(&r), ["ProviderTeeSignerAcknowledged"]);
+        assert!(r.0[0].contains("acknowledged: false") && r.0[0].contains("[9, 9"), "{:?}", r.0);
+        assert_eq!(c.service_status(acc(P), 12).map(|s| (s.updated_at, s.stake)), Some((12, 100)));
+        assert_eq!(c.liabilities(), 100);
+        // Removal unbonds the stake for the lock time.
+        let mut r = Recorder::default();
+        c.remove(acc(P), 20, &mut r).unwrap();
+        assert_eq!(names(&r), ["ProviderStakeUnbonding", "ServiceRemoved"]);
+        assert_eq!(c.remove(acc(P), 20, &mut r), Err(Error::ServiceNotExist));
+        assert_eq!(
+            c.withdraw_stake(acc(P), 20, &mut r),
+            Err(Error::Stake(StakeError::StakeLocked { release_at: 20 + H }))
+        );
+        assert_eq!(c.withdraw_stake(acc(P), 20 + H, &mut r), Ok(100));
+        assert_eq!(c.liabilities(), 0);
+    }
+
+    #[ink::test]
+    fn ledger_calls_and_surplus() {
+        let mut c = core();
+        let mut r = Recorder::default();
+        c.register(acc(P), 100, [9; 20], true, 0, &mut r).unwrap();
+        let mut r = Recorder::default();
+        assert_eq!(c.ledger_open(acc(U), acc(U), acc(P), 50, "", &mut r), Err(ServingError::CallerNotLedger));
+        c.ledger_open(acc(LEDGER), acc(U), acc(P), 50, "", &mut r).unwrap();
+        assert_eq!(c.request_refund_all(acc(LEDGER), acc(U), acc(P), 5, &mut r), Ok(50));
+        assert_eq!(c.process_refund(acc(LEDGER), acc(U), acc(P), 5 + H - 1, &mut r), Ok(0));
+        assert_eq!(c.process_refund(acc(LEDGER), acc(U), acc(P), 5 + H, &mut r), Ok(50));
+        assert_eq!(names(&r), ["BalanceUpdated", "RefundRequested", "BalanceUpdated"]);
+        assert_eq!(c.liabilities(), 100, "the stake is what is left");
+        assert_eq!(c.withdraw_surplus(acc(OWNER), acc(7), 100, &mut r), Err(Error::NoSurplus));
+        assert_eq!(c.withdraw_surplus(acc(OWNER), acc(7), 130, &mut r), Ok(30));
+        assert_eq!(c.delete_account(acc(LEDGER), acc(U), acc(P), &mut r), Ok(true));
+        assert_eq!(c.delete_account(acc(LEDGER), acc(U), acc(P), &mut r), Ok(false));
+    }
+
+    #[ink::test]
+    fn parameters_emit_only_on_change() {
+        let mut c = core();
+        let mut r = Recorder::default();
+        c.update_lock_time(acc(OWNER), H, &mut r).unwrap();
+        c.update_min_stake(acc(OWNER), 100, &mut r).unwrap();
+        assert!(r.0.is_empty());
+        c.update_lock_time(acc(OWNER), 2 * H, &mut r).unwrap();
+        assert_eq!(c.update_lock_time(acc(OWNER), 1, &mut r), Err(Error::LockTimeOutOfRange));
+        assert_eq!(c.update_min_stake(acc(P), 1, &mut r), Err(Error::Ownership(OwnershipError::NotOwner)));
+        assert_eq!(names(&r), ["LockTimeUpdated"]);
+        assert_eq!(c.lock_time_ms(), 2 * H);
     }
 }
