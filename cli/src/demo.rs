@@ -342,12 +342,12 @@ impl Demo {
         let p = serving_sandbox::inference_service("https://charlie.example/v1", tee().address());
         let w = self.exec(Who::Charlie, &i.add_or_update_service(p), MIN_STAKE).await?;
         self.done(Who::Charlie, "registers an inference service, staking 10", "registered".into(), Some(&w)).await?;
-        let w = self.exec(Who::Alice, &i.acknowledge_tee_signer_by_owner(charlie), 0).await?;
+        let w = self.exec(Who::Alice, &i.set_tee_signer_acknowledgement(charlie, true), 0).await?;
         self.done(Who::Alice, "acknowledges Charlie's TEE signer", "acknowledged".into(), Some(&w)).await?;
         let p = serving_sandbox::fine_tuning_service("https://dave.example", 1, tee().address());
         let w = self.exec(Who::Dave, &f.add_or_update_service(p), MIN_STAKE).await?;
         self.done(Who::Dave, "registers a fine-tuning service, staking 10", "registered".into(), Some(&w)).await?;
-        let w = self.exec(Who::Alice, &f.acknowledge_tee_signer_by_owner(dave), 0).await?;
+        let w = self.exec(Who::Alice, &f.set_tee_signer_acknowledgement(dave, true), 0).await?;
         self.done(Who::Alice, "acknowledges Dave's TEE signer", "acknowledged".into(), Some(&w)).await?;
 
         // --- Users open ledgers and fund sub-accounts.
@@ -592,10 +592,16 @@ impl Demo {
                 "inference",
                 self.inference,
                 inference_owed,
-                self.query(&i.liabilities()).await?,
-                self.query(&i.surplus()).await?,
+                self.query(&i.config()).await?.liabilities,
+                self.query(&i.config()).await?.surplus,
             ),
-            ("fine-tuning", self.ft, ft_owed, self.query(&f.liabilities()).await?, self.query(&f.surplus()).await?),
+            (
+                "fine-tuning",
+                self.ft,
+                ft_owed,
+                self.query(&f.config()).await?.liabilities,
+                self.query(&f.config()).await?.surplus,
+            ),
         ] {
             let native = self.free(c).await?;
             line(

@@ -10,6 +10,7 @@ use ink::primitives::AccountId;
 use ink_e2e::subxt::dynamic::Value;
 use ink_e2e::{ChainBackend, ContractsBackend, Keypair};
 use ledger::ledger::Ledger;
+use service_core::book::AccountFilter;
 use serving_e2e_tests::{advance_ms, bytes, id, inference_voucher, tee, Client};
 use serving_verifier::{Domain, LocalCrypto, LocalSigner, TeeAttestation};
 use std::fmt::Write as _;
@@ -171,7 +172,7 @@ async fn run() -> R<String> {
         "acknowledge_tee_signer_by_owner",
         "",
         &alice,
-        i.acknowledge_tee_signer_by_owner(provider)
+        i.set_tee_signer_acknowledgement(provider, true)
     );
     step!(
         client,
@@ -180,10 +181,10 @@ async fn run() -> R<String> {
         "revoke_tee_signer_acknowledgement",
         "",
         &alice,
-        i.revoke_tee_signer_acknowledgement(provider)
+        i.set_tee_signer_acknowledgement(provider, false)
     );
     client
-        .call(&alice, &i.acknowledge_tee_signer_by_owner(provider))
+        .call(&alice, &i.set_tee_signer_acknowledgement(provider, true))
         .submit()
         .await?
         .return_value()
@@ -288,7 +289,7 @@ async fn run() -> R<String> {
                 &kp,
                 i.acknowledge_tee_signer(provider, true)
             );
-            step!(client, rows, "inference", "revoke_token", "", &kp, i.revoke_token(provider, 7));
+            step!(client, rows, "inference", "revoke_token", "", &kp, i.revoke_tokens(provider, vec![7]));
             step!(
                 client,
                 rows,
@@ -329,7 +330,15 @@ async fn run() -> R<String> {
     view!(client, rows, "ledger", "get_ledger", "view", &alice, l.get_ledger(ids[0]));
     view!(client, rows, "ledger", "get_all_ledgers", "view, page of 50", &alice, l.get_all_ledgers(0, 50));
     view!(client, rows, "inference", "get_account", "view", &alice, i.get_account(ids[0], provider));
-    view!(client, rows, "inference", "get_all_accounts", "view, page of 50", &alice, i.get_all_accounts(0, 50));
+    view!(
+        client,
+        rows,
+        "inference",
+        "get_all_accounts",
+        "view, page of 50",
+        &alice,
+        i.get_accounts(AccountFilter::All, 0, 50)
+    );
     view!(client, rows, "inference", "get_service", "view", &alice, i.get_service(provider));
 
     // ------------------------------------------------------------ settlement curve
@@ -468,7 +477,7 @@ async fn run() -> R<String> {
         "acknowledge_tee_signer_by_owner",
         "",
         &alice,
-        f.acknowledge_tee_signer_by_owner(provider)
+        f.set_tee_signer_acknowledgement(provider, true)
     );
     step!(client, rows, "fine_tuning", "update_penalty_percentage", "", &alice, f.update_penalty_percentage(30));
     let user = users[0].clone();

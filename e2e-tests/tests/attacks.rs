@@ -11,6 +11,7 @@ use ink_e2e::{CallBuilderFinal, ChainBackend, ContractsBackend, Keypair};
 use ledger::ledger::Ledger;
 use ledger::Error as LError;
 use ledger::Serving;
+use service_core::book::AccountFilter;
 use service_core::provider::{OwnershipError, StakeError};
 use service_core::tuning::TaskError;
 use service_core::AccountError;
@@ -136,12 +137,12 @@ async fn setup(client: &mut Client) -> E2EResult<World> {
     let p = serving_e2e_tests::inference_service("https://provider.example/v1", tee().address());
     let r = client.call(&ink_e2e::charlie(), &i.add_or_update_service(p)).value(MIN_STAKE).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    let r = client.call(&alice, &i.acknowledge_tee_signer_by_owner(charlie())).submit().await?;
+    let r = client.call(&alice, &i.set_tee_signer_acknowledgement(charlie(), true)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let q = serving_e2e_tests::fine_tuning_service("https://trainer.example", 1, tee().address());
     let r = client.call(&ink_e2e::charlie(), &f.add_or_update_service(q)).value(MIN_STAKE).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    let r = client.call(&alice, &f.acknowledge_tee_signer_by_owner(charlie())).submit().await?;
+    let r = client.call(&alice, &f.set_tee_signer_acknowledgement(charlie(), true)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&ink_e2e::bob(), &l.add_ledger(String::new())).value(50_000_000).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
@@ -708,7 +709,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &mut w,
         ("inference", "revoke_token", "no sub-account"),
         &eve_kp,
-        &i.revoke_token(charlie(), 1),
+        &i.revoke_tokens(charlie(), vec![1]),
         0,
         IError::Account(AccountError::AccountNotExists),
     )
@@ -728,7 +729,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &mut w,
         ("inference", "acknowledge_tee_signer_by_owner", "wrong caller"),
         &bob_kp,
-        &i.acknowledge_tee_signer_by_owner(charlie()),
+        &i.set_tee_signer_acknowledgement(charlie(), true),
         0,
         IError::Ownership(OwnershipError::NotOwner),
     )
@@ -788,7 +789,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &mut w,
         ("inference", "get_all_accounts", "limit 51"),
         &bob_kp,
-        &i.get_all_accounts(0, 51),
+        &i.get_accounts(AccountFilter::All, 0, 51),
         0,
         IError::LimitTooLarge { limit: 51, max: 50 },
     )

@@ -8,6 +8,7 @@ use inference::inference::InferenceRef;
 use ink::primitives::AccountId;
 use ink_e2e::{ChainBackend, ContractsBackend, Keypair};
 use ledger::ledger::{Ledger, LedgerRef};
+use service_core::book::AccountFilter;
 use service_core::provider::AttestationRuleError;
 use service_core::tuning::DeliverableState;
 use service_core::tuning::TaskError;
@@ -79,7 +80,7 @@ async fn setup(client: &mut Client) -> E2EResult<World> {
     for (kp, p) in [(ink_e2e::charlie(), charlie()), (ink_e2e::dave(), dave())] {
         let r = client.call(&kp, &f.add_or_update_service(params())).value(MIN_STAKE).submit().await?;
         assert_eq!(r.return_value(), Ok(()));
-        let r = client.call(&ink_e2e::alice(), &f.acknowledge_tee_signer_by_owner(p)).submit().await?;
+        let r = client.call(&ink_e2e::alice(), &f.set_tee_signer_acknowledgement(p, true)).submit().await?;
         assert_eq!(r.return_value(), Ok(()));
     }
     let r = client.call(&ink_e2e::bob(), &l.add_ledger(String::new())).value(20_000_000).submit().await?;
@@ -129,15 +130,19 @@ async fn check(client: &mut Client, w: &World) -> E2EResult<()> {
     let f = ink_e2e::create_call_builder::<FineTuning>(w.ft);
     let v = client.call(&ink_e2e::bob(), &l.get_ledger(bob())).dry_run().await?.return_value().unwrap();
     let funded = client.call(&ink_e2e::bob(), &l.get_funded(bob(), w.ft)).dry_run().await?.return_value();
-    let (accounts, _) =
-        client.call(&ink_e2e::bob(), &f.get_accounts_by_user(bob(), 0, 0)).dry_run().await?.return_value().unwrap();
+    let (accounts, _) = client
+        .call(&ink_e2e::bob(), &f.get_accounts(AccountFilter::User(bob()), 0, 0))
+        .dry_run()
+        .await?
+        .return_value()
+        .unwrap();
     let live = accounts.iter().map(|a| a.balance).sum::<u128>();
     assert_eq!(v.total_balance - v.available_balance, live, "total != available + live sub-accounts");
     assert!(live <= funded, "fine-tuning holds more than bob funded it with net");
     for a in &accounts {
         assert!(a.pending_refund <= a.balance);
     }
-    let liab = client.call(&ink_e2e::bob(), &f.liabilities()).dry_run().await?.return_value();
+    let liab = client.call(&ink_e2e::bob(), &f.config()).dry_run().await?.return_value().liabilities;
     // Equality, not ≥: the contract holds exactly what it owes plus the existential deposit (no surplus here).
     assert_eq!(client.free_balance(w.ft).await?, liab + serving_e2e_tests::EXISTENTIAL_DEPOSIT);
     let l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
@@ -319,7 +324,7 @@ async fn settles_through_an_attestation_until_it_expires(mut client: Client) -> 
     let w = setup(&mut client).await?;
     let mut f = ink_e2e::create_call_builder::<FineTuning>(w.ft);
     let c = ink_e2e::charlie();
-    let r = client.call(&ink_e2e::alice(), &f.revoke_tee_signer_acknowledgement(charlie())).submit().await?;
+    let r = client.call(&ink_e2e::alice(), &f.set_tee_signer_acknowledgement(charlie(), false)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     assert_eq!(add(&mut client, &w, &c, "t1").await?, Ok(()));
     assert_eq!(

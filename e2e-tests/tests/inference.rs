@@ -8,6 +8,7 @@ use inference::inference::{
 use ink::primitives::AccountId;
 use ink_e2e::{ChainBackend, ContractsBackend};
 use ledger::ledger::{Ledger, LedgerRef};
+use service_core::book::AccountFilter;
 use service_core::provider::{AttestationRuleError, OwnershipError, StakeError};
 use service_core::AccountError;
 use serving_e2e_tests::{
@@ -59,7 +60,7 @@ async fn setup(client: &mut Client) -> E2EResult<World> {
         .submit()
         .await?;
     assert_eq!(r.return_value(), Ok(()));
-    let r = client.call(&ink_e2e::alice(), &i.acknowledge_tee_signer_by_owner(charlie())).submit().await?;
+    let r = client.call(&ink_e2e::alice(), &i.set_tee_signer_acknowledgement(charlie(), true)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&ink_e2e::bob(), &l.add_ledger(String::new())).value(20_000_000).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
@@ -77,8 +78,12 @@ async fn check(client: &mut Client, w: &World, users: &[AccountId]) -> E2EResult
         let Ok(v) = client.call(&ink_e2e::alice(), &l.get_ledger(*u)).dry_run().await?.return_value() else { continue };
         assert!(v.available_balance <= v.total_balance);
         let funded = client.call(&ink_e2e::alice(), &l.get_funded(*u, w.inference)).dry_run().await?.return_value();
-        let (accounts, _) =
-            client.call(&ink_e2e::alice(), &i.get_accounts_by_user(*u, 0, 0)).dry_run().await?.return_value().unwrap();
+        let (accounts, _) = client
+            .call(&ink_e2e::alice(), &i.get_accounts(AccountFilter::User(*u), 0, 0))
+            .dry_run()
+            .await?
+            .return_value()
+            .unwrap();
         let mut sum = 0;
         for a in &accounts {
             assert!(a.pending_refund <= a.balance, "pending > balance");
@@ -88,7 +93,7 @@ async fn check(client: &mut Client, w: &World, users: &[AccountId]) -> E2EResult
         assert_eq!(v.total_balance - v.available_balance, sum, "ledger: total != available + live sub-accounts");
         assert!(sum <= funded, "inference holds more for the user than the user funded it with net");
     }
-    let liab = client.call(&ink_e2e::alice(), &i.liabilities()).dry_run().await?.return_value();
+    let liab = client.call(&ink_e2e::alice(), &i.config()).dry_run().await?.return_value().liabilities;
     let ed = serving_e2e_tests::EXISTENTIAL_DEPOSIT;
     assert_eq!(client.free_balance(w.inference).await?, liab + ed, "inference holds exactly what it owes (+ ED)");
     let liab = client.call(&ink_e2e::alice(), &l.liabilities()).dry_run().await?.return_value();
@@ -137,8 +142,8 @@ async fn full_user_story(mut client: Client) -> E2EResult<()> {
     check(&mut client, &w, &[bob()]).await?;
     // The contract holds the stake, the sub-account and the existential deposit (which it cannot spend, so
     // `balance()` and `surplus()` exclude it).
-    let liab = client.call(&ink_e2e::bob(), &i.liabilities()).dry_run().await?.return_value();
-    let surplus = client.call(&ink_e2e::bob(), &i.surplus()).dry_run().await?.return_value();
+    let liab = client.call(&ink_e2e::bob(), &i.config()).dry_run().await?.return_value().liabilities;
+    let surplus = client.call(&ink_e2e::bob(), &i.config()).dry_run().await?.return_value().surplus;
     assert_eq!((liab, surplus), (MIN_STAKE + 10_000_000, 0));
     assert_eq!(client.free_balance(w.inference).await?, liab + SANDBOX_EXISTENTIAL_DEPOSIT);
 
@@ -365,11 +370,11 @@ async fn signer_acknowledgement_rules(mut client: Client) -> E2EResult<()> {
     let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 2)]).await?;
     assert_eq!(out[0].status, S::NoTeeSigner);
     // Only the owner acknowledges; a service without a signer cannot be acknowledged.
-    let r = client.call(&ink_e2e::bob(), &i.acknowledge_tee_signer_by_owner(charlie())).submit().await?;
+    let r = client.call(&ink_e2e::bob(), &i.set_tee_signer_acknowledgement(charlie(), true)).submit().await?;
     assert_eq!(r.return_value(), Err(IError::Ownership(OwnershipError::NotOwner)));
-    let r = client.call(&ink_e2e::alice(), &i.acknowledge_tee_signer_by_owner(dave())).submit().await?;
+    let r = client.call(&ink_e2e::alice(), &i.set_tee_signer_acknowledgement(dave(), true)).submit().await?;
     assert_eq!(r.return_value(), Err(IError::ServiceNotExist));
-    let r = client.call(&ink_e2e::alice(), &i.acknowledge_tee_signer_by_owner(charlie())).submit().await?;
+    let r = client.call(&ink_e2e::alice(), &i.set_tee_signer_acknowledgement(charlie(), true)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 3)]).await?;
     assert_eq!(out[0].status, S::Success);
@@ -378,7 +383,7 @@ async fn signer_acknowledgement_rules(mut client: Client) -> E2EResult<()> {
     p.tee_signer = new_key.address();
     let r = client.call(&ink_e2e::charlie(), &i.add_or_update_service(p.clone())).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    let r = client.call(&ink_e2e::alice(), &i.acknowledge_tee_signer_by_owner(charlie())).submit().await?;
+    let r = client.call(&ink_e2e::alice(), &i.set_tee_signer_acknowledgement(charlie(), true)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 4)]).await?;
     assert_eq!(out[0].status, S::InvalidSignature);
@@ -387,7 +392,7 @@ async fn signer_acknowledgement_rules(mut client: Client) -> E2EResult<()> {
             .await?;
     assert_eq!(out[0].status, S::Success);
     // The owner revokes.
-    let r = client.call(&ink_e2e::alice(), &i.revoke_tee_signer_acknowledgement(charlie())).submit().await?;
+    let r = client.call(&ink_e2e::alice(), &i.set_tee_signer_acknowledgement(charlie(), false)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let (out, _) =
         settle(&mut client, &w, vec![inference_voucher(&new_key, CHAIN_ID, w.inference, bob(), charlie(), 1, 6)])
@@ -462,7 +467,7 @@ async fn ledger_only_messages_and_token_revocation(mut client: Client) -> E2ERes
     let r = client.call(&ink_e2e::charlie(), &i.delete_account(bob(), charlie())).submit().await?;
     assert_eq!(r.return_value(), Err(ledger::ServingError::CallerNotLedger));
 
-    let r = client.call(&ink_e2e::bob(), &i.revoke_token(charlie(), 3)).submit().await?;
+    let r = client.call(&ink_e2e::bob(), &i.revoke_tokens(charlie(), vec![3])).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&ink_e2e::bob(), &i.revoke_tokens(charlie(), vec![200, 255, 3])).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
@@ -489,7 +494,7 @@ async fn deleted_and_recreated_account_keeps_nonce_and_new_generation(mut client
     let mut i = ink_e2e::create_call_builder::<Inference>(w.inference);
     let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 10_000_000, 7)]).await?;
     assert_eq!(out[0].status, S::Success);
-    let r = client.call(&ink_e2e::bob(), &i.revoke_token(charlie(), 9)).submit().await?;
+    let r = client.call(&ink_e2e::bob(), &i.revoke_tokens(charlie(), vec![9])).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let r = client.call(&ink_e2e::bob(), &l.refund(10_000_000)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
@@ -525,7 +530,7 @@ async fn attestation_makes_a_signer_usable_until_it_ends(mut client: Client) -> 
     let attestor = LocalSigner::from_bytes(&[11u8; 32]).unwrap();
     let (m, m2) = ([0x42u8; 32], [0x43u8; 32]);
     // Only the attestation path: the owner withdraws its own acknowledgement.
-    let r = client.call(&ink_e2e::alice(), &i.revoke_tee_signer_acknowledgement(charlie())).submit().await?;
+    let r = client.call(&ink_e2e::alice(), &i.set_tee_signer_acknowledgement(charlie(), false)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 1)]).await?;
     assert_eq!(out[0].status, S::NoTeeSigner);
@@ -750,7 +755,10 @@ async fn list_views_return_what_fits_and_never_trap(mut client: Client) -> E2ERe
     let mut seen = Vec::new();
     let mut offset = 0;
     loop {
-        let r = client.call(&ink_e2e::bob(), &i.get_accounts_by_provider(charlie(), offset, 0)).dry_run().await?;
+        let r = client
+            .call(&ink_e2e::bob(), &i.get_accounts(AccountFilter::Provider(charlie()), offset, 0))
+            .dry_run()
+            .await?;
         let (page, total) = r.return_value().expect("no trap, no error");
         assert_eq!(total, 5);
         assert!(!page.is_empty() && page.len() < 5, "a page that fits: {} items", page.len());
@@ -766,8 +774,12 @@ async fn list_views_return_what_fits_and_never_trap(mut client: Client) -> E2ERe
     all.sort();
     all.dedup();
     assert_eq!(seen, all, "every sub-account exactly once");
-    let (page, total) =
-        client.call(&ink_e2e::bob(), &i.get_all_accounts(0, 0)).dry_run().await?.return_value().unwrap();
+    let (page, total) = client
+        .call(&ink_e2e::bob(), &i.get_accounts(AccountFilter::All, 0, 0))
+        .dry_run()
+        .await?
+        .return_value()
+        .unwrap();
     assert!(page.len() < 5 && total == 5);
     let batch = client
         .call(&ink_e2e::bob(), &i.get_batch_accounts_by_users(charlie(), all.clone()))

@@ -242,7 +242,7 @@ async fn event_fixtures(mut client: Client) -> E2EResult<()> {
     let p = serving_e2e_tests::inference_service("https://provider.example/v1", tee().address());
     let add = i.add_or_update_service(p);
     assert_eq!(client.call(&ink_e2e::charlie(), &add).value(100_000_000).submit().await?.return_value(), Ok(()));
-    let ack = i.acknowledge_tee_signer_by_owner(charlie());
+    let ack = i.set_tee_signer_acknowledgement(charlie(), true);
     assert_eq!(client.call(&ink_e2e::alice(), &ack).submit().await?.return_value(), Ok(()));
     take_events();
     let open = l.add_ledger(String::new());

@@ -39,12 +39,12 @@ async fn whole_story_on_a_node<Client: E2EBackend>(mut client: Client) -> E2ERes
     let p = serving_e2e_tests::inference_service("https://charlie.example/v1", tee().address());
     let r = client.call(&charlie, &i.add_or_update_service(p)).value(MIN_STAKE).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    let r = client.call(&alice, &i.acknowledge_tee_signer_by_owner(charlie_id)).submit().await?;
+    let r = client.call(&alice, &i.set_tee_signer_acknowledgement(charlie_id, true)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let q = serving_e2e_tests::fine_tuning_service("https://charlie.example/ft", 1, tee().address());
     let r = client.call(&charlie, &f.add_or_update_service(q)).value(MIN_STAKE).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    let r = client.call(&alice, &f.acknowledge_tee_signer_by_owner(charlie_id)).submit().await?;
+    let r = client.call(&alice, &f.set_tee_signer_acknowledgement(charlie_id, true)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
 
     // Bob: a ledger of 20, 10 at inference, 5 at fine-tuning.

@@ -14,6 +14,7 @@ use ink::primitives::AccountId;
 use ink::scale::{Decode, Encode};
 use ink_e2e::{CallBuilderFinal, ChainBackend, ContractsBackend, Keypair};
 use ledger::ledger::Ledger;
+use service_core::book::AccountFilter;
 use serving_e2e_tests::{bytes, id, inference_voucher, storage_deposit, tee, totals, watch, Client};
 use serving_verifier::LocalSigner;
 use std::collections::BTreeMap;
@@ -166,7 +167,7 @@ async fn setup(client: &mut Client) -> E2EResult<World> {
     for p in w.inference_providers.clone() {
         let params = serving_e2e_tests::inference_service("https://provider.example/v1", tee().address());
         send(client, &mut w, &p, &i.add_or_update_service(params), MIN_STAKE).await?.expect("service");
-        send(client, &mut w, &alice, &i.acknowledge_tee_signer_by_owner(id(&p)), 0).await?.expect("ack");
+        send(client, &mut w, &alice, &i.set_tee_signer_acknowledgement(id(&p), true), 0).await?.expect("ack");
     }
     // The owner registers an attestor and a measurement, so random steps can attest inference signers (op 14).
     send(client, &mut w, &alice, &i.set_attestor(attestor().address(), true), 0).await?.expect("attestor");
@@ -174,7 +175,7 @@ async fn setup(client: &mut Client) -> E2EResult<World> {
     let params = serving_e2e_tests::fine_tuning_service("https://trainer.example", 1, tee().address());
     let dave = w.ft_provider.clone();
     send(client, &mut w, &dave, &f.add_or_update_service(params), MIN_STAKE).await?.expect("ft service");
-    send(client, &mut w, &alice, &f.acknowledge_tee_signer_by_owner(id(&dave)), 0).await?.expect("ft ack");
+    send(client, &mut w, &alice, &f.set_tee_signer_acknowledgement(id(&dave), true), 0).await?.expect("ft ack");
     // Both users start with a ledger and a sub-account at every provider, so random steps meet live accounts.
     for user in w.users.clone() {
         send(client, &mut w, &user, &l.add_ledger(String::new()), 60_000_000).await?.expect("ledger");
@@ -217,12 +218,20 @@ async fn check(client: &mut Client, w: &World, step: usize) -> E2EResult<()> {
         for (service, subs) in [(w.inference, true), (w.ft, false)] {
             let funded = client.call(&alice, &l.get_funded(u, service)).dry_run().await?.return_value();
             let accounts: Vec<(u128, u128, u128)> = if subs {
-                let (a, _) =
-                    client.call(&alice, &i.get_accounts_by_user(u, 0, 0)).dry_run().await?.return_value().unwrap();
+                let (a, _) = client
+                    .call(&alice, &i.get_accounts(AccountFilter::User(u), 0, 0))
+                    .dry_run()
+                    .await?
+                    .return_value()
+                    .unwrap();
                 a.iter().map(|a| (a.balance, a.pending_refund, a.refunds.iter().map(|r| r.amount).sum())).collect()
             } else {
-                let (a, _) =
-                    client.call(&alice, &f.get_accounts_by_user(u, 0, 0)).dry_run().await?.return_value().unwrap();
+                let (a, _) = client
+                    .call(&alice, &f.get_accounts(AccountFilter::User(u), 0, 0))
+                    .dry_run()
+                    .await?
+                    .return_value()
+                    .unwrap();
                 a.iter().map(|a| (a.balance, a.pending_refund, a.refunds.iter().map(|r| r.amount).sum())).collect()
             };
             let mut sum = 0;
@@ -267,14 +276,14 @@ async fn check(client: &mut Client, w: &World, step: usize) -> E2EResult<()> {
         (
             w.inference,
             inference_owes,
-            client.call(&alice, &i.liabilities()).dry_run().await?.return_value(),
-            client.call(&alice, &i.surplus()).dry_run().await?.return_value(),
+            client.call(&alice, &i.config()).dry_run().await?.return_value().liabilities,
+            client.call(&alice, &i.config()).dry_run().await?.return_value().surplus,
         ),
         (
             w.ft,
             ft_owes,
-            client.call(&alice, &f.liabilities()).dry_run().await?.return_value(),
-            client.call(&alice, &f.surplus()).dry_run().await?.return_value(),
+            client.call(&alice, &f.config()).dry_run().await?.return_value().liabilities,
+            client.call(&alice, &f.config()).dry_run().await?.return_value().surplus,
         ),
     ] {
         assert_eq!((liab, surplus), (owes, 0), "step {step}: a contract's liabilities differ from what it owes");
@@ -503,10 +512,14 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
                 }
                 _ => {
                     let done = match (is_inference, on) {
-                        (true, true) => send(client, w, &owner, &i.acknowledge_tee_signer_by_owner(p), 0).await?,
-                        (true, false) => send(client, w, &owner, &i.revoke_tee_signer_acknowledgement(p), 0).await?,
-                        (false, true) => send(client, w, &owner, &f.acknowledge_tee_signer_by_owner(p), 0).await?,
-                        (false, false) => send(client, w, &owner, &f.revoke_tee_signer_acknowledgement(p), 0).await?,
+                        (true, true) => send(client, w, &owner, &i.set_tee_signer_acknowledgement(p, true), 0).await?,
+                        (true, false) => {
+                            send(client, w, &owner, &i.set_tee_signer_acknowledgement(p, false), 0).await?
+                        }
+                        (false, true) => send(client, w, &owner, &f.set_tee_signer_acknowledgement(p, true), 0).await?,
+                        (false, false) => {
+                            send(client, w, &owner, &f.set_tee_signer_acknowledgement(p, false), 0).await?
+                        }
                     };
                     if done.is_none() {
                         // A provider that left (op 14) has no service to acknowledge.
@@ -576,7 +589,7 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
             if rng.below(2) == 0 {
                 send(client, w, &ink_e2e::alice(), &l.set_service_enabled(service, on), 0).await?.expect("owner");
                 "service toggled"
-            } else if send(client, w, &user, &i.revoke_token(p, rng.below(256) as u8), 0).await?.is_some() {
+            } else if send(client, w, &user, &i.revoke_tokens(p, vec![rng.below(256) as u8]), 0).await?.is_some() {
                 "token revoked"
             } else {
                 "revocation refused"

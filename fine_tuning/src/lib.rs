@@ -13,8 +13,10 @@
 pub mod fine_tuning {
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
+    pub use service_core::book::AccountFilter;
     use service_core::book::Key;
     use service_core::provider::{Attestation, Unbonding};
+    pub use service_core::service::ServiceConfig;
     use service_core::service::{AccountState, OnChain, ServiceCore};
     use service_core::tuning::{self, check_id, judge_task, DeliverableState, Ring, TaskError};
     use service_core::{check_count, check_len, AccountError, Refund};
@@ -397,17 +399,11 @@ pub mod fine_tuning {
             Ok(())
         }
 
-        /// The owner vouches for the provider's current TEE signer (after checking its attestation).
+        /// The owner vouches for (`true`, after checking its attestation) or stops vouching for the provider's
+        /// current TEE signer.
         #[ink(message)]
-        pub fn acknowledge_tee_signer_by_owner(&mut self, provider: AccountId) -> Result<(), Error> {
-            self.core.set_owner_acknowledgement(self.env().caller(), provider, true, &mut OnChain)?;
-            Ok(())
-        }
-
-        #[ink(message)]
-        pub fn revoke_tee_signer_acknowledgement(&mut self, provider: AccountId) -> Result<(), Error> {
-            self.core.set_owner_acknowledgement(self.env().caller(), provider, false, &mut OnChain)?;
-            Ok(())
+        pub fn set_tee_signer_acknowledgement(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
+            self.core.set_owner_acknowledgement(self.env().caller(), provider, acknowledged, &mut OnChain)
         }
 
         #[ink(message)]
@@ -478,25 +474,10 @@ pub mod fine_tuning {
             self.v2_note.set(&note);
         }
 
+        /// Owner, pending owner, ledger, chain id, lock time, minimum stake, liabilities and surplus.
         #[ink(message)]
-        pub fn owner(&self) -> AccountId {
-            self.core.owner()
-        }
-
-        /// The account proposed by `transfer_ownership` and not yet accepted, if any.
-        #[ink(message)]
-        pub fn pending_owner(&self) -> Option<AccountId> {
-            self.core.pending_owner()
-        }
-
-        #[ink(message)]
-        pub fn ledger(&self) -> AccountId {
-            self.core.ledger()
-        }
-
-        #[ink(message)]
-        pub fn lock_time_ms(&self) -> u64 {
-            self.core.lock_time_ms()
+        pub fn config(&self) -> ServiceConfig {
+            self.core.config(self.env().balance())
         }
 
         #[ink(message)]
@@ -504,49 +485,21 @@ pub mod fine_tuning {
             self.penalty_percent
         }
 
-        /// What the contract owes: all sub-account balances plus active and unbonding stakes.
-        #[ink(message)]
-        pub fn liabilities(&self) -> Balance {
-            self.core.liabilities()
-        }
-
-        /// Native tokens beyond what the contract owes.
-        #[ink(message)]
-        pub fn surplus(&self) -> Balance {
-            self.env().balance().saturating_sub(self.core.liabilities())
-        }
-
         #[ink(message)]
         pub fn get_account(&self, user: AccountId, provider: AccountId) -> Result<AccountView, Error> {
             self.view((user, provider)).ok_or(Error::Account(AccountError::AccountNotExists))
         }
 
-        /// (page, total); limit 0 = 50, at most 50.
+        /// A page of the sub-accounts `filter` selects (all, one provider's, one user's) and their number; limit
+        /// 0 = 50, at most 50; as many as fit in the output buffer (continue from `offset + returned`).
         #[ink(message)]
-        pub fn get_all_accounts(&self, offset: u32, limit: u32) -> Result<(Vec<AccountView>, u32), Error> {
-            let (keys, total) = self.core.book.page_all(offset, limit)?;
-            Ok((self.views(keys), total))
-        }
-
-        #[ink(message)]
-        pub fn get_accounts_by_provider(
+        pub fn get_accounts(
             &self,
-            provider: AccountId,
+            filter: AccountFilter,
             offset: u32,
             limit: u32,
         ) -> Result<(Vec<AccountView>, u32), Error> {
-            let (keys, total) = self.core.book.page_by_provider(provider, offset, limit)?;
-            Ok((self.views(keys), total))
-        }
-
-        #[ink(message)]
-        pub fn get_accounts_by_user(
-            &self,
-            user: AccountId,
-            offset: u32,
-            limit: u32,
-        ) -> Result<(Vec<AccountView>, u32), Error> {
-            let (keys, total) = self.core.book.page_by_user(user, offset, limit)?;
+            let (keys, total) = self.core.book.page(filter, offset, limit)?;
             Ok((self.views(keys), total))
         }
 
@@ -809,10 +762,10 @@ mod tests {
         let mut c = setup();
         let a = test::default_accounts::<Env>();
         assert_eq!(c.transfer_ownership(a.bob), Ok(()));
-        assert_eq!(c.pending_owner(), Some(a.bob));
+        assert_eq!(c.config().pending_owner, Some(a.bob));
         test::set_caller::<Env>(a.bob);
         assert_eq!(c.accept_ownership(), Ok(()));
-        assert_eq!((c.owner(), c.pending_owner()), (a.bob, None));
+        assert_eq!((c.config().owner, c.config().pending_owner), (a.bob, None));
     }
 
     #[ink::test]
@@ -822,14 +775,14 @@ mod tests {
         assert_eq!(c.withdraw_surplus(a.frank), Err(Error::NoSurplus));
         // A plain transfer to the contract (no code runs for it on chain) is surplus: nobody's balance.
         test::set_account_balance::<Env>(ME, 1_000_077);
-        assert_eq!(c.surplus(), 1_000_077);
+        assert_eq!(c.config().surplus, 1_000_077);
         test::set_caller::<Env>(a.bob);
         assert_eq!(c.withdraw_surplus(a.bob), Err(Error::Ownership(OwnershipError::NotOwner)));
         test::set_caller::<Env>(a.alice);
         let frank0 = test::get_account_balance::<Env>(a.frank).unwrap_or(0);
         assert_eq!(c.withdraw_surplus(a.frank), Ok(1_000_077));
         assert_eq!(test::get_account_balance::<Env>(a.frank).unwrap(), frank0 + 1_000_077);
-        assert_eq!((c.surplus(), c.liabilities()), (0, 0));
+        assert_eq!((c.config().surplus, c.config().liabilities), (0, 0));
         assert_eq!(c.withdraw_surplus(a.frank), Err(Error::NoSurplus));
     }
 

@@ -12,8 +12,10 @@
 pub mod inference {
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
+    pub use service_core::book::AccountFilter;
     use service_core::book::Key;
     use service_core::provider::{Attestation, Unbonding};
+    pub use service_core::service::ServiceConfig;
     use service_core::service::{AccountState, OnChain, ServiceCore};
     use service_core::settle::{judge_batch, BatchError, Judgement};
     use service_core::{check_count, check_len, AccountError, Refund};
@@ -125,15 +127,6 @@ pub mod inference {
         pub provider: AccountId,
         pub results: Vec<TeeSettlementResult>,
         pub balances: Vec<SubAccountBalance>,
-    }
-
-    #[ink(event)]
-    pub struct TokenRevoked {
-        #[ink(topic)]
-        pub user: AccountId,
-        #[ink(topic)]
-        pub provider: AccountId,
-        pub token_id: u8,
     }
 
     #[ink(event)]
@@ -319,16 +312,7 @@ pub mod inference {
             Ok(())
         }
 
-        /// Revokes one session token id of the current generation.
-        #[ink(message)]
-        pub fn revoke_token(&mut self, provider: AccountId, token_id: u8) -> Result<(), Error> {
-            let user = self.env().caller();
-            self.set_revoked(user, provider, &[token_id])?;
-            self.env().emit_event(TokenRevoked { user, provider, token_id });
-            Ok(())
-        }
-
-        /// Revokes several token ids (at most 256; duplicates are harmless).
+        /// Revokes token ids of the current generation (1..=256 of them; duplicates are harmless).
         #[ink(message)]
         pub fn revoke_tokens(&mut self, provider: AccountId, token_ids: Vec<u8>) -> Result<(), Error> {
             let user = self.env().caller();
@@ -365,17 +349,11 @@ pub mod inference {
             Ok(())
         }
 
-        /// The owner vouches for the provider's current TEE signer (after checking its attestation).
+        /// The owner vouches for (`true`, after checking its attestation) or stops vouching for the provider's
+        /// current TEE signer.
         #[ink(message)]
-        pub fn acknowledge_tee_signer_by_owner(&mut self, provider: AccountId) -> Result<(), Error> {
-            self.core.set_owner_acknowledgement(self.env().caller(), provider, true, &mut OnChain)?;
-            Ok(())
-        }
-
-        #[ink(message)]
-        pub fn revoke_tee_signer_acknowledgement(&mut self, provider: AccountId) -> Result<(), Error> {
-            self.core.set_owner_acknowledgement(self.env().caller(), provider, false, &mut OnChain)?;
-            Ok(())
+        pub fn set_tee_signer_acknowledgement(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
+            self.core.set_owner_acknowledgement(self.env().caller(), provider, acknowledged, &mut OnChain)
         }
 
         #[ink(message)]
@@ -446,47 +424,10 @@ pub mod inference {
             self.v2_note.set(&note);
         }
 
+        /// Owner, pending owner, ledger, chain id, lock time, minimum stake, liabilities and surplus.
         #[ink(message)]
-        pub fn owner(&self) -> AccountId {
-            self.core.owner()
-        }
-
-        /// The account proposed by `transfer_ownership` and not yet accepted, if any.
-        #[ink(message)]
-        pub fn pending_owner(&self) -> Option<AccountId> {
-            self.core.pending_owner()
-        }
-
-        #[ink(message)]
-        pub fn ledger(&self) -> AccountId {
-            self.core.ledger()
-        }
-
-        #[ink(message)]
-        pub fn chain_id(&self) -> u64 {
-            self.core.chain_id()
-        }
-
-        #[ink(message)]
-        pub fn lock_time_ms(&self) -> u64 {
-            self.core.lock_time_ms()
-        }
-
-        #[ink(message)]
-        pub fn min_stake(&self) -> Balance {
-            self.core.min_stake()
-        }
-
-        /// What the contract owes: all sub-account balances plus active and unbonding stakes.
-        #[ink(message)]
-        pub fn liabilities(&self) -> Balance {
-            self.core.liabilities()
-        }
-
-        /// Native tokens beyond what the contract owes.
-        #[ink(message)]
-        pub fn surplus(&self) -> Balance {
-            self.env().balance().saturating_sub(self.core.liabilities())
+        pub fn config(&self) -> ServiceConfig {
+            self.core.config(self.env().balance())
         }
 
         #[ink(message)]
@@ -494,32 +435,16 @@ pub mod inference {
             self.view((user, provider)).ok_or(Error::Account(AccountError::AccountNotExists))
         }
 
-        /// (page, total); limit 0 = 50, at most 50.
+        /// A page of the sub-accounts `filter` selects (all, one provider's, one user's) and their number; limit
+        /// 0 = 50, at most 50; as many as fit in the output buffer (continue from `offset + returned`).
         #[ink(message)]
-        pub fn get_all_accounts(&self, offset: u32, limit: u32) -> Result<(Vec<AccountView>, u32), Error> {
-            let (keys, total) = self.core.book.page_all(offset, limit)?;
-            Ok((self.views(keys), total))
-        }
-
-        #[ink(message)]
-        pub fn get_accounts_by_provider(
+        pub fn get_accounts(
             &self,
-            provider: AccountId,
+            filter: AccountFilter,
             offset: u32,
             limit: u32,
         ) -> Result<(Vec<AccountView>, u32), Error> {
-            let (keys, total) = self.core.book.page_by_provider(provider, offset, limit)?;
-            Ok((self.views(keys), total))
-        }
-
-        #[ink(message)]
-        pub fn get_accounts_by_user(
-            &self,
-            user: AccountId,
-            offset: u32,
-            limit: u32,
-        ) -> Result<(Vec<AccountView>, u32), Error> {
-            let (keys, total) = self.core.book.page_by_user(user, offset, limit)?;
+            let (keys, total) = self.core.book.page(filter, offset, limit)?;
             Ok((self.views(keys), total))
         }
 
@@ -778,7 +703,7 @@ mod tests {
         assert_eq!(c.update_lock_time(2 * HOUR), Ok(()));
         assert_eq!(c.update_min_stake(5), Ok(()));
         assert_eq!(events(), n + 2);
-        assert_eq!((c.lock_time_ms(), c.min_stake()), (2 * HOUR, 5));
+        assert_eq!((c.config().lock_time_ms, c.config().min_stake), (2 * HOUR, 5));
         assert_eq!(c.update_lock_time(HOUR - 1), Err(Error::LockTimeOutOfRange));
         test::set_caller::<Env>(test::default_accounts::<Env>().bob);
         assert_eq!(c.update_lock_time(HOUR), Err(Error::Ownership(OwnershipError::NotOwner)));
@@ -788,12 +713,12 @@ mod tests {
     fn pending_owner_is_visible_until_accepted() {
         let mut c = setup();
         let a = test::default_accounts::<Env>();
-        assert_eq!(c.pending_owner(), None);
+        assert_eq!(c.config().pending_owner, None);
         assert_eq!(c.transfer_ownership(a.bob), Ok(()));
-        assert_eq!(c.pending_owner(), Some(a.bob));
+        assert_eq!(c.config().pending_owner, Some(a.bob));
         test::set_caller::<Env>(a.bob);
         assert_eq!(c.accept_ownership(), Ok(()));
-        assert_eq!((c.owner(), c.pending_owner()), (a.bob, None));
+        assert_eq!((c.config().owner, c.config().pending_owner), (a.bob, None));
     }
 
     #[ink::test]
@@ -803,14 +728,14 @@ mod tests {
         assert_eq!(c.withdraw_surplus(a.frank), Err(Error::NoSurplus));
         // A plain transfer to the contract (no code runs for it on chain) is surplus: nobody's balance.
         test::set_account_balance::<Env>(ME, 1_000_077);
-        assert_eq!(c.surplus(), 1_000_077);
+        assert_eq!(c.config().surplus, 1_000_077);
         test::set_caller::<Env>(a.bob);
         assert_eq!(c.withdraw_surplus(a.bob), Err(Error::Ownership(OwnershipError::NotOwner)));
         test::set_caller::<Env>(a.alice);
         let frank0 = test::get_account_balance::<Env>(a.frank).unwrap_or(0);
         assert_eq!(c.withdraw_surplus(a.frank), Ok(1_000_077));
         assert_eq!(test::get_account_balance::<Env>(a.frank).unwrap(), frank0 + 1_000_077);
-        assert_eq!((c.surplus(), c.liabilities()), (0, 0));
+        assert_eq!((c.config().surplus, c.config().liabilities), (0, 0));
         assert_eq!(c.withdraw_surplus(a.frank), Err(Error::NoSurplus));
     }
 

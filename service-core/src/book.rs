@@ -19,6 +19,18 @@ pub const MAX_USER_ACCOUNTS: u32 = 64;
 /// (user, provider)
 pub type Key = (AccountId, AccountId);
 
+/// Which sub-accounts a page view lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub enum AccountFilter {
+    /// Every sub-account of the service.
+    All,
+    /// One provider's sub-accounts.
+    Provider(AccountId),
+    /// One user's sub-accounts.
+    User(AccountId),
+}
+
 /// Where a sub-account sits in the three indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
@@ -237,6 +249,15 @@ impl AccountBook {
             .filter_map(|i| self.by_user.get((user, i)))
             .filter_map(|provider| self.accounts.get((user, provider)))
             .fold(0, |sum, a| sum.saturating_add(a.balance))
+    }
+
+    /// A page of the sub-accounts `filter` selects (limit 0 = 50, at most 50) and their number.
+    pub fn page(&self, filter: AccountFilter, offset: u32, limit: u32) -> Result<(Vec<Key>, u32), Error> {
+        match filter {
+            AccountFilter::All => self.page_all(offset, limit),
+            AccountFilter::Provider(p) => self.page_by_provider(p, offset, limit),
+            AccountFilter::User(u) => self.page_by_user(u, offset, limit),
+        }
     }
 
     /// A page of all sub-accounts (limit 0 = 50, at most 50) and their number.

@@ -45,6 +45,24 @@ fn balance_updated(ev: &mut impl Emit, user: AccountId, provider: AccountId, a: 
     ev.emit(BalanceUpdated { user, provider, balance: a.balance, pending_refund: a.pending_refund });
 }
 
+/// The service's parameters and books in one view (one message instead of eight getters: every message is
+/// code in the contract, and code is paid by every call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub struct ServiceConfig {
+    pub owner: AccountId,
+    /// Proposed by `transfer_ownership` and not yet accepted.
+    pub pending_owner: Option<AccountId>,
+    pub ledger: AccountId,
+    pub chain_id: u64,
+    pub lock_time_ms: u64,
+    pub min_stake: Balance,
+    /// What the contract owes: all sub-account balances plus active and unbonding stakes.
+    pub liabilities: Balance,
+    /// Native tokens beyond what it owes.
+    pub surplus: Balance,
+}
+
 /// A sub-account as the views show it (each service adds its own fields).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountState {
@@ -123,6 +141,21 @@ impl ServiceCore {
     }
     pub fn min_stake(&self) -> Balance {
         self.min_stake
+    }
+
+    /// The parameters and books, given the contract's native balance.
+    pub fn config(&self, contract_balance: Balance) -> ServiceConfig {
+        let liabilities = self.liabilities();
+        ServiceConfig {
+            owner: self.ownership.owner,
+            pending_owner: self.ownership.pending,
+            ledger: self.ledger,
+            chain_id: self.chain_id,
+            lock_time_ms: self.lock_time_ms,
+            min_stake: self.min_stake,
+            liabilities,
+            surplus: contract_balance.saturating_sub(liabilities),
+        }
     }
 
     /// What the contract owes: all sub-account balances plus active and unbonding stakes.
