@@ -26,6 +26,55 @@ const BLOCK_PROOF: u128 = 5 * 1024 * 1024 * 3 / 4;
 /// The reference on an EVM (design.md): gas per settled entry and entries per 30 M-gas block.
 const EVM_GAS_PER_ENTRY: u128 = 73_000;
 const EVM_ENTRIES_PER_BLOCK: u128 = 410;
+/// An EVM block's gas (the reference's measurements are per 30 M-gas block).
+const EVM_BLOCK_GAS: u128 = 30_000_000;
+/// What a `Contracts::call` extrinsic costs beyond the contract's own weight (design.md "Performance targets",
+/// from pallet-contracts 31's weights): the extrinsic base, and per byte of call data.
+const EXTRINSIC_REF_TIME: u128 = 890_000_000;
+const EXTRINSIC_PROOF: u128 = 9_200;
+const CALL_DATA_REF_TIME_PER_BYTE: u128 = 1_000;
+
+/// The reference's gas for the rows it measured (`evm-reference-gas.md`): (contract, message, condition) → gas.
+const EVM_GAS: &[(&str, &str, &str, u128)] = &[
+    ("ledger", "register_service", "first service (calls serving_info)", 278_613),
+    ("ledger", "set_recommended_service", "", 70_283),
+    ("ledger", "add_ledger", "empty info", 154_777),
+    ("ledger", "deposit_fund", "existing ledger", 53_752),
+    ("ledger", "refund", "partial", 59_428),
+    ("ledger", "transfer_fund", "new sub-account", 444_093),
+    ("ledger", "transfer_fund", "existing sub-account", 93_602),
+    ("ledger", "transfer_fund", "cancels the pending refund", 94_383),
+    ("ledger", "retrieve_fund", "1 provider, queue a refund", 212_002),
+    ("ledger", "retrieve_fund", "1 provider, collect after the lock time", 129_550),
+    ("inference", "add_or_update_service", "register with stake", 339_361),
+    ("inference", "add_or_update_service", "update (url only)", 74_734),
+    ("fine_tuning", "add_or_update_service", "register with stake, 1 model", 337_919),
+    ("fine_tuning", "add_deliverable", "first task, 9-byte id", 294_237),
+    ("fine_tuning", "acknowledge_deliverable", "", 50_037),
+    ("fine_tuning", "settle_fees", "acknowledged, 64-byte secret", 207_294),
+    ("fine_tuning", "settle_fees", "penalty (not acknowledged)", 168_958),
+];
+
+/// The whole extrinsic: the contract's weight plus the extrinsic base and the call data.
+fn whole(ref_time: u64, proof: u64, data: usize) -> (u128, u128) {
+    let data = data as u128;
+    (
+        u128::from(ref_time) + EXTRINSIC_REF_TIME + CALL_DATA_REF_TIME_PER_BYTE * data,
+        u128::from(proof) + EXTRINSIC_PROOF + data,
+    )
+}
+
+/// Calls per block by ref_time and by proof size.
+fn per_block(ref_time: u128, proof: u128) -> (u128, u128) {
+    (BLOCK_REF_TIME / ref_time.max(1), BLOCK_PROOF / proof.max(1))
+}
+
+/// Length of a message's call data (selector and SCALE-encoded arguments).
+macro_rules! data_len {
+    ($msg:expr) => {
+        ink::scale::Encode::encode($msg.clone().params().exec_input()).len()
+    };
+}
 
 type R<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -35,6 +84,8 @@ struct Row {
     condition: String,
     ref_time: u64,
     proof: u64,
+    /// Call data bytes.
+    data: usize,
 }
 
 /// Dry-run weight of a call.
@@ -57,7 +108,8 @@ macro_rules! step {
     ($client:expr, $rows:expr, $contract:expr, $message:expr, $cond:expr, $who:expr, $msg:expr, value $v:expr) => {{
         let msg = $msg;
         let (ref_time, proof) = weigh!($client, $who, &msg, value $v);
-        $rows.push(Row { contract: $contract, message: $message.into(), condition: $cond.into(), ref_time, proof });
+        let data = data_len!(msg);
+        $rows.push(Row { contract: $contract, message: $message.into(), condition: $cond.into(), ref_time, proof, data });
         $client
             .call($who, &msg)
             .value($v)
@@ -71,8 +123,10 @@ macro_rules! step {
 /// Weighs a read-only message (never submitted).
 macro_rules! view {
     ($client:expr, $rows:expr, $contract:expr, $message:expr, $cond:expr, $who:expr, $msg:expr) => {{
-        let (ref_time, proof) = weigh!($client, $who, &$msg);
-        $rows.push(Row { contract: $contract, message: $message.into(), condition: $cond.into(), ref_time, proof });
+        let msg = $msg;
+        let (ref_time, proof) = weigh!($client, $who, &msg);
+        let data = data_len!(msg);
+        $rows.push(Row { contract: $contract, message: $message.into(), condition: $cond.into(), ref_time, proof, data });
     }};
 }
 
@@ -86,6 +140,7 @@ struct Curve {
     n: usize,
     ref_time: u64,
     proof: u64,
+    data: usize,
 }
 
 async fn run() -> R<String> {
@@ -350,15 +405,17 @@ async fn run() -> R<String> {
             .iter()
             .map(|u| inference_voucher(&tee(), CHAIN_ID, inference, *u, provider, 1_000, nonce))
             .collect();
-        let (ref_time, proof) = weigh!(client, &provider_kp, &i.settle_fees_with_tee(batch));
-        curve.push(Curve { kind: "distinct", n, ref_time, proof });
+        let msg = i.settle_fees_with_tee(batch);
+        let (ref_time, proof) = weigh!(client, &provider_kp, &msg);
+        curve.push(Curve { kind: "distinct", n, ref_time, proof, data: data_len!(msg) });
     }
     for n in [1usize, 2, 5, 10, 20, 50] {
         let batch: Vec<_> = (0..n)
             .map(|k| inference_voucher(&tee(), CHAIN_ID, inference, ids[0], provider, 1_000, nonce + 1 + k as u128))
             .collect();
-        let (ref_time, proof) = weigh!(client, &provider_kp, &i.settle_fees_with_tee(batch));
-        curve.push(Curve { kind: "repeated", n, ref_time, proof });
+        let msg = i.settle_fees_with_tee(batch);
+        let (ref_time, proof) = weigh!(client, &provider_kp, &msg);
+        curve.push(Curve { kind: "repeated", n, ref_time, proof, data: data_len!(msg) });
     }
     let batch50: Vec<_> =
         ids.iter().map(|u| inference_voucher(&tee(), CHAIN_ID, inference, *u, provider, 1_000, nonce + 100)).collect();
@@ -603,8 +660,11 @@ async fn run() -> R<String> {
          weights: a storage read costs about 30 M ps, a storage write about 131 M ps, an event about 2 M ps plus \
          128 M ps and 2.5 KB of proof per topic (the signature topic included), `ecdsa_recover` 46 M ps, \
          `ecdsa_to_eth_address` 12 M ps, a Wasm instruction about 2.5 k ps). Weights come from dry runs on the \
-         state the benchmark builds: they are the contract's weight only, without the extrinsic's base weight \
-         (≈ 0.89 G ps and ≈ 9.2 KB) and its call data; do not edit by hand. Users have \
+         state the benchmark builds (the contract's weight); every table also gives the whole extrinsic: the contract's \
+         weight plus the extrinsic base (≈ 0.89 G ps, ≈ 9.2 KB of proof) and the call data (≈ 1 k ps and 1 B of \
+         proof per byte), which a dry run's `gas_consumed` does not show, and calls per block by each limit beside \
+         the EVM reference's gas and calls per 30 M-gas block (`evm-reference-gas.md`) where it measured the same \
+         operation. Do not edit by hand. Users have \
          fixed keys; ink_e2e gives each contract a random salt, so the contract addresses, hence the signed digests, \
          differ between runs and rows with signatures move in their last five or six digits.\n"
     )?;
@@ -615,23 +675,22 @@ async fn run() -> R<String> {
          transactions (1.5·10^12 ps) and a 5 MiB PoV (75 %). The reference on an EVM: about {EVM_GAS_PER_ENTRY} gas \
          per entry, about {EVM_ENTRIES_PER_BLOCK} entries per 30 M-gas block.\n"
     )?;
-    writeln!(out, "| users | batch | ref_time total (ps) | ref_time / entry | proof_size total (B) | proof / entry | entries per block (ref_time) | entries per block (proof) | × reference (410 per block) |")?;
-    writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+    writeln!(out, "| users | batch | contract ref_time (ps) | contract proof (B) | call data (B) | whole ref_time / entry | whole proof / entry | entries per block (ref_time) | entries per block (proof) | × reference ({EVM_ENTRIES_PER_BLOCK} per block) |")?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
     for c in &curve {
         let n = c.n as u128;
-        let per = u128::from(c.ref_time) / n;
-        let per_pf = u128::from(c.proof) / n;
-        let fit = (BLOCK_REF_TIME / per.max(1)).min(BLOCK_PROOF / per_pf.max(1));
+        let (rt, pf) = whole(c.ref_time, c.proof, c.data);
+        let (per, per_pf) = (rt / n, pf / n);
+        let (by_rt, by_pf) = per_block(per, per_pf);
         writeln!(
             out,
-            "| {} | {} | {} | {per} | {} | {per_pf} | {} | {} | {:.1} |",
+            "| {} | {} | {} | {} | {} | {per} | {per_pf} | {by_rt} | {by_pf} | {:.2} |",
             c.kind,
             c.n,
             c.ref_time,
             c.proof,
-            BLOCK_REF_TIME / per.max(1),
-            BLOCK_PROOF / per_pf.max(1),
-            fit as f64 / EVM_ENTRIES_PER_BLOCK as f64
+            c.data,
+            by_rt.min(by_pf) as f64 / EVM_ENTRIES_PER_BLOCK as f64
         )?;
     }
     writeln!(out, "\n### Where an entry's cost goes (50 distinct users, batches that stop at successive checks)\n")?;
@@ -644,16 +703,29 @@ async fn run() -> R<String> {
         previous = marginal;
     }
     writeln!(out, "\n## Messages\n")?;
-    writeln!(out, "| contract | message | condition | ref_time (ps) | proof_size (B) | reference (EVM) |")?;
-    writeln!(out, "|---|---|---|---:|---:|---|")?;
-    for r in &rows {
-        writeln!(out, "| {} | `{}` | {} | {} | {} | — |", r.contract, r.message, r.condition, r.ref_time, r.proof)?;
-    }
     writeln!(
         out,
-        "\nThe reference's documentation gives an EVM figure only for settlement (above); other messages have none \
-         to compare with.\n"
+        "Whole extrinsic = contract weight + extrinsic base + call data. Calls per block: by ref_time \
+         (1.5·10^12 ps) and by proof (3.75 MiB); the EVM columns are the reference's gas and calls per 30 M-gas \
+         block where it measured the same operation (— where it did not).\n"
     )?;
+    writeln!(out, "| contract | message | condition | contract ref_time (ps) | contract proof (B) | call data (B) | whole ref_time (ps) | whole proof (B) | calls per block (ref_time) | calls per block (proof) | EVM gas | EVM calls per block |")?;
+    writeln!(out, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+    for r in &rows {
+        let (rt, pf) = whole(r.ref_time, r.proof, r.data);
+        let (by_rt, by_pf) = per_block(rt, pf);
+        let evm = EVM_GAS.iter().find(|(c, m, cond, _)| *c == r.contract && *m == r.message && *cond == r.condition);
+        let (gas, calls) = match evm {
+            Some((_, _, _, g)) => (g.to_string(), (EVM_BLOCK_GAS / g).to_string()),
+            None => ("—".to_string(), "—".to_string()),
+        };
+        writeln!(
+            out,
+            "| {} | `{}` | {} | {} | {} | {} | {rt} | {pf} | {by_rt} | {by_pf} | {gas} | {calls} |",
+            r.contract, r.message, r.condition, r.ref_time, r.proof, r.data
+        )?;
+    }
+    writeln!(out)?;
     writeln!(out, "## Code size (release Wasm)\n")?;
     writeln!(out, "| contract | bytes | KiB | limit 123 KiB | target 64 KiB |")?;
     writeln!(out, "|---|---:|---:|---|---|")?;

@@ -707,7 +707,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
     refused(
         c,
         &mut w,
-        ("inference", "revoke_token", "no sub-account"),
+        ("inference", "revoke_tokens", "no sub-account"),
         &eve_kp,
         &i.revoke_tokens(charlie(), vec![1]),
         0,
@@ -727,7 +727,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
     refused(
         c,
         &mut w,
-        ("inference", "acknowledge_tee_signer_by_owner", "wrong caller"),
+        ("inference", "set_tee_signer_acknowledgement", "wrong caller"),
         &bob_kp,
         &i.set_tee_signer_acknowledgement(charlie(), true),
         0,
@@ -787,7 +787,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
     refused(
         c,
         &mut w,
-        ("inference", "get_all_accounts", "limit 51"),
+        ("inference", "get_accounts", "all, limit 51"),
         &bob_kp,
         &i.get_accounts(AccountFilter::All, 0, 51),
         0,
