@@ -126,7 +126,14 @@ macro_rules! view {
         let msg = $msg;
         let (ref_time, proof) = weigh!($client, $who, &msg);
         let data = data_len!(msg);
-        $rows.push(Row { contract: $contract, message: $message.into(), condition: $cond.into(), ref_time, proof, data });
+        $rows.push(Row {
+            contract: $contract,
+            message: $message.into(),
+            condition: $cond.into(),
+            ref_time,
+            proof,
+            data,
+        });
     }};
 }
 

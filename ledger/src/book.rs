@@ -10,10 +10,26 @@
 //! in there, and no service can reach what the user gave another service. The user's total is reported live:
 //! `available` plus the balances the user's services report.
 //!
+//! [`LedgerBook`] is the storage item that applies these rules to the records: users' main accounts and their
+//! enumeration, additional info, per-(user, service) providers, the services each user uses, the liabilities
+//! total and orphaned sub-accounts. Its methods take the caller, amounts and minimums as arguments and emit the
+//! events they cause through an [`Emit`] sink; the contract adds the cross-contract calls around them.
+//!
 //! Invariants (checked by the tests after every operation):
 //! * `available` only grows by deposits and credited refunds, and only shrinks by withdrawals and funding;
 //! * a credit never exceeds `funded`, and `funded` never goes below zero.
-use crate::{Balance, Error};
+use crate::events::{
+    FundDeposited, FundTransferred, LedgerAdded, LedgerDeleted, LedgerDeletionProgress, LedgerInfoUpdated,
+    LedgerRefunded, SubAccountDeleteFailed,
+};
+use crate::{
+    Balance, Error, MAX_ADDITIONAL_INFO_LENGTH, MAX_PAGE, MAX_PROVIDERS_PER_USER_PER_SERVICE, MAX_SERVICES_PER_USER,
+};
+use ink::prelude::{string::String, vec::Vec};
+use ink::primitives::AccountId;
+use ink::storage::Mapping;
+use service_core::emit::Emit;
+use service_core::indexed::{push, read, swap_remove};
 
 /// A user's main account at the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -102,6 +118,387 @@ pub fn split_transfer(amount: Balance, pending_refund: Balance) -> (Balance, Bal
 /// `max`, and a limit above `max` is an error.
 pub fn page(offset: u32, limit: u32, len: u32, max: u32) -> Result<core::ops::Range<u32>, Error> {
     service_core::page(offset, limit, len, max).ok_or(Error::LimitTooLarge { limit, max })
+}
+
+/// A user's main account as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct LedgerRecord {
+    pub balance: UserBalance,
+    /// Position in the enumeration of ledgers.
+    pub index: u32,
+    /// (service, what the ledger sent it for the user minus what came back), non-zero amounts only; at most
+    /// `MAX_SERVICES_PER_USER` entries. It caps what a refund from that service can credit. It is not what the
+    /// service holds now: settlement happens in the service alone (design.md difference 3).
+    pub funded: Vec<(AccountId, Balance)>,
+}
+
+impl LedgerRecord {
+    /// What the user funded `service` with, net of what came back.
+    pub fn funded(&self, service: &AccountId) -> Balance {
+        self.funded.iter().find(|(s, _)| s == service).map(|(_, h)| *h).unwrap_or(0)
+    }
+
+    /// Sets the net funding of `service` (an entry exists only while the amount is non-zero).
+    pub fn set_funded(&mut self, service: AccountId, amount: Balance) {
+        if amount == 0 {
+            self.funded.retain(|(s, _)| *s != service);
+            return;
+        }
+        match self.funded.iter_mut().find(|(s, _)| *s == service) {
+            Some(entry) => entry.1 = amount,
+            None => self.funded.push((service, amount)),
+        }
+    }
+}
+
+/// A transfer to a sub-account as the book applied it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Funding {
+    /// Pending refunds the transfer cancels (an existing sub-account).
+    pub cancelled: Balance,
+    /// What leaves the ledger for the service.
+    pub sent: Balance,
+    /// The sub-account is new: the service must open it (`add_account`), not top it up.
+    pub opens: bool,
+}
+
+/// A `retrieve_fund` under way: the user's record and net funding of one service, credited provider by provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retrieval {
+    user: AccountId,
+    service: AccountId,
+    record: LedgerRecord,
+    funded: Balance,
+    tracked: Vec<AccountId>,
+    credited: Balance,
+}
+
+impl Retrieval {
+    /// The user has a sub-account with `provider` at this service (others are skipped).
+    pub fn tracks(&self, provider: &AccountId) -> bool {
+        self.tracked.contains(provider)
+    }
+
+    /// Credits what the service paid back for one provider (at most what is still funded); returns the credit.
+    pub fn credit(&mut self, received: Balance) -> Result<Balance, Error> {
+        let credited = self.record.balance.credit_from_service(&mut self.funded, received)?;
+        self.credited = self.credited.checked_add(credited).ok_or(Error::Overflow)?;
+        Ok(credited)
+    }
+}
+
+/// One sub-account `delete_ledger` asked a service to delete, and whether the service did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deletion {
+    pub service: AccountId,
+    pub provider: AccountId,
+    pub deleted: bool,
+}
+
+/// Users' main accounts and what the ledger tracks of their sub-accounts.
+#[ink::storage_item]
+#[derive(Default, Debug)]
+pub struct LedgerBook {
+    /// Σ available over all ledgers: what the ledger owes in native tokens.
+    liabilities: Balance,
+    records: Mapping<AccountId, LedgerRecord>,
+    infos: Mapping<AccountId, String>,
+    at: Mapping<u32, AccountId>,
+    count: u32,
+    /// (user, service) → providers the user has sub-accounts with there.
+    providers: Mapping<(AccountId, AccountId), Vec<AccountId>>,
+    /// user → services the user has sub-accounts in.
+    services: Mapping<AccountId, Vec<AccountId>>,
+    /// (user, service, provider) sub-accounts a service failed to delete during `delete_ledger`. The ledger stopped
+    /// tracking them; funding the pair again first retries the deletion, so the pair is never stuck.
+    orphans: Mapping<(AccountId, AccountId, AccountId), ()>,
+}
+
+fn check_info(info: &str) -> Result<(), Error> {
+    let len = u32::try_from(info.len()).unwrap_or(u32::MAX);
+    if len > MAX_ADDITIONAL_INFO_LENGTH {
+        return Err(Error::TooLong { len, max: MAX_ADDITIONAL_INFO_LENGTH });
+    }
+    Ok(())
+}
+
+impl LedgerBook {
+    pub fn liabilities(&self) -> Balance {
+        self.liabilities
+    }
+
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    pub fn record(&self, user: AccountId) -> Result<LedgerRecord, Error> {
+        self.records.get(user).ok_or(Error::LedgerNotExists)
+    }
+
+    pub fn info(&self, user: AccountId) -> String {
+        self.infos.get(user).unwrap_or_default()
+    }
+
+    /// A page of users with a ledger (limit 0 = 50, at most 50).
+    pub fn users(&self, offset: u32, limit: u32) -> Result<Vec<AccountId>, Error> {
+        Ok(read(&self.at, page(offset, limit, self.count, MAX_PAGE)?))
+    }
+
+    pub fn providers_of(&self, user: AccountId, service: AccountId) -> Vec<AccountId> {
+        self.providers.get((user, service)).unwrap_or_default()
+    }
+
+    pub fn services_of(&self, user: AccountId) -> Vec<AccountId> {
+        self.services.get(user).unwrap_or_default()
+    }
+
+    /// `add_ledger`: opens `user`'s ledger with `amount` (≥ `minimum`).
+    pub fn open(
+        &mut self,
+        user: AccountId,
+        amount: Balance,
+        minimum: Balance,
+        info: String,
+        ev: &mut impl Emit,
+    ) -> Result<(), Error> {
+        let balance = UserBalance::open(amount, minimum)?;
+        check_info(&info)?;
+        if self.records.contains(user) {
+            return Err(Error::LedgerExists);
+        }
+        self.create(user, balance)?;
+        self.infos.insert(user, &info);
+        ev.emit(LedgerAdded { user, amount });
+        Ok(())
+    }
+
+    /// Replaces the user's additional info (copied into sub-accounts opened from now on).
+    pub fn set_info(&mut self, user: AccountId, info: String, ev: &mut impl Emit) -> Result<(), Error> {
+        check_info(&info)?;
+        if !self.records.contains(user) {
+            return Err(Error::LedgerNotExists);
+        }
+        self.infos.insert(user, &info);
+        ev.emit(LedgerInfoUpdated { user, additional_info: info });
+        Ok(())
+    }
+
+    /// A deposit of `amount` by `from` into `user`'s ledger, which it opens (with at least `minimum`) if needed.
+    pub fn deposit(
+        &mut self,
+        user: AccountId,
+        from: AccountId,
+        amount: Balance,
+        minimum: Balance,
+        ev: &mut impl Emit,
+    ) -> Result<(), Error> {
+        if amount == 0 {
+            return Err(Error::ZeroAmount);
+        }
+        match self.records.get(user) {
+            Some(mut record) => {
+                record.balance.deposit(amount)?;
+                self.liabilities = self.liabilities.checked_add(amount).ok_or(Error::Overflow)?;
+                self.records.insert(user, &record);
+                ev.emit(FundDeposited { user, from, amount });
+            }
+            None => {
+                self.create(user, UserBalance::open(amount, minimum)?)?;
+                ev.emit(LedgerAdded { user, amount });
+                if from != user {
+                    ev.emit(FundDeposited { user, from, amount });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `refund`: takes `amount` out of the available balance (the contract pays it). What remains must be zero
+    /// or at least `minimum`; a ledger left with nothing and no sub-accounts is removed.
+    pub fn withdraw(
+        &mut self,
+        user: AccountId,
+        amount: Balance,
+        minimum: Balance,
+        ev: &mut impl Emit,
+    ) -> Result<(), Error> {
+        let mut record = self.record(user)?;
+        record.balance.withdraw(amount, minimum)?;
+        self.liabilities = self.liabilities.checked_sub(amount).ok_or(Error::Overflow)?;
+        let emptied = record.balance.available == 0 && self.services_of(user).is_empty();
+        if emptied {
+            self.remove(user, record.index)?;
+        } else {
+            self.records.insert(user, &record);
+        }
+        ev.emit(LedgerRefunded { user, amount });
+        if emptied {
+            ev.emit(LedgerDeleted { user });
+        }
+        Ok(())
+    }
+
+    /// `transfer_fund` after the contract checked the service: moves what the transfer sends out of `record`
+    /// (the user's, read by the caller) into the service's net funding, tracks the provider and service for a new
+    /// sub-account, and says what the service must be asked to do. `pending_refund` is the existing sub-account's
+    /// (the service's answer), or `None` for a new one.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fund(
+        &mut self,
+        user: AccountId,
+        mut record: LedgerRecord,
+        service: AccountId,
+        provider: AccountId,
+        amount: Balance,
+        pending_refund: Option<Balance>,
+        min_transfer: Balance,
+        ev: &mut impl Emit,
+    ) -> Result<Funding, Error> {
+        let mut providers = self.providers_of(user, service);
+        let funding = match pending_refund {
+            Some(pending) => {
+                let (cancelled, sent) = split_transfer(amount, pending);
+                Funding { cancelled, sent, opens: false }
+            }
+            None => {
+                if amount < min_transfer {
+                    return Err(Error::MinimumDepositRequired { amount, minimum: min_transfer });
+                }
+                if providers.len() >= MAX_PROVIDERS_PER_USER_PER_SERVICE as usize {
+                    return Err(Error::TooManyProvidersForService { max: MAX_PROVIDERS_PER_USER_PER_SERVICE });
+                }
+                providers.push(provider);
+                Funding { cancelled: 0, sent: amount, opens: true }
+            }
+        };
+        let mut funded = record.funded(&service);
+        record.balance.fund_service(&mut funded, funding.sent)?;
+        record.set_funded(service, funded);
+        if funding.opens {
+            self.track_service(user, service)?;
+            self.providers.insert((user, service), &providers);
+        }
+        self.liabilities = self.liabilities.checked_sub(funding.sent).ok_or(Error::Overflow)?;
+        self.records.insert(user, &record);
+        let Funding { cancelled, sent, .. } = funding;
+        ev.emit(FundTransferred { user, service, provider, amount, cancelled, sent });
+        Ok(funding)
+    }
+
+    /// Whether (user, service, provider) was orphaned by a failed deletion; forgets it (the caller deletes the
+    /// sub-account at the service before opening it again, in the same transaction).
+    pub fn take_orphan(&mut self, user: AccountId, service: AccountId, provider: AccountId) -> bool {
+        self.orphans.take((user, service, provider)).is_some()
+    }
+
+    /// Starts a `retrieve_fund` of `user` at `service`.
+    pub fn start_retrieval(&self, user: AccountId, service: AccountId) -> Result<Retrieval, Error> {
+        let record = self.record(user)?;
+        let funded = record.funded(&service);
+        Ok(Retrieval { user, service, funded, record, tracked: self.providers_of(user, service), credited: 0 })
+    }
+
+    /// Stores a finished retrieval; returns the total credited.
+    pub fn finish_retrieval(&mut self, r: Retrieval) -> Result<Balance, Error> {
+        let Retrieval { user, service, mut record, funded, credited, .. } = r;
+        self.liabilities = self.liabilities.checked_add(credited).ok_or(Error::Overflow)?;
+        record.set_funded(service, funded);
+        self.records.insert(user, &record);
+        Ok(credited)
+    }
+
+    /// The next sub-accounts `delete_ledger` deletes, at most `max`: the last service's providers from the last.
+    pub fn deletions(&self, user: AccountId, max: u32) -> Vec<(AccountId, AccountId)> {
+        let mut out = Vec::new();
+        for service in self.services_of(user).into_iter().rev() {
+            for provider in self.providers_of(user, service).into_iter().rev() {
+                if out.len() >= max as usize {
+                    return out;
+                }
+                out.push((service, provider));
+            }
+        }
+        out
+    }
+
+    /// Applies what the services did with [`Self::deletions`]: every asked sub-account stops being tracked (a
+    /// failed one is remembered as an orphan); a ledger with nothing left to delete is removed. Returns how many
+    /// sub-accounts are still to delete.
+    pub fn finish_deletions(&mut self, user: AccountId, done: &[Deletion], ev: &mut impl Emit) -> Result<u32, Error> {
+        let record = self.record(user)?;
+        let mut services = self.services_of(user);
+        let mut deleted: u32 = 0;
+        for d in done {
+            let mut providers = self.providers_of(user, d.service);
+            providers.retain(|p| *p != d.provider);
+            if providers.is_empty() {
+                services.retain(|s| *s != d.service);
+                self.providers.remove((user, d.service));
+            } else {
+                self.providers.insert((user, d.service), &providers);
+            }
+            if d.deleted {
+                deleted = deleted.saturating_add(1);
+            } else {
+                self.orphans.insert((user, d.service, d.provider), &());
+                ev.emit(SubAccountDeleteFailed { user, service: d.service, provider: d.provider });
+            }
+        }
+        let remaining: u32 = services
+            .iter()
+            .map(|s| self.providers.get((user, *s)).map(|p| p.len()).unwrap_or(0))
+            .sum::<usize>()
+            .try_into()
+            .unwrap_or(u32::MAX);
+        if services.is_empty() {
+            self.services.remove(user);
+            self.remove(user, record.index)?;
+            ev.emit(LedgerDeleted { user });
+        } else {
+            self.services.insert(user, &services);
+            ev.emit(LedgerDeletionProgress { user, deleted, remaining });
+        }
+        Ok(remaining)
+    }
+
+    fn create(&mut self, user: AccountId, balance: UserBalance) -> Result<(), Error> {
+        let index = self.count;
+        self.liabilities = self.liabilities.checked_add(balance.available).ok_or(Error::Overflow)?;
+        self.count = push(&mut self.at, index, &user).ok_or(Error::Overflow)?;
+        self.records.insert(user, &LedgerRecord { balance, index, funded: Vec::new() });
+        Ok(())
+    }
+
+    /// Removes the record, moving the last ledger into its enumeration slot.
+    fn remove(&mut self, user: AccountId, index: u32) -> Result<(), Error> {
+        let (count, moved) = swap_remove(&mut self.at, index, self.count).ok_or(Error::Overflow)?;
+        self.count = count;
+        if let Some(moved) = moved {
+            if let Some(mut r) = self.records.get(moved) {
+                r.index = index;
+                self.records.insert(moved, &r);
+            }
+        }
+        self.records.remove(user);
+        self.infos.remove(user);
+        Ok(())
+    }
+
+    /// Adds `service` to the user's services if it is not there yet.
+    fn track_service(&mut self, user: AccountId, service: AccountId) -> Result<(), Error> {
+        let mut services = self.services_of(user);
+        if services.contains(&service) {
+            return Ok(());
+        }
+        if services.len() >= MAX_SERVICES_PER_USER as usize {
+            return Err(Error::TooManyServicesForUser { max: MAX_SERVICES_PER_USER });
+        }
+        services.push(service);
+        self.services.insert(user, &services);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -226,5 +623,82 @@ mod tests {
         assert_eq!(page(130, 10, 120, 50), Ok(120..120));
         assert_eq!(page(u32::MAX, 50, 120, 50), Ok(120..120));
         assert_eq!(page(0, 51, 120, 50), Err(Error::LimitTooLarge { limit: 51, max: 50 }));
+    }
+
+    mod storage {
+        use super::super::*;
+        use service_core::emit::Recorder;
+
+        fn acc(b: u8) -> AccountId {
+            AccountId::from([b; 32])
+        }
+        const U: u8 = 1;
+        const S: u8 = 2;
+
+        fn names(r: &Recorder) -> Vec<&str> {
+            r.0.iter().map(|e| e.split([' ', '{']).next().unwrap_or("")).collect()
+        }
+
+        #[ink::test]
+        fn funding_retrieval_and_deletion() {
+            let mut b = LedgerBook::default();
+            let mut r = Recorder::default();
+            assert_eq!(
+                b.open(acc(U), 5, 10, String::new(), &mut r),
+                Err(Error::MinimumDepositRequired { amount: 5, minimum: 10 })
+            );
+            b.open(acc(U), 100, 10, "hi".into(), &mut r).unwrap();
+            assert_eq!(b.open(acc(U), 100, 10, String::new(), &mut r), Err(Error::LedgerExists));
+            // A new sub-account with provider 7, then a top-up that cancels 5 of a pending refund.
+            let rec = b.record(acc(U)).unwrap();
+            assert_eq!(
+                b.fund(acc(U), rec.clone(), acc(S), acc(7), 3, None, 4, &mut r),
+                Err(Error::MinimumDepositRequired { amount: 3, minimum: 4 })
+            );
+            let f = b.fund(acc(U), rec, acc(S), acc(7), 40, None, 4, &mut r).unwrap();
+            assert_eq!(f, Funding { cancelled: 0, sent: 40, opens: true });
+            let f = b.fund(acc(U), b.record(acc(U)).unwrap(), acc(S), acc(7), 20, Some(5), 4, &mut r).unwrap();
+            assert_eq!(f, Funding { cancelled: 5, sent: 15, opens: false });
+            assert_eq!((b.record(acc(U)).unwrap().balance.available, b.liabilities()), (45, 45));
+            assert_eq!(b.record(acc(U)).unwrap().funded(&acc(S)), 55);
+            assert_eq!((b.providers_of(acc(U), acc(S)), b.services_of(acc(U))), (vec![acc(7)], vec![acc(S)]));
+            // The service pays back 60: only the 55 funded is credited.
+            let mut ret = b.start_retrieval(acc(U), acc(S)).unwrap();
+            assert!(ret.tracks(&acc(7)) && !ret.tracks(&acc(8)));
+            assert_eq!(ret.credit(60), Ok(55));
+            assert_eq!(b.finish_retrieval(ret), Ok(55));
+            assert_eq!((b.record(acc(U)).unwrap().balance.available, b.liabilities()), (100, 100));
+            // Everything out: the ledger stays while a sub-account is tracked.
+            b.withdraw(acc(U), 100, 10, &mut r).unwrap();
+            assert!(b.record(acc(U)).is_ok());
+            // Deletion: the service fails once (orphan), then nothing is left and the ledger goes.
+            assert_eq!(b.deletions(acc(U), 25), vec![(acc(S), acc(7))]);
+            let mut r = Recorder::default();
+            let done = [Deletion { service: acc(S), provider: acc(7), deleted: false }];
+            assert_eq!(b.finish_deletions(acc(U), &done, &mut r), Ok(0));
+            assert_eq!(names(&r), ["SubAccountDeleteFailed", "LedgerDeleted"]);
+            assert_eq!(b.record(acc(U)), Err(Error::LedgerNotExists));
+            assert!(b.take_orphan(acc(U), acc(S), acc(7)));
+            assert!(!b.take_orphan(acc(U), acc(S), acc(7)));
+            assert_eq!((b.count(), b.liabilities()), (0, 0));
+        }
+
+        #[ink::test]
+        fn deposits_open_or_top_up_and_removal_keeps_the_enumeration_dense() {
+            let mut b = LedgerBook::default();
+            let mut r = Recorder::default();
+            assert_eq!(b.deposit(acc(U), acc(9), 0, 10, &mut r), Err(Error::ZeroAmount));
+            b.deposit(acc(U), acc(9), 10, 10, &mut r).unwrap();
+            b.deposit(acc(U), acc(9), 1, 10, &mut r).unwrap();
+            assert_eq!(names(&r), ["LedgerAdded", "FundDeposited", "FundDeposited"]);
+            b.deposit(acc(2), acc(2), 10, 10, &mut r).unwrap();
+            b.deposit(acc(3), acc(3), 10, 10, &mut r).unwrap();
+            assert_eq!(b.users(0, 0).unwrap(), vec![acc(U), acc(2), acc(3)]);
+            b.withdraw(acc(U), 11, 10, &mut r).unwrap();
+            assert_eq!(b.users(0, 0).unwrap(), vec![acc(3), acc(2)], "the last moved into the freed slot");
+            assert_eq!(b.record(acc(3)).unwrap().index, 0);
+            assert_eq!(b.liabilities(), 20);
+            assert_eq!(b.users(0, 51), Err(Error::LimitTooLarge { limit: 51, max: 50 }));
+        }
     }
 }

@@ -5,6 +5,7 @@ use ink::prelude::string::String;
 use ink::primitives::AccountId;
 
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerAdded {
     #[ink(topic)]
     pub user: AccountId,
@@ -12,6 +13,7 @@ pub struct LedgerAdded {
 }
 
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FundDeposited {
     #[ink(topic)]
     pub user: AccountId,
@@ -21,6 +23,7 @@ pub struct FundDeposited {
 }
 
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerInfoUpdated {
     #[ink(topic)]
     pub user: AccountId,
@@ -28,6 +31,7 @@ pub struct LedgerInfoUpdated {
 }
 
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerRefunded {
     #[ink(topic)]
     pub user: AccountId,
@@ -35,6 +39,7 @@ pub struct LedgerRefunded {
 }
 
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerDeleted {
     #[ink(topic)]
     pub user: AccountId,
@@ -42,6 +47,7 @@ pub struct LedgerDeleted {
 
 /// One step of `delete_ledger` that left sub-accounts to delete.
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerDeletionProgress {
     #[ink(topic)]
     pub user: AccountId,
@@ -52,6 +58,7 @@ pub struct LedgerDeletionProgress {
 /// A service failed to delete a (zero-balance) sub-account; the ledger stops tracking it, remembers it as an
 /// orphan and deletes it before the pair is funded again. Not counted in `LedgerDeletionProgress.deleted`.
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubAccountDeleteFailed {
     #[ink(topic)]
     pub user: AccountId,
@@ -61,6 +68,7 @@ pub struct SubAccountDeleteFailed {
 }
 
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FundTransferred {
     #[ink(topic)]
     pub user: AccountId,
@@ -77,6 +85,7 @@ pub struct FundTransferred {
 }
 
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FundRetrieved {
     #[ink(topic)]
     pub user: AccountId,
@@ -91,6 +100,7 @@ pub struct FundRetrieved {
 }
 
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceRegistered {
     #[ink(topic)]
     pub service: AccountId,
@@ -99,6 +109,7 @@ pub struct ServiceRegistered {
 }
 
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecommendedServiceUpdated {
     pub service_type: String,
     pub version: String,
@@ -107,6 +118,7 @@ pub struct RecommendedServiceUpdated {
 }
 
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceEnabledChanged {
     #[ink(topic)]
     pub service: AccountId,
@@ -114,6 +126,7 @@ pub struct ServiceEnabledChanged {
 }
 
 #[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MinimumsUpdated {
     pub min_account_balance: Balance,
     pub min_transfer_amount: Balance,

@@ -33,48 +33,17 @@ pub const MAX_PAGE: u32 = 50;
 
 #[ink::contract]
 pub mod ledger {
-    use crate::book::{self, UserBalance};
+    pub use crate::book::LedgerRecord;
+    use crate::book::{self, Deletion, LedgerBook};
     use crate::*;
     use ink::codegen::TraitCallBuilder;
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
+    use service_core::emit::OnChain;
     use service_core::events::{CodeUpgraded, OwnershipTransferStarted, OwnershipTransferred, SurplusWithdrawn};
-    use service_core::indexed::{push, swap_remove};
+    use service_core::indexed::push;
     use service_core::provider::Ownership;
     use serving_interface::{Serving, ServingInfo, SERVING_INTERFACE_VERSION};
-
-    /// A user's main account as stored.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    #[ink::scale_derive(Encode, Decode, TypeInfo)]
-    #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
-    pub struct LedgerRecord {
-        pub balance: UserBalance,
-        /// Position in the enumeration of ledgers.
-        pub index: u32,
-        /// (service, what the ledger sent it for the user minus what came back), non-zero amounts only; at
-        /// most `MAX_SERVICES_PER_USER` entries. It caps what a refund from that service can credit. It is not
-        /// what the service holds now: settlement happens in the service alone (design.md difference 3).
-        pub funded: Vec<(AccountId, Balance)>,
-    }
-
-    impl LedgerRecord {
-        /// What the user funded `service` with, net of what came back.
-        pub fn funded(&self, service: &AccountId) -> Balance {
-            self.funded.iter().find(|(s, _)| s == service).map(|(_, h)| *h).unwrap_or(0)
-        }
-
-        /// Sets the net funding of `service` (an entry exists only while the amount is non-zero).
-        pub fn set_funded(&mut self, service: AccountId, amount: Balance) {
-            if amount == 0 {
-                self.funded.retain(|(s, _)| *s != service);
-                return;
-            }
-            match self.funded.iter_mut().find(|(s, _)| *s == service) {
-                Some(entry) => entry.1 = amount,
-                None => self.funded.push((service, amount)),
-            }
-        }
-    }
 
     /// A user's main account as returned by the views.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,25 +89,15 @@ pub mod ledger {
         chain_id: u64,
         min_account_balance: Balance,
         min_transfer_amount: Balance,
-        /// Sum of every user's available balance: what the ledger owes in native tokens.
-        liabilities: Balance,
-        ledgers: Mapping<AccountId, LedgerRecord>,
-        additional_info: Mapping<AccountId, String>,
-        ledger_at: Mapping<u32, AccountId>,
-        ledger_count: u32,
-        /// (user, service) → providers the user has sub-accounts with there.
-        providers: Mapping<(AccountId, AccountId), Providers>,
-        /// user → services the user has sub-accounts in.
-        user_services: Mapping<AccountId, Vec<AccountId>>,
+        /// Users' main accounts, their enumeration and info, what they funded each service with, their providers
+        /// and services, the liabilities total and orphaned sub-accounts.
+        book: LedgerBook,
         services: Mapping<AccountId, ServiceInfo>,
         service_by_name: Mapping<(String, String), AccountId>,
         service_at: Mapping<u32, AccountId>,
         service_count: u32,
         versions_by_type: Mapping<String, Vec<AccountId>>,
         recommended: Mapping<String, AccountId>,
-        /// (user, service, provider) sub-accounts a service failed to delete during `delete_ledger`. The ledger
-        /// stopped tracking them; funding the pair again first retries the deletion, so the pair is never stuck.
-        orphans: Mapping<(AccountId, AccountId, AccountId), ()>,
         /// Only in the upgrade test's second build (cfg `serving_upgrade_v2`, set by the build script of
         /// `e2e-tests/upgrade-v2`): the kind of state a new version may add, in a field with its own storage key,
         /// so the packed root stays as it was.
@@ -147,8 +106,6 @@ pub mod ledger {
     }
 
     type ServingRef = ink::contract_ref!(Serving);
-    /// The providers of one (user, service) pair.
-    type Providers = Vec<AccountId>;
 
     /// Turns the nested result of a cross-contract call into the ledger's error.
     fn flatten<T>(r: Result<ink::MessageResult<Result<T, ServingError>>, ink::env::Error>) -> Result<T, Error> {
@@ -180,20 +137,13 @@ pub mod ledger {
                 chain_id,
                 min_account_balance,
                 min_transfer_amount,
-                liabilities: 0,
-                ledgers: Mapping::default(),
-                additional_info: Mapping::default(),
-                ledger_at: Mapping::default(),
-                ledger_count: 0,
-                providers: Mapping::default(),
-                user_services: Mapping::default(),
+                book: LedgerBook::default(),
                 services: Mapping::default(),
                 service_by_name: Mapping::default(),
                 service_at: Mapping::default(),
                 service_count: 0,
                 versions_by_type: Mapping::default(),
                 recommended: Mapping::default(),
-                orphans: Mapping::default(),
                 #[cfg(serving_upgrade_v2)]
                 v2_note: Default::default(),
             }
@@ -204,30 +154,14 @@ pub mod ledger {
         /// Opens the caller's ledger with the transferred value (≥ `min_account_balance`).
         #[ink(message, payable)]
         pub fn add_ledger(&mut self, additional_info: String) -> Result<(), Error> {
-            let user = self.env().caller();
-            let value = self.env().transferred_value();
-            let balance = UserBalance::open(value, self.min_account_balance)?;
-            check_len(&additional_info, MAX_ADDITIONAL_INFO_LENGTH)?;
-            if self.ledgers.contains(user) {
-                return Err(Error::LedgerExists);
-            }
-            self.create_ledger(user, balance)?;
-            self.additional_info.insert(user, &additional_info);
-            self.env().emit_event(LedgerAdded { user, amount: value });
-            Ok(())
+            let (user, value) = (self.env().caller(), self.env().transferred_value());
+            self.book.open(user, value, self.min_account_balance, additional_info, &mut OnChain)
         }
 
         /// Replaces the caller's additional info (copied into sub-accounts opened from now on).
         #[ink(message)]
         pub fn update_additional_info(&mut self, additional_info: String) -> Result<(), Error> {
-            let user = self.env().caller();
-            check_len(&additional_info, MAX_ADDITIONAL_INFO_LENGTH)?;
-            if !self.ledgers.contains(user) {
-                return Err(Error::LedgerNotExists);
-            }
-            self.additional_info.insert(user, &additional_info);
-            self.env().emit_event(LedgerInfoUpdated { user, additional_info });
-            Ok(())
+            self.book.set_info(self.env().caller(), additional_info, &mut OnChain)
         }
 
         /// Adds the transferred value to the caller's ledger, opening it (with the minimum) if needed.
@@ -252,19 +186,7 @@ pub mod ledger {
         #[ink(message)]
         pub fn refund(&mut self, amount: Balance) -> Result<(), Error> {
             let user = self.env().caller();
-            let mut record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
-            record.balance.withdraw(amount, self.min_account_balance)?;
-            self.liabilities = self.liabilities.checked_sub(amount).ok_or(Error::Overflow)?;
-            let emptied = record.balance.available == 0 && self.user_services.get(user).unwrap_or_default().is_empty();
-            if emptied {
-                self.remove_ledger(user, record.index)?;
-            } else {
-                self.ledgers.insert(user, &record);
-            }
-            self.env().emit_event(LedgerRefunded { user, amount });
-            if emptied {
-                self.env().emit_event(LedgerDeleted { user });
-            }
+            self.book.withdraw(user, amount, self.min_account_balance, &mut OnChain)?;
             self.env().transfer(user, amount).map_err(|_| Error::TransferFailed)
         }
 
@@ -277,48 +199,30 @@ pub mod ledger {
             if amount == 0 {
                 return Err(Error::ZeroAmount);
             }
-            let mut record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
+            let record = self.book.record(user)?;
             let info = self.services.get(service).ok_or(Error::ServiceNotFound)?;
             if !info.enabled {
                 return Err(Error::ServiceDisabled);
             }
             let mut svc: ServingRef = service.into();
-            let mut providers = self.providers.get((user, service)).unwrap_or_default();
-            let exists = providers.contains(&provider);
-            let (cancelled, sent) = if exists {
-                let pending = flatten(svc.call().get_pending_refund(user, provider).try_invoke())?;
-                book::split_transfer(amount, pending)
+            let pending = if self.book.providers_of(user, service).contains(&provider) {
+                Some(flatten(svc.call().get_pending_refund(user, provider).try_invoke())?)
             } else {
-                if amount < self.min_transfer_amount {
-                    return Err(Error::MinimumDepositRequired { amount, minimum: self.min_transfer_amount });
-                }
-                if providers.len() >= MAX_PROVIDERS_PER_USER_PER_SERVICE as usize {
-                    return Err(Error::TooManyProvidersForService { max: MAX_PROVIDERS_PER_USER_PER_SERVICE });
-                }
-                providers.push(provider);
-                (0, amount)
+                None
             };
-            let mut funded = record.funded(&service);
-            record.balance.fund_service(&mut funded, sent)?;
-            record.set_funded(service, funded);
-            if !exists {
-                self.track_service(user, service)?;
-                self.providers.insert((user, service), &providers);
+            let min = self.min_transfer_amount;
+            let f = self.book.fund(user, record, service, provider, amount, pending, min, &mut OnChain)?;
+            if !f.opens {
+                return flatten(
+                    svc.call_mut().deposit_fund(user, provider, f.cancelled).transferred_value(f.sent).try_invoke(),
+                );
             }
-            self.liabilities = self.liabilities.checked_sub(sent).ok_or(Error::Overflow)?;
-            self.ledgers.insert(user, &record);
-            self.env().emit_event(FundTransferred { user, service, provider, amount, cancelled, sent });
-            if exists {
-                flatten(svc.call_mut().deposit_fund(user, provider, cancelled).transferred_value(sent).try_invoke())
-            } else {
-                // A sub-account whose deletion failed earlier: delete it now (its balance was 0), then open afresh.
-                if self.orphans.contains((user, service, provider)) {
-                    flatten(svc.call_mut().delete_account(user, provider).try_invoke())?;
-                    self.orphans.remove((user, service, provider));
-                }
-                let info = self.additional_info.get(user).unwrap_or_default();
-                flatten(svc.call_mut().add_account(user, provider, info).transferred_value(sent).try_invoke())
+            // A sub-account whose deletion failed earlier: delete it now (its balance was 0), then open afresh.
+            if self.book.take_orphan(user, service, provider) {
+                flatten(svc.call_mut().delete_account(user, provider).try_invoke())?;
             }
+            let info = self.book.info(user);
+            flatten(svc.call_mut().add_account(user, provider, info).transferred_value(f.sent).try_invoke())
         }
 
         /// For each listed provider the caller has a sub-account with at `service` (others are skipped):
@@ -335,33 +239,19 @@ pub mod ledger {
             if !self.services.contains(service) {
                 return Err(Error::ServiceNotFound);
             }
-            let mut record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
-            let tracked = self.providers.get((user, service)).unwrap_or_default();
-            let mut funded = record.funded(&service);
+            let mut r = self.book.start_retrieval(user, service)?;
             let mut svc: ServingRef = service.into();
-            let mut total_credited: Balance = 0;
             for provider in providers {
-                if !tracked.contains(&provider) {
+                if !r.tracks(&provider) {
                     continue;
                 }
                 let before = self.env().balance();
                 flatten(svc.call_mut().process_refund(user, provider).try_invoke())?;
-                let received = self.env().balance().saturating_sub(before);
-                let credited = record.balance.credit_from_service(&mut funded, received)?;
-                total_credited = total_credited.checked_add(credited).ok_or(Error::Overflow)?;
-                let requested = flatten(svc.call_mut().request_refund_all(user, provider).try_invoke())?;
-                self.env().emit_event(FundRetrieved {
-                    user,
-                    service,
-                    provider,
-                    amount: credited,
-                    refund_requested: requested,
-                });
+                let amount = r.credit(self.env().balance().saturating_sub(before))?;
+                let refund_requested = flatten(svc.call_mut().request_refund_all(user, provider).try_invoke())?;
+                self.env().emit_event(FundRetrieved { user, service, provider, amount, refund_requested });
             }
-            self.liabilities = self.liabilities.checked_add(total_credited).ok_or(Error::Overflow)?;
-            record.set_funded(service, funded);
-            self.ledgers.insert(user, &record);
-            Ok(total_credited)
+            self.book.finish_retrieval(r)
         }
 
         /// Deletes the caller's ledger once its total is zero (nothing available, and every service reports
@@ -371,53 +261,21 @@ pub mod ledger {
         #[ink(message)]
         pub fn delete_ledger(&mut self) -> Result<u32, Error> {
             let user = self.env().caller();
-            let record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
-            let total = self.live_total(user, &record)?;
+            let total = self.live_total(user, &self.book.record(user)?)?;
             if total != 0 {
                 return Err(Error::MustWithdrawAllFundsFirst { total });
             }
-            let mut services = self.user_services.get(user).unwrap_or_default();
-            let (mut deleted, mut attempts): (u32, u32) = (0, 0);
-            while attempts < MAX_DELETIONS_PER_CALL {
-                let Some(service) = services.last().copied() else {
-                    break;
-                };
-                let mut providers = self.providers.get((user, service)).unwrap_or_default();
-                let mut svc: ServingRef = service.into();
-                while attempts < MAX_DELETIONS_PER_CALL {
-                    let Some(provider) = providers.pop() else {
-                        break;
-                    };
-                    attempts = attempts.saturating_add(1);
-                    if flatten(svc.call_mut().delete_account(user, provider).try_invoke()).is_err() {
-                        self.orphans.insert((user, service, provider), &());
-                        self.env().emit_event(SubAccountDeleteFailed { user, service, provider });
-                    } else {
-                        deleted = deleted.saturating_add(1);
-                    }
-                }
-                if providers.is_empty() {
-                    services.pop();
-                    self.providers.remove((user, service));
-                } else {
-                    self.providers.insert((user, service), &providers);
-                }
-            }
-            let remaining: u32 = services
-                .iter()
-                .map(|s| self.providers.get((user, *s)).map(|p| p.len()).unwrap_or(0))
-                .sum::<usize>()
-                .try_into()
-                .unwrap_or(u32::MAX);
-            if services.is_empty() {
-                self.user_services.remove(user);
-                self.remove_ledger(user, record.index)?;
-                self.env().emit_event(LedgerDeleted { user });
-            } else {
-                self.user_services.insert(user, &services);
-                self.env().emit_event(LedgerDeletionProgress { user, deleted, remaining });
-            }
-            Ok(remaining)
+            let done: Vec<Deletion> = self
+                .book
+                .deletions(user, MAX_DELETIONS_PER_CALL)
+                .into_iter()
+                .map(|(service, provider)| {
+                    let mut svc: ServingRef = service.into();
+                    let deleted = flatten(svc.call_mut().delete_account(user, provider).try_invoke()).is_ok();
+                    Deletion { service, provider, deleted }
+                })
+                .collect();
+            self.book.finish_deletions(user, &done, &mut OnChain)
         }
 
         // ------------------------------------------------------------------ owner
@@ -618,13 +476,13 @@ pub mod ledger {
         /// What the ledger owes in native tokens: the sum of all available balances.
         #[ink(message)]
         pub fn liabilities(&self) -> Balance {
-            self.liabilities
+            self.book.liabilities()
         }
 
         /// Native tokens beyond what the ledger owes.
         #[ink(message)]
         pub fn surplus(&self) -> Balance {
-            self.env().balance().saturating_sub(self.liabilities)
+            self.env().balance().saturating_sub(self.book.liabilities())
         }
 
         /// The user's ledger; `total_balance` asks each of the user's services for its live balance (one call
@@ -632,20 +490,17 @@ pub mod ledger {
         /// not answer.
         #[ink(message)]
         pub fn get_ledger(&self, user: AccountId) -> Result<LedgerView, Error> {
-            let record = self.ledgers.get(user).ok_or(Error::LedgerNotExists)?;
-            self.view(user, record)
+            self.view(user, self.book.record(user)?)
         }
 
         /// A page of ledgers (limit 0 = 50, at most 50) and the number of ledgers. Order is insertion order with
         /// the last ledger moved into a deleted one's place.
         #[ink(message)]
         pub fn get_all_ledgers(&self, offset: u32, limit: u32) -> Result<(Vec<LedgerView>, u32), Error> {
-            let range = book::page(offset, limit, self.ledger_count, MAX_PAGE)?;
+            let users = self.book.users(offset, limit)?;
             // Each view asks the user's services for live balances: compute only those that fit.
-            let views = range
-                .filter_map(|i| self.ledger_at.get(i))
-                .filter_map(|user| self.ledgers.get(user).map(|record| self.view(user, record)));
-            Ok((service_core::try_fit(views)?, self.ledger_count))
+            let views = users.into_iter().filter_map(|u| self.book.record(u).ok().map(|record| self.view(u, record)));
+            Ok((service_core::try_fit(views)?, self.book.count()))
         }
 
         /// The providers the user has sub-accounts with at `service`.
@@ -654,13 +509,13 @@ pub mod ledger {
             if !self.services.contains(service) {
                 return Err(Error::ServiceNotFound);
             }
-            Ok(self.providers.get((user, service)).unwrap_or_default())
+            Ok(self.book.providers_of(user, service))
         }
 
         /// The services the user has sub-accounts in.
         #[ink(message)]
         pub fn get_user_services(&self, user: AccountId) -> Vec<AccountId> {
-            self.user_services.get(user).unwrap_or_default()
+            self.book.services_of(user)
         }
 
         /// What `user` funded `service` with, net of what came back: the most a refund from that service can
@@ -668,7 +523,7 @@ pub mod ledger {
         /// `user_balance` is.
         #[ink(message)]
         pub fn get_funded(&self, user: AccountId, service: AccountId) -> Balance {
-            self.ledgers.get(user).map(|r| r.funded(&service)).unwrap_or(0)
+            self.book.record(user).map(|r| r.funded(&service)).unwrap_or(0)
         }
 
         #[ink(message)]
@@ -732,14 +587,14 @@ pub mod ledger {
                 user,
                 available_balance: record.balance.available,
                 total_balance: self.live_total(user, &record)?,
-                additional_info: self.additional_info.get(user).unwrap_or_default(),
+                additional_info: self.book.info(user),
             })
         }
 
         /// Available plus what each of the user's services reports holding for the user (one call each).
         fn live_total(&self, user: AccountId, record: &LedgerRecord) -> Result<Balance, Error> {
             let mut at_services = Vec::new();
-            for service in self.user_services.get(user).unwrap_or_default() {
+            for service in self.book.services_of(user) {
                 let svc: ServingRef = service.into();
                 match svc.call().user_balance(user).try_invoke() {
                     Ok(Ok(b)) => at_services.push(b),
@@ -750,65 +605,8 @@ pub mod ledger {
         }
 
         fn deposit_to(&mut self, user: AccountId) -> Result<(), Error> {
-            let from = self.env().caller();
-            let amount = self.env().transferred_value();
-            if amount == 0 {
-                return Err(Error::ZeroAmount);
-            }
-            match self.ledgers.get(user) {
-                Some(mut record) => {
-                    record.balance.deposit(amount)?;
-                    self.liabilities = self.liabilities.checked_add(amount).ok_or(Error::Overflow)?;
-                    self.ledgers.insert(user, &record);
-                    self.env().emit_event(FundDeposited { user, from, amount });
-                }
-                None => {
-                    let balance = UserBalance::open(amount, self.min_account_balance)?;
-                    self.create_ledger(user, balance)?;
-                    self.env().emit_event(LedgerAdded { user, amount });
-                    if from != user {
-                        self.env().emit_event(FundDeposited { user, from, amount });
-                    }
-                }
-            }
-            Ok(())
-        }
-
-        fn create_ledger(&mut self, user: AccountId, balance: UserBalance) -> Result<(), Error> {
-            let index = self.ledger_count;
-            self.liabilities = self.liabilities.checked_add(balance.available).ok_or(Error::Overflow)?;
-            self.ledger_count = push(&mut self.ledger_at, index, &user).ok_or(Error::Overflow)?;
-            self.ledgers.insert(user, &LedgerRecord { balance, index, funded: Vec::new() });
-            Ok(())
-        }
-
-        /// Removes the record, moving the last ledger into its enumeration slot.
-        fn remove_ledger(&mut self, user: AccountId, index: u32) -> Result<(), Error> {
-            let (count, moved) = swap_remove(&mut self.ledger_at, index, self.ledger_count).ok_or(Error::Overflow)?;
-            self.ledger_count = count;
-            if let Some(moved) = moved {
-                if let Some(mut r) = self.ledgers.get(moved) {
-                    r.index = index;
-                    self.ledgers.insert(moved, &r);
-                }
-            }
-            self.ledgers.remove(user);
-            self.additional_info.remove(user);
-            Ok(())
-        }
-
-        /// Adds `service` to the user's services if it is not there yet.
-        fn track_service(&mut self, user: AccountId, service: AccountId) -> Result<(), Error> {
-            let mut services = self.user_services.get(user).unwrap_or_default();
-            if services.contains(&service) {
-                return Ok(());
-            }
-            if services.len() >= MAX_SERVICES_PER_USER as usize {
-                return Err(Error::TooManyServicesForUser { max: MAX_SERVICES_PER_USER });
-            }
-            services.push(service);
-            self.user_services.insert(user, &services);
-            Ok(())
+            let (from, amount) = (self.env().caller(), self.env().transferred_value());
+            self.book.deposit(user, from, amount, self.min_account_balance, &mut OnChain)
         }
     }
 }

@@ -11,6 +11,7 @@
 extern crate alloc;
 
 pub mod book;
+pub mod emit;
 pub mod error;
 pub mod events;
 pub mod indexed;
