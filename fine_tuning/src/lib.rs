@@ -369,16 +369,14 @@ pub mod fine_tuning {
         #[ink(message)]
         pub fn acknowledge_tee_signer(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
             let (user, now) = (self.env().caller(), self.env().block_timestamp());
-            self.core.set_consent(user, provider, acknowledged, now, &mut OnChain)?;
-            Ok(())
+            self.core.set_consent(user, provider, acknowledged, now, &mut OnChain)
         }
 
         // ------------------------------------------------------------------ owner
 
         #[ink(message)]
         pub fn update_lock_time(&mut self, lock_time_ms: u64) -> Result<(), Error> {
-            self.core.update_lock_time(self.env().caller(), lock_time_ms, &mut OnChain)?;
-            Ok(())
+            self.core.update_lock_time(self.env().caller(), lock_time_ms, &mut OnChain)
         }
 
         /// Sets the penalty share for tasks added from now on.
@@ -395,8 +393,7 @@ pub mod fine_tuning {
 
         #[ink(message)]
         pub fn update_min_stake(&mut self, min_stake: Balance) -> Result<(), Error> {
-            self.core.update_min_stake(self.env().caller(), min_stake, &mut OnChain)?;
-            Ok(())
+            self.core.update_min_stake(self.env().caller(), min_stake, &mut OnChain)
         }
 
         /// The owner vouches for (`true`, after checking its attestation) or stops vouching for the provider's
@@ -408,14 +405,12 @@ pub mod fine_tuning {
 
         #[ink(message)]
         pub fn transfer_ownership(&mut self, new_owner: AccountId) -> Result<(), Error> {
-            self.core.transfer_ownership(self.env().caller(), new_owner, &mut OnChain)?;
-            Ok(())
+            self.core.transfer_ownership(self.env().caller(), new_owner, &mut OnChain)
         }
 
         #[ink(message)]
         pub fn accept_ownership(&mut self) -> Result<(), Error> {
-            self.core.accept_ownership(self.env().caller(), &mut OnChain)?;
-            Ok(())
+            self.core.accept_ownership(self.env().caller(), &mut OnChain)
         }
 
         /// Replaces this contract's code, keeping its storage.
@@ -430,15 +425,13 @@ pub mod fine_tuning {
         /// Owner: registers (`true`) or removes an attestor key. Removal ends every attestation it signed.
         #[ink(message)]
         pub fn set_attestor(&mut self, attestor: [u8; 20], registered: bool) -> Result<(), Error> {
-            self.core.set_attestor(self.env().caller(), attestor, registered, &mut OnChain)?;
-            Ok(())
+            self.core.set_attestor(self.env().caller(), attestor, registered, &mut OnChain)
         }
 
         /// Owner: accepts (`true`) or removes a TEE measurement. Removal ends every attestation for it.
         #[ink(message)]
         pub fn set_measurement(&mut self, measurement: [u8; 32], accepted: bool) -> Result<(), Error> {
-            self.core.set_measurement(self.env().caller(), measurement, accepted, &mut OnChain)?;
-            Ok(())
+            self.core.set_measurement(self.env().caller(), measurement, accepted, &mut OnChain)
         }
 
         /// Anyone: submits a registered attestor's `TeeAttestation` for `provider`'s current signer. The signer
@@ -673,8 +666,7 @@ pub mod fine_tuning {
             additional_info: String,
         ) -> Result<(), ServingError> {
             let (caller, value) = (self.env().caller(), self.env().transferred_value());
-            self.core.ledger_open(caller, user, provider, value, &additional_info, &mut OnChain)?;
-            Ok(())
+            self.core.ledger_open(caller, user, provider, value, &additional_info, &mut OnChain)
         }
 
         #[ink(message, payable)]
@@ -685,8 +677,7 @@ pub mod fine_tuning {
             cancel_refund: Balance,
         ) -> Result<(), ServingError> {
             let (caller, value) = (self.env().caller(), self.env().transferred_value());
-            self.core.ledger_deposit(caller, user, provider, value, cancel_refund, &mut OnChain)?;
-            Ok(())
+            self.core.ledger_deposit(caller, user, provider, value, cancel_refund, &mut OnChain)
         }
 
         #[ink(message)]
