@@ -123,22 +123,8 @@ pub fn fee_for(task_fee: u128, acknowledged: bool, penalty_percent: u8) -> Optio
     if acknowledged {
         Some(task_fee)
     } else {
-        task_fee.checked_mul(u128::from(penalty_percent)).map(div100)
+        task_fee.checked_mul(u128::from(penalty_percent)).map(|x| x / 100)
     }
-}
-
-/// `x / 100` by long division over 32-bit limbs in u64 arithmetic: a `u128 / u128` links compiler-rt's
-/// `__udivti3` (about 1.7 KB of Wasm, paid in every call's code load) for this one division.
-pub fn div100(x: u128) -> u128 {
-    let mut q: u128 = 0;
-    let mut rem: u64 = 0;
-    for shift in [96u32, 64, 32, 0] {
-        let limb = u64::try_from((x >> shift) & 0xffff_ffff).unwrap_or(0);
-        let cur = (rem << 32) | limb; // rem < 100, so this fits in 39 bits
-        q = (q << 32) | u128::from(cur / 100);
-        rem = cur % 100;
-    }
-    q
 }
 
 /// One delivered model of a task.
@@ -305,21 +291,6 @@ mod tests {
         assert_eq!(r, before);
         assert_eq!(r.admit(h(99), Some(Abandoned), Some(Settled { penalized: false })), Ok(Some(h(0))));
         assert_eq!((r.oldest(), r.latest(), r.ids.len()), (Some(h(1)), Some(h(99)), MAX_DELIVERABLES));
-    }
-
-    #[test]
-    fn div100_is_division_by_100() {
-        let mut x: u128 = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834;
-        for v in [0u128, 1, 99, 100, 101, 12_345, u64::MAX as u128, u64::MAX as u128 + 1, u128::MAX, u128::MAX - 1] {
-            assert_eq!(div100(v), v / 100, "{v}");
-        }
-        for _ in 0..10_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            assert_eq!(div100(x), x / 100, "{x}");
-            assert_eq!(div100(x >> 70), (x >> 70) / 100);
-        }
     }
 
     #[test]
