@@ -12,7 +12,7 @@ test:
 	bash scripts/test.sh
 
 setup:
-	bash scripts/setup.sh
+	bash scripts/setup.sh --cargo-contract
 
 bundles:
 	bash scripts/bundles.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the release .contract bundles (Wasm + metadata) with cargo-contract and prints where they are and
-# their sizes against the 123 KiB code limit and our 64 KiB target.
+# Builds the release .contract bundles (Wasm + metadata) with `serving build` (the contract-build library that
+# cargo-contract wraps; no cargo-contract binary needed) and prints where they are and their sizes against the
+# 123 KiB code limit and our 64 KiB target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -19,8 +20,12 @@ for c in "${CONTRACTS[@]}"; do
     echo "[bundles] $c: up to date ($bundle)"
     continue
   fi
-  echo "[bundles] cargo contract build --release --manifest-path $c/Cargo.toml"
-  cargo contract build --release --quiet --manifest-path "$c/Cargo.toml" >/dev/null
+  if [ -z "${built_cli:-}" ]; then
+    cargo build -q --locked -p serving-cli
+    built_cli=1
+  fi
+  echo "[bundles] serving build $c (release)"
+  target/debug/serving build "$c" >/dev/null
   # ink_e2e writes its debug builds to the same folder: the marker says the files there are this release build
   # (a later debug build makes them newer than the marker, and the next run rebuilds).
   touch "target/ink/$c/.release"

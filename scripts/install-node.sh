@@ -4,7 +4,7 @@
 # Needs Debian's protobuf-compiler, clang and libclang-dev (installed here with apt-get when missing and root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --cargo-contract
 . scripts/env.sh
 
 VERSION=0.42.0

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything the project needs, idempotently: the pinned Rust toolchain (1.86 with rust-src, clippy,
-# rustfmt and the wasm32 target) and cargo-contract 5.0.3. Fast when everything is already there.
+# Installs what the project needs, idempotently: the pinned Rust toolchain (1.86 with rust-src, clippy, rustfmt
+# and the wasm32 target); with --cargo-contract also cargo-contract 5.0.3 (only the interop check and a real
+# node need the binary: bundles are built by `serving build`). Fast when everything is already there.
 # Needs: rustup (https://rustup.rs) and a C compiler. Prints what it does with timings.
 set -euo pipefail
 
@@ -41,8 +42,18 @@ else
   fi
 fi
 
+WANT_CC=""
+for a in "$@"; do
+  case "$a" in
+    --cargo-contract) WANT_CC=1 ;;
+    *) say "unknown option $a (use --cargo-contract)"; exit 2 ;;
+  esac
+done
+
 CC_BIN="$TOOLS_ROOT/bin/cargo-contract"
-if [ -x "$CC_BIN" ] && "$CC_BIN" --version 2>/dev/null | grep -q "cargo-contract-contract $CARGO_CONTRACT_VERSION\|cargo-contract $CARGO_CONTRACT_VERSION"; then
+if [ -z "$WANT_CC" ]; then
+  say "cargo-contract: not needed here (scripts/setup.sh --cargo-contract installs it)"
+elif [ -x "$CC_BIN" ] && "$CC_BIN" --version 2>/dev/null | grep -q "cargo-contract-contract $CARGO_CONTRACT_VERSION\|cargo-contract $CARGO_CONTRACT_VERSION"; then
   say "cargo-contract $CARGO_CONTRACT_VERSION: present in $TOOLS_ROOT/bin"
 else
   say "installing cargo-contract $CARGO_CONTRACT_VERSION into $TOOLS_ROOT (about 12 minutes on 2 cores, once)"

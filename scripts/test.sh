@@ -13,7 +13,7 @@ phase() {
   echo "=== phase: $name done in $(( $(date +%s) - t0 )) s"
 }
 
-phase setup bash scripts/setup.sh
+phase setup bash scripts/setup.sh --cargo-contract
 phase format cargo fmt --all -- --check
 phase "unit tests" cargo test --locked --workspace --exclude serving-e2e-tests -F serving-verifier/std
 phase "e2e tests (sandbox)" cargo test --locked -p serving-e2e-tests

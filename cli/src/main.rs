@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! serving demo [--json] [--bundles DIR]
+//! serving build [ledger|inference|fine_tuning ...]
 //! serving keygen [--out FILE]
 //! serving address --key FILE | SS58 | 0x<32 bytes>
 //! serving digest FILE|-
@@ -16,6 +17,7 @@ use serde_json::{json, Value};
 use serving_verifier::{Domain, LocalCrypto, LocalSigner, TeeAttestation, TeeSettlement, VerifierMessage};
 use std::collections::HashMap;
 
+mod build;
 mod demo;
 mod sign;
 
@@ -24,6 +26,8 @@ type R<T> = Result<T, String>;
 const USAGE: &str = "usage:
   serving demo [--json] [--bundles DIR] the whole story in a sandbox chain (needs the release bundles in DIR,
                                        default target/ink: run `make demo`)
+  serving build [CONTRACT ...]         release bundles (ledger, inference, fine_tuning; default all three) into
+                                       target/ink/, without cargo-contract: {contract, wasm, bytes} per bundle
   serving keygen [--out FILE]          new secp256k1 key: JSON {secret, address} on stdout, or with --out the
                                        secret only in FILE (created 0600) and {address, file} on stdout
   serving address --key FILE           the Ethereum address of a key file
@@ -153,6 +157,13 @@ pub(crate) fn big_ints_as_strings(text: &str) -> String {
 fn run(args: &[String]) -> R<Value> {
     let (cmd, rest) = args.split_first().ok_or_else(|| USAGE.to_string())?;
     match cmd.as_str() {
+        "build" => {
+            // The workspace this binary was built from (the bundles belong to its sources).
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+            let contracts: Vec<String> =
+                if rest.is_empty() { build::CONTRACTS.iter().map(|c| c.to_string()).collect() } else { rest.to_vec() };
+            build::build(&root, &contracts)
+        }
         "keygen" => {
             let flags = flags(rest, &["out"])?;
             let key = LocalSigner::random();

@@ -231,8 +231,8 @@ async fn run() -> R<String> {
         client,
         rows,
         "inference",
-        "acknowledge_tee_signer_by_owner",
-        "",
+        "set_tee_signer_acknowledgement",
+        "acknowledge",
         &alice,
         i.set_tee_signer_acknowledgement(provider, true)
     );
@@ -240,8 +240,8 @@ async fn run() -> R<String> {
         client,
         rows,
         "inference",
-        "revoke_tee_signer_acknowledgement",
-        "",
+        "set_tee_signer_acknowledgement",
+        "revoke",
         &alice,
         i.set_tee_signer_acknowledgement(provider, false)
     );
@@ -351,7 +351,7 @@ async fn run() -> R<String> {
                 &kp,
                 i.acknowledge_tee_signer(provider, true)
             );
-            step!(client, rows, "inference", "revoke_token", "", &kp, i.revoke_tokens(provider, vec![7]));
+            step!(client, rows, "inference", "revoke_tokens", "1 id", &kp, i.revoke_tokens(provider, vec![7]));
             step!(
                 client,
                 rows,
@@ -396,8 +396,8 @@ async fn run() -> R<String> {
         client,
         rows,
         "inference",
-        "get_all_accounts",
-        "view, page of 50",
+        "get_accounts",
+        "view, all, page of 50",
         &alice,
         i.get_accounts(AccountFilter::All, 0, 50)
     );
@@ -538,8 +538,8 @@ async fn run() -> R<String> {
         client,
         rows,
         "fine_tuning",
-        "acknowledge_tee_signer_by_owner",
-        "",
+        "set_tee_signer_acknowledgement",
+        "acknowledge",
         &alice,
         f.set_tee_signer_acknowledgement(provider, true)
     );

@@ -1,0 +1,57 @@
+//! `serving build`: the release `.contract` bundles (Wasm + metadata) built with `contract-build`, the library
+//! inside cargo-contract that ink_e2e already compiles, so the demo and the benchmark need no cargo-contract binary.
+use contract_build::{
+    BuildArtifacts, BuildMode, ExecuteArgs, Features, ImageVariant, ManifestPath, Network, OutputType, Target,
+    UnstableFlags, Verbosity, DEFAULT_MAX_MEMORY_PAGES,
+};
+use serde_json::{json, Value};
+
+/// The contracts `serving build` knows, by crate folder.
+pub const CONTRACTS: [&str; 3] = ["ledger", "inference", "fine_tuning"];
+
+/// Builds the release bundles of `contracts` (crate folders under the workspace root `root`); returns
+/// `[{contract, wasm, bytes}]`. The same settings as `cargo contract build --release`.
+pub fn build(root: &std::path::Path, contracts: &[String]) -> Result<Value, String> {
+    // contract-build runs cargo in a temporary copy of the contract, outside this repository, where
+    // rust-toolchain.toml does not apply: pin its toolchain explicitly (as `cargo contract` gets it from rustup).
+    if std::env::var_os("RUSTUP_TOOLCHAIN").is_none() {
+        let file = root.join("rust-toolchain.toml");
+        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let channel = text
+            .lines()
+            .find_map(|l| {
+                l.trim().strip_prefix("channel").map(|v| v.trim_start_matches([' ', '=']).trim().trim_matches('"'))
+            })
+            .ok_or(format!("{}: no channel", file.display()))?;
+        std::env::set_var("RUSTUP_TOOLCHAIN", channel);
+    }
+    let mut out = Vec::new();
+    for c in contracts {
+        if !CONTRACTS.contains(&c.as_str()) {
+            return Err(format!("unknown contract `{c}` (one of {})", CONTRACTS.join(", ")));
+        }
+        let manifest = ManifestPath::new(root.join(c).join("Cargo.toml")).map_err(|e| e.to_string())?;
+        let args = ExecuteArgs {
+            manifest_path: manifest,
+            verbosity: Verbosity::Quiet,
+            build_mode: BuildMode::Release,
+            features: Features::default(),
+            network: Network::Online,
+            build_artifact: BuildArtifacts::All,
+            unstable_flags: UnstableFlags::default(),
+            optimization_passes: None,
+            keep_debug_symbols: false,
+            extra_lints: false,
+            output_type: OutputType::HumanReadable,
+            skip_wasm_validation: false,
+            target: Target::Wasm,
+            max_memory_pages: DEFAULT_MAX_MEMORY_PAGES,
+            image: ImageVariant::Default,
+        };
+        let result = contract_build::execute(args).map_err(|e| format!("building {c}: {e:#}"))?;
+        let wasm = result.dest_wasm.ok_or(format!("building {c}: no Wasm produced"))?;
+        let bytes = std::fs::metadata(&wasm).map_err(|e| format!("{}: {e}", wasm.display()))?.len();
+        out.push(json!({ "contract": c, "wasm": wasm.display().to_string(), "bytes": bytes }));
+    }
+    Ok(Value::Array(out))
+}
