@@ -3,14 +3,15 @@
 //   target/ink/<contract>/<contract>.json   the metadata cargo-contract wrote for each release bundle
 //   target/interop/calls.json                calls and constructors with fixed arguments and the bytes Rust encodes
 //   target/interop/events.json               events recorded in the sandbox and the values Rust decodes from them
+//   target/interop/events-all/*.jsonl        every event the contracts emitted during the e2e suite (SERVING_EVENT_LOG)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { Abi } from '@polkadot/api-contract';
-import { compactAddLength, compactStripLength, u8aToHex, hexToU8a } from '@polkadot/util';
+import { compactAddLength, compactStripLength, u8aConcat, u8aToHex, hexToU8a } from '@polkadot/util';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const readJson = (p) => JSON.parse(readFileSync(path.join(root, p), 'utf8'));
@@ -43,8 +44,16 @@ for (const c of calls) {
     // And decodes the Rust bytes (given length-prefixed, as it encodes them) back to the same call.
     const input = compactAddLength(hexToU8a(c.rust));
     const decoded = c.kind === 'constructor' ? abi.decodeConstructor(input) : abi.decodeMessage(input);
-    assert.equal(decoded.message.method, abi[c.kind === 'constructor' ? 'findConstructor' : 'findMessage'](c.name).method);
+    const item = abi[c.kind === 'constructor' ? 'findConstructor' : 'findMessage'](c.name);
+    assert.equal(decoded.message.method, item.method);
     assert.equal(decoded.args.length, c.args.length);
+    // The values: each argument decoded from the Rust bytes equals the intended argument as polkadot.js builds it
+    // from the fixture (same SCALE bytes and same JSON), so Rust encoded exactly these values.
+    item.args.forEach((a, i) => {
+      const want = abi.registry.createTypeUnsafe(a.type.lookupName || a.type.type, [c.args[i]]);
+      assert.equal(u8aToHex(decoded.args[i].toU8a()), u8aToHex(want.toU8a()), `${c.name} argument ${a.name}`);
+      assert.deepEqual(decoded.args[i].toJSON(), want.toJSON(), `${c.name} argument ${a.name}`);
+    });
   });
 }
 
@@ -132,3 +141,38 @@ for (const [contract, message, toArgs] of cargoCases) {
     assert.equal(cargoEncode(contract, message, toArgs(c)), c.rust);
   });
 }
+
+// Every event the contracts emitted during the whole e2e suite (logged by the sandbox harness): each decodes with
+// the metadata of a contract that declares its signature topic, and every event type the three contracts declare
+// was emitted at least once.
+const logged = readdirSync(path.join(root, 'target/interop/events-all'))
+  .filter((f) => f.endsWith('.jsonl'))
+  .flatMap((f) => readFileSync(path.join(root, 'target/interop/events-all', f), 'utf8').split('\n').filter(Boolean))
+  .map((l) => JSON.parse(l));
+
+test('every event emitted in the e2e suite decodes, and every event type was emitted', () => {
+  assert.ok(logged.length > 100, `only ${logged.length} events logged`);
+  const seen = new Set();
+  let unknown = 0;
+  for (const r of logged) {
+    const matches = Object.values(abis).flatMap((abi) => abi.events.filter((e) => e.signatureTopic === r.topics[0]));
+    if (matches.length === 0) {
+      unknown += 1; // the e2e suite's mock service emits its own events
+      continue;
+    }
+    for (const ev of matches) {
+      const decoded = ev.fromU8a(hexToU8a(r.data));
+      assert.equal(decoded.args.length, ev.args.length);
+      // Re-encoding the decoded fields gives the emitted bytes back: nothing was left over or misread.
+      assert.equal(u8aToHex(u8aConcat(...decoded.args.map((a) => a.toU8a()))), r.data, ev.identifier);
+      seen.add(ev.signatureTopic);
+    }
+  }
+  const missing = [];
+  for (const [c, abi] of Object.entries(abis)) {
+    for (const e of abi.events) {
+      if (!seen.has(e.signatureTopic)) missing.push(`${c}.${e.identifier.split('::').pop()}`);
+    }
+  }
+  assert.deepEqual(missing, [], `event types never emitted in the e2e suite (${logged.length} events, ${unknown} from other contracts)`);
+});

@@ -16,7 +16,9 @@ phase() {
 phase setup bash scripts/setup.sh --cargo-contract
 phase format cargo fmt --all -- --check
 phase "unit tests" cargo test --locked --workspace --exclude serving-e2e-tests -F serving-verifier/std
-phase "e2e tests (sandbox)" cargo test --locked -p serving-e2e-tests
+# Every event the contracts emit during the suite is logged for the interop check (every event type decodes).
+rm -rf target/interop/events-all
+phase "e2e tests (sandbox)" env SERVING_EVENT_LOG="$PWD/target/interop/events-all" cargo test --locked -p serving-e2e-tests
 phase "release bundles" bash scripts/bundles.sh
 phase "demo (release bundles, sandbox)" bash -c 'cargo run -q --locked -p serving-cli -- demo --json > target/demo.json'
 phase "interop (polkadot.js, cargo contract encode)" bash scripts/interop.sh

@@ -316,3 +316,42 @@ async fn event_fixtures(mut client: Client) -> E2EResult<()> {
     std::fs::write(out_dir().join("events.json"), text)?;
     Ok(())
 }
+
+/// The owner and admin events the other suites only meet as refusals, emitted for real, so that the interop check
+/// (`interop/abi.test.mjs`, fed by `SERVING_EVENT_LOG`) sees every event type the contracts declare.
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn admin_events(mut client: Client) -> E2EResult<()> {
+    let (alice, bob_kp) = (ink_e2e::alice(), ink_e2e::bob());
+    let (ledger, inference, ft) = serving_e2e_tests::deploy_three(&mut client, 42, 3_600_000, 100_000_000, 30).await?;
+    let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
+    let mut i = ink_e2e::create_call_builder::<Inference>(inference);
+    let mut f = ink_e2e::create_call_builder::<FineTuning>(ft);
+    let reg = l.register_service("inference".into(), "v1".into(), inference, String::new());
+    assert_eq!(client.call(&alice, &reg).submit().await?.return_value(), Ok(()));
+    let rec = l.set_recommended_service("inference".into(), "v1".into());
+    assert_eq!(client.call(&alice, &rec).submit().await?.return_value(), Ok(()));
+    assert_eq!(client.call(&alice, &l.set_minimums(3_000_001, 1_000_001)).submit().await?.return_value(), Ok(()));
+    let open = l.add_ledger(String::new());
+    assert_eq!(client.call(&bob_kp, &open).value(20_000_000).submit().await?.return_value(), Ok(()));
+    let info = l.update_additional_info("public key: 0x01".into());
+    assert_eq!(client.call(&bob_kp, &info).submit().await?.return_value(), Ok(()));
+    assert_eq!(client.call(&bob_kp, &l.deposit_fund()).value(5).submit().await?.return_value(), Ok(()));
+    assert_eq!(client.call(&alice, &i.update_lock_time(7_200_000)).submit().await?.return_value(), Ok(()));
+    assert_eq!(client.call(&alice, &i.update_min_stake(5)).submit().await?.return_value(), Ok(()));
+    assert_eq!(client.call(&alice, &f.update_penalty_percentage(40)).submit().await?.return_value(), Ok(()));
+    assert_eq!(client.call(&alice, &l.transfer_ownership(bob())).submit().await?.return_value(), Ok(()));
+    assert_eq!(client.call(&bob_kp, &l.accept_ownership()).submit().await?.return_value(), Ok(()));
+    let ev = take_events();
+    let (lb, ib, fb) = (bytes(&ledger), bytes(&inference), bytes(&ft));
+    use service_core::events as se;
+    assert_eq!(events_of::<ledger::ledger::LedgerInfoUpdated>(&ev, &lb).len(), 1);
+    assert_eq!(events_of::<ledger::ledger::MinimumsUpdated>(&ev, &lb).len(), 1);
+    assert_eq!(events_of::<ledger::ledger::RecommendedServiceUpdated>(&ev, &lb).len(), 1);
+    assert_eq!(events_of::<ledger::ledger::FundDeposited>(&ev, &lb).len(), 1);
+    assert_eq!(events_of::<se::OwnershipTransferStarted>(&ev, &lb).len(), 1);
+    assert_eq!(events_of::<se::OwnershipTransferred>(&ev, &lb).len(), 1);
+    assert_eq!(events_of::<se::LockTimeUpdated>(&ev, &ib).len(), 1);
+    assert_eq!(events_of::<se::MinStakeUpdated>(&ev, &ib).len(), 1);
+    assert_eq!(events_of::<fine_tuning::fine_tuning::PenaltyPercentageUpdated>(&ev, &fb).len(), 1);
+    Ok(())
+}

@@ -330,20 +330,54 @@ impl Sandbox for ClockSandbox {
 
 fn record_events() {
     let records = ink_sandbox::frame_system::Pallet::<Runtime>::events();
+    let mut emitted = Vec::new();
     EVENTS.with(|log| {
         let mut log = log.borrow_mut();
         for r in records {
             if let RuntimeEvent::Contracts(ink_sandbox::pallet_contracts::Event::ContractEmitted { contract, data }) =
                 r.event
             {
-                log.push(ContractEvent {
+                let e = ContractEvent {
                     contract: *contract.as_ref(),
                     topics: r.topics.iter().map(|t| t.0).collect(),
                     data,
-                });
+                };
+                emitted.push(e.clone());
+                log.push(e);
             }
         }
     });
+    log_events(&emitted);
+}
+
+/// With `SERVING_EVENT_LOG=DIR`, every event a contract emits is also appended to `DIR/<process id>.jsonl` as
+/// `{"contract","topics","data"}` (hex): the interop check decodes all of them with polkadot.js and requires every
+/// event type in the metadata to be among them (`make test` sets it for the e2e suite).
+fn log_events(events: &[ContractEvent]) {
+    use std::io::Write;
+    let Some(dir) = std::env::var_os("SERVING_EVENT_LOG") else { return };
+    if events.is_empty() {
+        return;
+    }
+    let hex = |b: &[u8]| format!("0x{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>());
+    let mut text = String::new();
+    for e in events {
+        let topics: Vec<String> = e.topics.iter().map(|t| format!("\"{}\"", hex(t))).collect();
+        text.push_str(&format!(
+            "{{\"contract\":\"{}\",\"topics\":[{}],\"data\":\"{}\"}}\n",
+            hex(&e.contract),
+            topics.join(","),
+            hex(&e.data)
+        ));
+    }
+    let dir = std::path::PathBuf::from(dir);
+    let written = std::fs::create_dir_all(&dir).and_then(|()| {
+        let path = dir.join(format!("{}.jsonl", std::process::id()));
+        std::fs::OpenOptions::new().create(true).append(true).open(path)?.write_all(text.as_bytes())
+    });
+    if let Err(e) = written {
+        panic!("SERVING_EVENT_LOG: cannot write to {}: {e}", dir.display());
+    }
 }
 
 fn record_totals() {
