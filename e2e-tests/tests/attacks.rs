@@ -312,7 +312,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &bob_kp,
         &l.transfer_fund(dave(), inference, 1_000_000),
         0,
-        LError::Service(ledger::ServingError::ProviderHasNoService),
+        LError::Service(ledger::ServingError::Account(service_core::AccountError::ProviderHasNoService)),
     )
     .await?;
     refused(

@@ -422,7 +422,10 @@ async fn stake_unbonds_and_removed_service_cannot_settle(mut client: Client) -> 
     assert_eq!(r.return_value(), Err(IError::TooLong { len: 4097, max: 4096 }));
     // A sub-account can only be opened with a provider that has a service.
     let r = client.call(&ink_e2e::bob(), &l.transfer_fund(eve(), w.inference, 1_000_000)).submit().await?;
-    assert_eq!(r.return_value(), Err(ledger::Error::Service(ledger::ServingError::ProviderHasNoService)));
+    assert_eq!(
+        r.return_value(),
+        Err(ledger::Error::Service(ledger::ServingError::Account(service_core::AccountError::ProviderHasNoService)))
+    );
 
     let r = client.call(&ink_e2e::eve(), &i.remove_service()).submit().await?;
     assert_eq!(r.return_value(), Err(IError::ServiceNotExist));

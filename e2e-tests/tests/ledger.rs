@@ -185,7 +185,11 @@ async fn full_user_story(mut client: Client) -> E2EResult<()> {
     // 7. before the lock time nothing comes back; after it the 2 M do.
     advance_ms(LOCK_MS - 1);
     let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], svc)).submit().await?;
-    assert_eq!(r.return_value(), Err(Error::Service(ServingError::TooManyRefunds)), "mock keeps one refund");
+    assert_eq!(
+        r.return_value(),
+        Err(Error::Service(ServingError::Account(service_core::AccountError::TooManyRefunds))),
+        "mock keeps one refund"
+    );
     let r = client.call(&ink_e2e::charlie(), &m.settle(bob(), 1_000_000)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     advance_ms(1);
@@ -268,7 +272,10 @@ async fn transfer_fund_checks_in_order(mut client: Client) -> E2EResult<()> {
     );
     // The service's own refusal comes back typed: user == provider.
     let r = client.call(&ink_e2e::bob(), &l.transfer_fund(bob(), svc, MIN_TRANSFER)).submit().await?;
-    assert_eq!(r.return_value(), Err(Error::Service(ServingError::ProviderCannotBeUser)));
+    assert_eq!(
+        r.return_value(),
+        Err(Error::Service(ServingError::Account(service_core::AccountError::ProviderCannotBeUser)))
+    );
     assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (5_000_000, 5_000_000), "nothing moved");
     assert_eq!(client.free_balance(svc).await?, client.free_balance(svc).await?);
     let got = client.call(&ink_e2e::bob(), &l.get_ledger_providers(bob(), svc)).dry_run().await?.return_value();

@@ -12,7 +12,7 @@ use ink::primitives::AccountId;
 
 /// The version of [`Serving`] this ledger speaks. A service reports it in [`ServingInfo`] and the ledger
 /// refuses to register a service that reports another one.
-pub const SERVING_INTERFACE_VERSION: u32 = 2;
+pub const SERVING_INTERFACE_VERSION: u32 = 3;
 
 /// What a service tells the ledger about itself at registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,32 +25,47 @@ pub struct ServingInfo {
     pub ledger: AccountId,
 }
 
-/// Errors a service returns to the ledger. The ledger wraps them in [`Error::Service`].
+/// Why a sub-account operation is refused (the rules live in `service-core`; the type is here so that the ledger
+/// sees the same values the services return, nested in [`ServingError::Account`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
-pub enum ServingError {
-    /// The caller is not the service's ledger.
-    CallerNotLedger,
-    /// The zero account was given as user or provider.
+pub enum AccountError {
+    /// The zero account as user or provider.
     InvalidAddress,
     /// user == provider.
     ProviderCannotBeUser,
-    /// The provider has no registered service here.
+    /// The provider has no service.
     ProviderHasNoService,
     /// The sub-account already exists.
     AccountExists,
     /// The sub-account does not exist.
     AccountNotExists,
-    /// Additional info longer than the limit.
+    /// Additional info longer than the limit (4096 bytes).
     InfoTooLong,
     /// The sub-account already has the maximum number of active refunds.
     TooManyRefunds,
-    /// Paying the ledger failed.
-    TransferFailed,
     /// An amount overflowed.
     Overflow,
+}
+
+/// What a service returns to the ledger's calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub enum ServingError {
+    /// The caller is not the service's ledger.
+    CallerNotLedger,
+    /// A sub-account rule refused the operation.
+    Account(AccountError),
+    /// Paying the ledger failed.
+    TransferFailed,
     /// The service refuses this operation (for example: it is paused).
     NotAllowed,
+}
+
+impl From<AccountError> for ServingError {
+    fn from(e: AccountError) -> Self {
+        ServingError::Account(e)
+    }
 }
 
 /// Implemented by every service contract; called by the ledger only.

@@ -7,7 +7,7 @@ pub mod interface;
 pub mod ownership;
 
 pub use errors::Error;
-pub use interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+pub use interface::{AccountError, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
 pub use ownership::{Ownership, OwnershipError};
 
 /// The chain's balance type.

@@ -45,45 +45,9 @@ pub const MAX_INFO_LENGTH: usize = 4096;
 /// Largest page of any list view.
 pub const MAX_PAGE: u32 = 50;
 
-/// Why an operation on a sub-account is refused. Each contract maps these into its own error enum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[ink::scale_derive(Encode, Decode, TypeInfo)]
-pub enum AccountError {
-    /// The zero account as user or provider.
-    InvalidAddress,
-    /// user == provider.
-    ProviderCannotBeUser,
-    /// The provider has no service.
-    ProviderHasNoService,
-    /// The sub-account already exists.
-    AccountExists,
-    /// The sub-account does not exist.
-    AccountNotExists,
-    /// Additional info longer than [`MAX_INFO_LENGTH`].
-    InfoTooLong,
-    /// The sub-account already has [`MAX_REFUNDS`] active refunds.
-    TooManyRefunds,
-    /// An amount overflowed.
-    Overflow,
-}
-
-/// How the ledger sees a refused sub-account operation (the interface crate depends on nothing of ours, so the
-/// mapping lives here).
-impl From<AccountError> for serving_interface::ServingError {
-    fn from(e: AccountError) -> Self {
-        use serving_interface::ServingError as S;
-        match e {
-            AccountError::InvalidAddress => S::InvalidAddress,
-            AccountError::ProviderCannotBeUser => S::ProviderCannotBeUser,
-            AccountError::ProviderHasNoService => S::ProviderHasNoService,
-            AccountError::AccountExists => S::AccountExists,
-            AccountError::AccountNotExists => S::AccountNotExists,
-            AccountError::InfoTooLong => S::InfoTooLong,
-            AccountError::TooManyRefunds => S::TooManyRefunds,
-            AccountError::Overflow => S::Overflow,
-        }
-    }
-}
+/// Why an operation on a sub-account is refused: defined in the interface crate, so the ledger sees the very values
+/// the services return (`ServingError::Account(..)`), and nested as `Error::Account(..)` in the services' own errors.
+pub use serving_interface::AccountError;
 
 /// A refund the user asked for: `amount` becomes payable to the ledger at `unlock_at` (ms). The lock time is
 /// fixed when the refund is requested; later changes of the service's lock time do not move it.

@@ -8,7 +8,7 @@ pub mod mock_service {
     use ink::env::call::{build_call, ExecutionInput, Selector};
     use ink::prelude::string::String;
     use ink::storage::Mapping;
-    use serving_interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+    use serving_interface::{AccountError, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     #[ink::scale_derive(Encode, Decode, TypeInfo)]
@@ -166,7 +166,7 @@ pub mod mock_service {
 
         #[ink(message)]
         fn get_pending_refund(&self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
-            let sub = self.subs.get((user, provider)).ok_or(ServingError::AccountNotExists)?;
+            let sub = self.subs.get((user, provider)).ok_or(ServingError::Account(AccountError::AccountNotExists))?;
             Ok(if self.mode == Mode::Liar { Balance::MAX } else { sub.pending_refund })
         }
 
@@ -174,10 +174,10 @@ pub mod mock_service {
         fn add_account(&mut self, user: AccountId, provider: AccountId, _info: String) -> Result<(), ServingError> {
             self.only_ledger()?;
             if user == provider {
-                return Err(ServingError::ProviderCannotBeUser);
+                return Err(ServingError::Account(AccountError::ProviderCannotBeUser));
             }
             if self.subs.contains((user, provider)) {
-                return Err(ServingError::AccountExists);
+                return Err(ServingError::Account(AccountError::AccountExists));
             }
             let mut sub = Sub::default();
             self.set_balance(user, &mut sub, self.env().transferred_value());
@@ -189,9 +189,13 @@ pub mod mock_service {
         #[ink(message, payable)]
         fn deposit_fund(&mut self, user: AccountId, provider: AccountId, cancel: Balance) -> Result<(), ServingError> {
             self.only_ledger()?;
-            let mut sub = self.subs.get((user, provider)).ok_or(ServingError::AccountNotExists)?;
+            let mut sub =
+                self.subs.get((user, provider)).ok_or(ServingError::Account(AccountError::AccountNotExists))?;
             sub.pending_refund = sub.pending_refund.saturating_sub(cancel);
-            let balance = sub.balance.checked_add(self.env().transferred_value()).ok_or(ServingError::Overflow)?;
+            let balance = sub
+                .balance
+                .checked_add(self.env().transferred_value())
+                .ok_or(ServingError::Account(AccountError::Overflow))?;
             self.set_balance(user, &mut sub, balance);
             self.subs.insert((user, provider), &sub);
             self.try_reenter(user);
@@ -201,12 +205,13 @@ pub mod mock_service {
         #[ink(message)]
         fn request_refund_all(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
             self.only_ledger()?;
-            let mut sub = self.subs.get((user, provider)).ok_or(ServingError::AccountNotExists)?;
+            let mut sub =
+                self.subs.get((user, provider)).ok_or(ServingError::Account(AccountError::AccountNotExists))?;
             let amount = sub.balance.saturating_sub(sub.pending_refund);
             if amount > 0 {
                 if sub.pending_refund > 0 {
                     // This mock keeps one refund only: a second request while one is pending is refused.
-                    return Err(ServingError::TooManyRefunds);
+                    return Err(ServingError::Account(AccountError::TooManyRefunds));
                 }
                 sub.pending_refund = amount;
                 sub.unlock_at = self.env().block_timestamp().saturating_add(self.lock_ms);
@@ -218,7 +223,8 @@ pub mod mock_service {
         #[ink(message)]
         fn process_refund(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
             self.only_ledger()?;
-            let mut sub = self.subs.get((user, provider)).ok_or(ServingError::AccountNotExists)?;
+            let mut sub =
+                self.subs.get((user, provider)).ok_or(ServingError::Account(AccountError::AccountNotExists))?;
             if self.mode == Mode::Liar {
                 return Ok(Balance::MAX / 2);
             }
