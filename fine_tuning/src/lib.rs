@@ -334,10 +334,10 @@ pub mod fine_tuning {
             let domain = self.domain();
             let settler = self.core.settler(provider, &domain, &HostCrypto, now);
             let account = self.core.book.get(user, provider);
-            let load = |id: &str| self.deliverables.get((user, provider, id_hash(id)));
-            let settled = judge_task(&HostCrypto, &settler, &domain, account, &input, load)?;
-            self.core.store_settled(provider, &[(user, settled.old_balance, settled.account.clone())])?;
-            self.deliverables.insert((user, provider, id_hash(&input.id)), &settled.deliverable);
+            let key = (user, provider, id_hash(&input.id));
+            let settled = judge_task(&HostCrypto, &settler, &domain, account, &input, |_| self.deliverables.get(key))?;
+            self.core.book.store(user, provider, settled.old_balance, &settled.account)?;
+            self.deliverables.insert(key, &settled.deliverable);
             let (fee, acknowledged, a) = (settled.fee, settled.acknowledged, &settled.account);
             self.env().emit_event(FeesSettled { user, provider, id: input.id, fee, acknowledged, nonce: input.nonce });
             let balance = service_core::events::BalanceUpdated {

@@ -501,7 +501,7 @@ pub mod inference {
         /// Whether `token_id` is revoked in the sub-account's current generation.
         #[ink(message)]
         pub fn is_token_revoked(&self, user: AccountId, provider: AccountId, token_id: u8) -> Result<bool, Error> {
-            let bits = self.revoked_bits(user, provider)?;
+            let (_, bits) = self.revoked_bits(user, provider)?;
             Ok(bits[usize::from(token_id / 8)] & (1u8 << (token_id % 8)) != 0)
         }
 
@@ -535,21 +535,20 @@ pub mod inference {
             })
         }
 
-        /// The revoked-token bits of the sub-account's current generation.
-        fn revoked_bits(&self, user: AccountId, provider: AccountId) -> Result<[u8; 32], Error> {
-            let a = self.core.book.load(user, provider)?;
+        /// The sub-account's current token generation and the bits revoked in it.
+        fn revoked_bits(&self, user: AccountId, provider: AccountId) -> Result<RevokedBits, Error> {
+            let generation = self.core.book.load(user, provider)?.generation;
             Ok(match self.revoked.get((user, provider)) {
-                Some((generation, bits)) if generation == a.generation => bits,
-                _ => [0u8; 32],
+                Some((g, bits)) if g == generation => (generation, bits),
+                _ => (generation, [0u8; 32]),
             })
         }
 
         fn set_revoked(&mut self, user: AccountId, provider: AccountId, ids: &[u8]) -> Result<(), Error> {
-            let mut bits = self.revoked_bits(user, provider)?;
+            let (generation, mut bits) = self.revoked_bits(user, provider)?;
             for id in ids {
                 bits[usize::from(id / 8)] |= 1u8 << (id % 8);
             }
-            let generation = self.core.book.load(user, provider)?.generation;
             self.revoked.insert((user, provider), &(generation, bits));
             Ok(())
         }

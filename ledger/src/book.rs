@@ -216,10 +216,11 @@ pub struct LedgerBook {
     orphans: Mapping<(AccountId, AccountId, AccountId), ()>,
 }
 
-fn check_info(info: &str) -> Result<(), Error> {
-    let len = u32::try_from(info.len()).unwrap_or(u32::MAX);
-    if len > MAX_ADDITIONAL_INFO_LENGTH {
-        return Err(Error::TooLong { len, max: MAX_ADDITIONAL_INFO_LENGTH });
+/// `TooLong` for a string longer than `max` bytes.
+pub fn check_len(s: &str, max: u32) -> Result<(), Error> {
+    let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
+    if len > max {
+        return Err(Error::TooLong { len, max });
     }
     Ok(())
 }
@@ -264,7 +265,7 @@ impl LedgerBook {
         ev: &mut impl Emit,
     ) -> Result<(), Error> {
         let balance = UserBalance::open(amount, minimum)?;
-        check_info(&info)?;
+        check_len(&info, MAX_ADDITIONAL_INFO_LENGTH)?;
         if self.records.contains(user) {
             return Err(Error::LedgerExists);
         }
@@ -276,7 +277,7 @@ impl LedgerBook {
 
     /// Replaces the user's additional info (copied into sub-accounts opened from now on).
     pub fn set_info(&mut self, user: AccountId, info: String, ev: &mut impl Emit) -> Result<(), Error> {
-        check_info(&info)?;
+        check_len(&info, MAX_ADDITIONAL_INFO_LENGTH)?;
         if !self.records.contains(user) {
             return Err(Error::LedgerNotExists);
         }
@@ -342,8 +343,8 @@ impl LedgerBook {
 
     /// `transfer_fund` after the contract checked the service: moves what the transfer sends out of `record`
     /// (the user's, read by the caller) into the service's net funding, tracks the provider and service for a new
-    /// sub-account, and says what the service must be asked to do. `pending_refund` is the existing sub-account's
-    /// (the service's answer), or `None` for a new one.
+    /// sub-account, and says what the service must be asked to do. For a sub-account the ledger already tracks,
+    /// `pending_refund` asks the service for its pending refund (not called for a new one).
     #[allow(clippy::too_many_arguments)]
     pub fn fund(
         &mut self,
@@ -352,26 +353,23 @@ impl LedgerBook {
         service: AccountId,
         provider: AccountId,
         amount: Balance,
-        pending_refund: Option<Balance>,
+        pending_refund: impl FnOnce() -> Result<Balance, Error>,
         min_transfer: Balance,
         ev: &mut impl Emit,
     ) -> Result<Funding, Error> {
         let mut providers = self.providers_of(user, service);
-        let funding = match pending_refund {
-            Some(pending) => {
-                let (cancelled, sent) = split_transfer(amount, pending);
-                Funding { cancelled, sent, opens: false }
+        let funding = if providers.contains(&provider) {
+            let (cancelled, sent) = split_transfer(amount, pending_refund()?);
+            Funding { cancelled, sent, opens: false }
+        } else {
+            if amount < min_transfer {
+                return Err(Error::MinimumDepositRequired { amount, minimum: min_transfer });
             }
-            None => {
-                if amount < min_transfer {
-                    return Err(Error::MinimumDepositRequired { amount, minimum: min_transfer });
-                }
-                if providers.len() >= MAX_PROVIDERS_PER_USER_PER_SERVICE as usize {
-                    return Err(Error::TooManyProvidersForService { max: MAX_PROVIDERS_PER_USER_PER_SERVICE });
-                }
-                providers.push(provider);
-                Funding { cancelled: 0, sent: amount, opens: true }
+            if providers.len() >= MAX_PROVIDERS_PER_USER_PER_SERVICE as usize {
+                return Err(Error::TooManyProvidersForService { max: MAX_PROVIDERS_PER_USER_PER_SERVICE });
             }
+            providers.push(provider);
+            Funding { cancelled: 0, sent: amount, opens: true }
         };
         let mut funded = record.funded(&service);
         record.balance.fund_service(&mut funded, funding.sent)?;
@@ -426,8 +424,14 @@ impl LedgerBook {
     /// Applies what the services did with [`Self::deletions`]: every asked sub-account stops being tracked (a
     /// failed one is remembered as an orphan); a ledger with nothing left to delete is removed. Returns how many
     /// sub-accounts are still to delete.
-    pub fn finish_deletions(&mut self, user: AccountId, done: &[Deletion], ev: &mut impl Emit) -> Result<u32, Error> {
-        let record = self.record(user)?;
+    /// `index` is the ledger's enumeration slot (from the record the caller read).
+    pub fn finish_deletions(
+        &mut self,
+        user: AccountId,
+        index: u32,
+        done: &[Deletion],
+        ev: &mut impl Emit,
+    ) -> Result<u32, Error> {
         let mut services = self.services_of(user);
         let mut deleted: u32 = 0;
         for d in done {
@@ -454,7 +458,7 @@ impl LedgerBook {
             .unwrap_or(u32::MAX);
         if services.is_empty() {
             self.services.remove(user);
-            self.remove(user, record.index)?;
+            self.remove(user, index)?;
             ev.emit(LedgerDeleted { user });
         } else {
             self.services.insert(user, &services);
@@ -652,12 +656,12 @@ mod tests {
             // A new sub-account with provider 7, then a top-up that cancels 5 of a pending refund.
             let rec = b.record(acc(U)).unwrap();
             assert_eq!(
-                b.fund(acc(U), rec.clone(), acc(S), acc(7), 3, None, 4, &mut r),
+                b.fund(acc(U), rec.clone(), acc(S), acc(7), 3, || unreachable!("a new sub-account"), 4, &mut r),
                 Err(Error::MinimumDepositRequired { amount: 3, minimum: 4 })
             );
-            let f = b.fund(acc(U), rec, acc(S), acc(7), 40, None, 4, &mut r).unwrap();
+            let f = b.fund(acc(U), rec, acc(S), acc(7), 40, || unreachable!("a new sub-account"), 4, &mut r).unwrap();
             assert_eq!(f, Funding { cancelled: 0, sent: 40, opens: true });
-            let f = b.fund(acc(U), b.record(acc(U)).unwrap(), acc(S), acc(7), 20, Some(5), 4, &mut r).unwrap();
+            let f = b.fund(acc(U), b.record(acc(U)).unwrap(), acc(S), acc(7), 20, || Ok(5), 4, &mut r).unwrap();
             assert_eq!(f, Funding { cancelled: 5, sent: 15, opens: false });
             assert_eq!((b.record(acc(U)).unwrap().balance.available, b.liabilities()), (45, 45));
             assert_eq!(b.record(acc(U)).unwrap().funded(&acc(S)), 55);
@@ -675,7 +679,8 @@ mod tests {
             assert_eq!(b.deletions(acc(U), 25), vec![(acc(S), acc(7))]);
             let mut r = Recorder::default();
             let done = [Deletion { service: acc(S), provider: acc(7), deleted: false }];
-            assert_eq!(b.finish_deletions(acc(U), &done, &mut r), Ok(0));
+            let index = b.record(acc(U)).unwrap().index;
+            assert_eq!(b.finish_deletions(acc(U), index, &done, &mut r), Ok(0));
             assert_eq!(names(&r), ["SubAccountDeleteFailed", "LedgerDeleted"]);
             assert_eq!(b.record(acc(U)), Err(Error::LedgerNotExists));
             assert!(b.take_orphan(acc(U), acc(S), acc(7)));

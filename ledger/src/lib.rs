@@ -34,7 +34,7 @@ pub const MAX_PAGE: u32 = 50;
 #[ink::contract]
 pub mod ledger {
     pub use crate::book::LedgerRecord;
-    use crate::book::{self, Deletion, LedgerBook};
+    use crate::book::{self, check_len, Deletion, LedgerBook};
     use crate::*;
     use ink::codegen::TraitCallBuilder;
     use ink::prelude::{string::String, vec::Vec};
@@ -113,14 +113,6 @@ pub mod ledger {
             Ok(Ok(inner)) => inner.map_err(Error::Service),
             _ => Err(Error::ServiceCallFailed),
         }
-    }
-
-    fn check_len(s: &str, max: u32) -> Result<(), Error> {
-        let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
-        if len > max {
-            return Err(Error::TooLong { len, max });
-        }
-        Ok(())
     }
 
     fn zero_account() -> AccountId {
@@ -205,11 +197,7 @@ pub mod ledger {
                 return Err(Error::ServiceDisabled);
             }
             let mut svc: ServingRef = service.into();
-            let pending = if self.book.providers_of(user, service).contains(&provider) {
-                Some(flatten(svc.call().get_pending_refund(user, provider).try_invoke())?)
-            } else {
-                None
-            };
+            let pending = || flatten(svc.call().get_pending_refund(user, provider).try_invoke());
             let min = self.min_transfer_amount;
             let f = self.book.fund(user, record, service, provider, amount, pending, min, &mut OnChain)?;
             if !f.opens {
@@ -261,7 +249,8 @@ pub mod ledger {
         #[ink(message)]
         pub fn delete_ledger(&mut self) -> Result<u32, Error> {
             let user = self.env().caller();
-            let total = self.live_total(user, &self.book.record(user)?)?;
+            let record = self.book.record(user)?;
+            let total = self.live_total(user, &record)?;
             if total != 0 {
                 return Err(Error::MustWithdrawAllFundsFirst { total });
             }
@@ -275,7 +264,7 @@ pub mod ledger {
                     Deletion { service, provider, deleted }
                 })
                 .collect();
-            self.book.finish_deletions(user, &done, &mut OnChain)
+            self.book.finish_deletions(user, record.index, &done, &mut OnChain)
         }
 
         // ------------------------------------------------------------------ owner

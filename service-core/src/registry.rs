@@ -36,10 +36,6 @@ impl Registry {
         self.entries.contains(provider)
     }
 
-    pub fn count(&self) -> u32 {
-        self.count
-    }
-
     /// Registers or updates `provider` with `signer`; `critical` (a first registration is always critical) ends
     /// the owner's acknowledgement. Returns the state before (the default for a new service) and after.
     pub fn upsert(

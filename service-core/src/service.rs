@@ -5,7 +5,7 @@
 use crate::book::AccountBook;
 use crate::events::*;
 use crate::provider::{Attestation, AttestationBook, Ownership, SignerState, StakeBook};
-use crate::registry::{Registration, Registry};
+use crate::registry::Registry;
 use crate::settle::Settler;
 use crate::{check_lock_time, AccountError, Balance, Error, SubAccount};
 use ink::prelude::vec::Vec;
@@ -145,10 +145,6 @@ impl ServiceCore {
 
     pub fn has_service(&self, provider: AccountId) -> bool {
         self.registry.contains(provider)
-    }
-
-    pub fn registration(&self, provider: AccountId) -> Option<Registration> {
-        self.registry.get(provider)
     }
 
     /// A page of registered providers and their number.
