@@ -6,7 +6,7 @@
 //! serving keygen [--out FILE]
 //! serving address --key FILE | SS58 | 0x<32 bytes>
 //! serving digest FILE|-
-//! serving sign --key FILE FILE|-
+//! serving sign [--batch] --key FILE FILE|-
 //! serving attest --key FILE --domain inference|fine-tuning --chain-id N --contract 0x<32 bytes>
 //!                --provider 0x<32 bytes> --signer 0x<20 bytes> --measurement 0x<32 bytes> --expires-at MS
 //! ```
@@ -33,8 +33,10 @@ const USAGE: &str = "usage:
   serving address --key FILE           the Ethereum address of a key file
   serving address SS58|0xHEX           a Substrate account in both forms: {hex, ss58}
   serving digest FILE|-                EIP-712 digest of a typed message (JSON, see docs/signed-messages.md)
-  serving sign --key FILE FILE|-       sign inference or fine-tuning vouchers (JSON) with a TEE key; prints
-                                       the signed vouchers and the settle message's SCALE call data
+  serving sign [--batch] --key FILE FILE|-
+                                       sign inference or fine-tuning vouchers (JSON) with a TEE key; prints
+                                       the signed vouchers and the settle message's SCALE call data; --batch:
+                                       one signature over all inference vouchers (settle_fees_with_tee_batch)
   serving attest --key FILE --domain inference|fine-tuning --chain-id N --contract 0x.. --provider 0x..
                  --signer 0x.. --measurement 0x.. --expires-at MS
                                        sign a TeeAttestation as an attestor";
@@ -192,13 +194,15 @@ fn run(args: &[String]) -> R<Value> {
             digest(&read_json(path)?)
         }
         "sign" => {
+            let batch = rest.iter().any(|a| a == "--batch");
+            let rest: Vec<String> = rest.iter().filter(|a| *a != "--batch").cloned().collect();
             let (path, opts) = rest.split_last().ok_or("sign needs --key FILE and an input file (or -)")?;
             if path.starts_with("--") || opts.len() % 2 == 1 {
                 return Err("sign needs --key FILE and then an input file (or - for standard input)".into());
             }
             let f = flags(opts, &["key"])?;
             let key = load_key(need(&f, "key")?)?;
-            sign::sign(&key, &read_json(path)?)
+            sign::sign(&key, &read_json(path)?, batch)
         }
         "attest" => {
             let f = flags(
@@ -337,7 +341,8 @@ pub(crate) fn int(v: &Value, name: &str) -> R<u128> {
     }
 }
 
-/// The digest of `{"kind": "inference" | "fine_tuning" | "attestation", "chainId", "contract", ...fields}`.
+/// The digest of `{"kind": "inference" | "inference_batch" | "fine_tuning" | "attestation", "chainId", "contract",
+/// ...fields}` (formats in docs/provider-guide.md).
 fn digest(v: &Value) -> R<Value> {
     let kind = field(v, "kind")?;
     let chain_id = u64::try_from(int(v, "chainId")?).map_err(|_| "chainId too large")?;
@@ -372,6 +377,29 @@ fn digest(v: &Value) -> R<Value> {
             }
             (Domain::fine_tuning(chain_id, contract), m.struct_hash(&c))
         }
+        "inference_batch" => {
+            let provider = bytes32(field(v, "provider")?, "provider")?;
+            let list = v["settlements"].as_array().ok_or("missing array \"settlements\"")?;
+            let mut hashes = Vec::new();
+            for (n, s) in list.iter().enumerate() {
+                let at = |e: String| format!("settlements[{n}]: {e}");
+                // An entry may repeat the batch's provider; it may not name another.
+                if s.get("provider").is_some()
+                    && bytes32(field(s, "provider").map_err(at)?, "provider").map_err(at)? != provider
+                {
+                    return Err(at("names another provider than the batch".into()));
+                }
+                let entry = TeeSettlement {
+                    requests_hash: bytes32(field(s, "requestsHash").map_err(at)?, "requestsHash").map_err(at)?,
+                    nonce: int(s, "nonce").map_err(at)?,
+                    provider,
+                    user: bytes32(field(s, "user").map_err(at)?, "user").map_err(at)?,
+                    total_fee: int(s, "totalFee").map_err(at)?,
+                };
+                hashes.extend_from_slice(&entry.struct_hash(&c));
+            }
+            (Domain::inference(chain_id, contract), serving_verifier::batch_struct_hash(&c, &provider, &hashes))
+        }
         "attestation" => (
             domain(field(v, "domain")?, chain_id, contract)?,
             TeeAttestation {
@@ -382,7 +410,7 @@ fn digest(v: &Value) -> R<Value> {
             }
             .struct_hash(&c),
         ),
-        other => Err(format!("unknown kind `{other}` (inference, fine_tuning, attestation)"))?,
+        other => Err(format!("unknown kind `{other}` (inference, inference_batch, fine_tuning, attestation)"))?,
     };
     Ok(json!({
         "domainSeparator": hex0(&domain.separator(&c)),

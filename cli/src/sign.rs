@@ -5,12 +5,13 @@
 //! Input (JSON; amounts and nonces as numbers or decimal strings, bytes as 0x-hex, accounts as 0x-hex of their
 //! 32 bytes):
 //! - `{"kind": "inference", "chainId", "contract", "provider", "settlements": [{"user", "totalFee",
-//!   "requestsHash", "nonce"}, ...]}`: 1..=50 vouchers for `settle_fees_with_tee`;
+//!   "requestsHash", "nonce"}, ...]}`: 1..=50 vouchers for `settle_fees_with_tee`, each signed; with `--batch`,
+//!   the same entries signed once as a `TEESettlementBatch` for `settle_fees_with_tee_batch`;
 //! - `{"kind": "fine_tuning", "chainId", "contract", "provider", "user", "id", "encryptedSecret",
 //!   "modelRootHash", "nonce", "taskFee"}`: one voucher for `settle_fees`.
 use crate::{bytes, bytes32, field, hex0, int, R};
 use fine_tuning::fine_tuning::{FineTuning, VerifierInput};
-use inference::inference::{Inference, TeeSettlementData};
+use inference::inference::{BatchEntry, Inference, TeeSettlementData};
 use ink::env::DefaultEnvironment;
 use ink::primitives::AccountId;
 use ink::scale::Encode;
@@ -23,7 +24,8 @@ pub fn call_data<Args: Encode + Clone, Ret>(msg: &CallBuilderFinal<DefaultEnviro
     msg.clone().params().exec_input().encode()
 }
 
-pub fn sign(key: &LocalSigner, v: &Value) -> R<Value> {
+/// Signs the input: each voucher on its own, or (`batch`, inference only) the whole batch once.
+pub fn sign(key: &LocalSigner, v: &Value, batch: bool) -> R<Value> {
     let chain_id = u64::try_from(int(v, "chainId")?).map_err(|_| "chainId too large")?;
     let contract = bytes32(field(v, "contract")?, "contract")?;
     let provider = bytes32(field(v, "provider")?, "provider")?;
@@ -37,17 +39,54 @@ pub fn sign(key: &LocalSigner, v: &Value) -> R<Value> {
             }
             let domain = Domain::inference(chain_id, contract);
             let separator = domain.separator(&c);
-            let mut data = Vec::new();
-            let mut out = Vec::new();
+            let mut msgs = Vec::new();
             for (n, s) in list.iter().enumerate() {
                 let at = |e: String| format!("settlements[{n}]: {e}");
-                let msg = TeeSettlement {
+                msgs.push(TeeSettlement {
                     requests_hash: bytes32(field(s, "requestsHash").map_err(at)?, "requestsHash").map_err(at)?,
                     nonce: int(s, "nonce").map_err(at)?,
                     provider,
                     user: bytes32(field(s, "user").map_err(at)?, "user").map_err(at)?,
                     total_fee: int(s, "totalFee").map_err(at)?,
-                };
+                });
+            }
+            let mut i = ink_e2e::create_call_builder::<Inference>(AccountId::from(contract));
+            if batch {
+                let entries: Vec<BatchEntry> = msgs
+                    .iter()
+                    .map(|m| BatchEntry {
+                        user: AccountId::from(m.user),
+                        total_fee: m.total_fee,
+                        requests_hash: m.requests_hash,
+                        nonce: m.nonce,
+                    })
+                    .collect();
+                let digest = service_core::settle::batch_digest(&c, &separator, &AccountId::from(provider), &entries);
+                let signature = key.sign_digest(&digest).to_vec();
+                let shown: Vec<Value> = msgs
+                    .iter()
+                    .map(|m| {
+                        json!({
+                            "user": hex0(&m.user),
+                            "totalFee": m.total_fee.to_string(),
+                            "requestsHash": hex0(&m.requests_hash),
+                            "nonce": m.nonce.to_string(),
+                        })
+                    })
+                    .collect();
+                return Ok(json!({
+                    "message": "settle_fees_with_tee_batch",
+                    "signer": hex0(&key.address()),
+                    "provider": hex0(&provider),
+                    "entries": shown,
+                    "signature": hex0(&signature),
+                    "digest": hex0(&digest),
+                    "callData": hex0(&call_data(&i.settle_fees_with_tee_batch(entries, signature))),
+                }));
+            }
+            let mut data = Vec::new();
+            let mut out = Vec::new();
+            for msg in msgs {
                 let digest = serving_verifier::typed_digest(&c, &separator, &msg.struct_hash(&c));
                 let signature = key.sign_digest(&digest).to_vec();
                 out.push(json!({
@@ -68,7 +107,6 @@ pub fn sign(key: &LocalSigner, v: &Value) -> R<Value> {
                     signature,
                 });
             }
-            let mut i = ink_e2e::create_call_builder::<Inference>(AccountId::from(contract));
             Ok(json!({
                 "message": "settle_fees_with_tee",
                 "signer": hex0(&key.address()),
@@ -76,6 +114,7 @@ pub fn sign(key: &LocalSigner, v: &Value) -> R<Value> {
                 "callData": hex0(&call_data(&i.settle_fees_with_tee(data))),
             }))
         }
+        "fine_tuning" if batch => Err("--batch applies to inference vouchers only".into()),
         "fine_tuning" => {
             let id = field(v, "id")?;
             let secret = bytes(field(v, "encryptedSecret")?, "encryptedSecret")?;

@@ -332,3 +332,52 @@ fn address_converts_between_ss58_and_hex() {
     assert_eq!(code, 2);
     assert!(err.contains("neither"), "{err}");
 }
+
+/// `sign --batch` against eth-account: the batch vectors (verifier/vectors/vectors.json, made by eth-account's
+/// EIP-712 encoder) signed with the same key give the same digest and signature, and the call data decodes to
+/// the entries and that signature.
+#[test]
+fn sign_batch_matches_eth_account_vectors() {
+    use ink::scale::Decode;
+    let file: Value = serde_json::from_str(include_str!("../../verifier/vectors/vectors.json")).unwrap();
+    let dir = std::env::temp_dir().join(format!("serving-cli-batch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("hardhat1.json");
+    let secret = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+    std::fs::write(&key, serde_json::json!({ "secret": secret }).to_string()).unwrap();
+    let key = key.to_str().unwrap();
+    let mut seen = 0;
+    for case in file["cases"].as_array().unwrap().iter().filter(|c| c["kind"] == "inference_batch") {
+        let i = &case["input"];
+        let input = serde_json::json!({ "kind": "inference", "chainId": i["chainId"], "contract": i["contract"],
+            "provider": i["provider"], "settlements": i["settlements"] });
+        let (code, out, err) = serving_stdin(&["sign", "--batch", "--key", key, "-"], &input.to_string());
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(out["message"], "settle_fees_with_tee_batch");
+        assert_eq!(out["digest"], case["digest"], "batch digest");
+        assert_eq!(out["signature"], case["signature"], "batch signature");
+        let data = unhex(&out["callData"]);
+        assert_eq!(data[..4], ink::selector_bytes!("settle_fees_with_tee_batch"));
+        let mut rest = &data[4..];
+        let entries = Vec::<inference::inference::BatchEntry>::decode(&mut rest).expect("entries decode");
+        let signature = Vec::<u8>::decode(&mut rest).expect("signature decodes");
+        assert!(rest.is_empty());
+        assert_eq!(signature, unhex(&case["signature"]));
+        let expected = i["settlements"].as_array().unwrap();
+        assert_eq!(entries.len(), expected.len());
+        for (e, x) in entries.iter().zip(expected) {
+            assert_eq!(AsRef::<[u8]>::as_ref(&e.user), &unhex(&x["user"])[..]);
+            assert_eq!(e.total_fee.to_string(), x["totalFee"].as_str().unwrap());
+            assert_eq!(e.nonce.to_string(), x["nonce"].as_str().unwrap());
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 3, "the batch vectors");
+    // Fine-tuning vouchers are signed one by one.
+    let ft = serde_json::json!({ "kind": "fine_tuning", "chainId": 1, "contract": format!("0x{}", "11".repeat(32)),
+        "provider": format!("0x{}", "cc".repeat(32)), "user": format!("0x{}", "b0".repeat(32)), "id": "t",
+        "encryptedSecret": "0x", "modelRootHash": "0x", "nonce": 1, "taskFee": 1 });
+    let (code, _, err) = serving_stdin(&["sign", "--batch", "--key", key, "-"], &ft.to_string());
+    assert_ne!(code, 0);
+    assert!(err.contains("--batch applies to inference vouchers only"), "{err}");
+}

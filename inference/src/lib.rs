@@ -17,12 +17,14 @@ pub mod inference {
     use service_core::provider::{Attestation, Unbonding};
     pub use service_core::service::ServiceConfig;
     use service_core::service::{AccountState, OnChain, ServiceCore};
-    use service_core::settle::{judge_batch, BatchError, Judgement};
+    use service_core::settle::{judge_batch, judge_signed_batch, BatchError, Judgement};
     use service_core::{check_count, check_len, AccountError, Refund};
     use serving_interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
     use serving_verifier::{Domain, HostCrypto};
 
-    pub use service_core::settle::{SettlementOutcome, SettlementStatus, TeeSettlementData, MAX_SETTLEMENTS};
+    pub use service_core::settle::{
+        BatchEntry, SettlementOutcome, SettlementStatus, TeeSettlementData, MAX_SETTLEMENTS,
+    };
     pub use service_core::Error;
     /// Most users in `get_batch_accounts_by_users`.
     pub const MAX_BATCH_USERS: u32 = 50;
@@ -261,31 +263,36 @@ pub mod inference {
             settlements: Vec<TeeSettlementData>,
         ) -> Result<Vec<SettlementOutcome>, Error> {
             let provider = self.env().caller();
-            let Judgement { outcomes, changed } = self.judge(provider, &settlements)?;
-            let total = outcomes.iter().try_fold(0u128, |sum, o| sum.checked_add(o.settled)).ok_or(Error::Overflow)?;
-            self.core.store_settled(provider, &changed)?;
-            let balances = changed
-                .iter()
-                .map(|(user, _, a)| SubAccountBalance {
-                    user: *user,
-                    balance: a.balance,
-                    pending_refund: a.pending_refund,
-                })
-                .collect();
-            let results = outcomes
-                .iter()
-                .zip(settlements.iter())
-                .map(|(o, e)| TeeSettlementResult {
-                    user: o.user,
-                    status: o.status,
-                    settled: o.settled,
-                    unsettled: o.unsettled,
-                    nonce: e.nonce,
-                })
-                .collect();
-            self.env().emit_event(TeeSettlementResults { provider, results, balances });
-            self.pay(provider, total)?;
-            Ok(outcomes)
+            let judgement = self.judge(provider, &settlements)?;
+            self.settle(provider, judgement, settlements.iter().map(|e| e.nonce))
+        }
+
+        /// Settles 1..=50 entries for the caller (the provider) under one signature by its TEE signer over
+        /// `TEESettlementBatch(bytes32 provider,TEESettlement[] settlements)` (every entry's provider is the
+        /// caller). A bad signature refuses the whole call (`InvalidBatchSignature`; `NoTeeSigner` when the
+        /// provider has no usable signer); otherwise each entry is judged as a voucher of
+        /// `settle_fees_with_tee` is, with the same statuses, event and payment.
+        #[ink(message)]
+        pub fn settle_fees_with_tee_batch(
+            &mut self,
+            entries: Vec<BatchEntry>,
+            signature: Vec<u8>,
+        ) -> Result<Vec<SettlementOutcome>, Error> {
+            let provider = self.env().caller();
+            let judgement = self.judge_signed(provider, &entries, &signature)?;
+            self.settle(provider, judgement, entries.iter().map(|e| e.nonce))
+        }
+
+        /// What `settle_fees_with_tee_batch` would do with these entries and signature if `provider` sent them
+        /// now. Writes nothing.
+        #[ink(message)]
+        pub fn preview_batch_settlement_results(
+            &self,
+            provider: AccountId,
+            entries: Vec<BatchEntry>,
+            signature: Vec<u8>,
+        ) -> Result<Vec<SettlementOutcome>, Error> {
+            Ok(self.judge_signed(provider, &entries, &signature)?.outcomes)
         }
 
         /// What `settle_fees_with_tee` would do with these vouchers if the caller (`provider`) sent them now,
@@ -527,12 +534,55 @@ pub mod inference {
         /// Judges a batch without writing (`service_core::settle::judge_batch` against this contract's state).
         fn judge(&self, provider: AccountId, settlements: &[TeeSettlementData]) -> Result<Judgement, Error> {
             let settler = self.core.settler(provider, &self.domain(), &HostCrypto, self.env().block_timestamp());
-            judge_batch(&HostCrypto, &settler, settlements, |user| self.core.book.get(user, provider)).map_err(|e| {
-                match e {
-                    BatchError::Empty => Error::NoSettlementsProvided,
-                    BatchError::TooLarge { len, max } => Error::TooMany { len, max },
-                }
-            })
+            judge_batch(&HostCrypto, &settler, settlements, |user| self.core.book.get(user, provider))
+                .map_err(batch_error)
+        }
+
+        /// Judges a batch-signed settlement without writing (`service_core::settle::judge_signed_batch`).
+        fn judge_signed(
+            &self,
+            provider: AccountId,
+            entries: &[BatchEntry],
+            signature: &[u8],
+        ) -> Result<Judgement, Error> {
+            let settler = self.core.settler(provider, &self.domain(), &HostCrypto, self.env().block_timestamp());
+            judge_signed_batch(&HostCrypto, &settler, entries, signature, |user| self.core.book.get(user, provider))
+                .map_err(batch_error)
+        }
+
+        /// Stores a judged batch, emits its one event (`nonces`: the entries' nonces, in order) and pays the
+        /// provider once.
+        fn settle(
+            &mut self,
+            provider: AccountId,
+            judgement: Judgement,
+            nonces: impl Iterator<Item = u128>,
+        ) -> Result<Vec<SettlementOutcome>, Error> {
+            let Judgement { outcomes, changed } = judgement;
+            let total = outcomes.iter().try_fold(0u128, |sum, o| sum.checked_add(o.settled)).ok_or(Error::Overflow)?;
+            self.core.store_settled(provider, &changed)?;
+            let balances = changed
+                .iter()
+                .map(|(user, _, a)| SubAccountBalance {
+                    user: *user,
+                    balance: a.balance,
+                    pending_refund: a.pending_refund,
+                })
+                .collect();
+            let results = outcomes
+                .iter()
+                .zip(nonces)
+                .map(|(o, nonce)| TeeSettlementResult {
+                    user: o.user,
+                    status: o.status,
+                    settled: o.settled,
+                    unsettled: o.unsettled,
+                    nonce,
+                })
+                .collect();
+            self.env().emit_event(TeeSettlementResults { provider, results, balances });
+            self.pay(provider, total)?;
+            Ok(outcomes)
         }
 
         /// The sub-account's current token generation and the bits revoked in it.
@@ -584,6 +634,17 @@ pub mod inference {
                 tee_signer_acknowledged: status.tee_signer_acknowledged,
                 stake: status.stake,
             })
+        }
+    }
+
+    /// A batch refused as a whole, as the contract's error.
+    fn batch_error(e: BatchError) -> Error {
+        match e {
+            BatchError::Empty => Error::NoSettlementsProvided,
+            BatchError::TooLarge { len, max } => Error::TooMany { len, max },
+            BatchError::NoService => Error::ServiceNotExist,
+            BatchError::NoSigner => Error::NoTeeSigner,
+            BatchError::BadSignature => Error::InvalidBatchSignature,
         }
     }
 

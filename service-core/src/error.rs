@@ -43,6 +43,12 @@ pub enum Error {
     Overflow,
     /// `set_code_hash` failed (unknown code hash).
     UpgradeFailed,
+    /// A batch-signed settlement from a provider without a usable TEE signer (none acknowledged by the owner,
+    /// none attested): nothing can check the batch's signature.
+    NoTeeSigner,
+    /// A batch-signed settlement whose signature breaks the rules or is not by the provider's TEE signer over
+    /// exactly these entries, in this order, for this provider and contract: the whole call is refused.
+    InvalidBatchSignature,
 }
 
 impl From<OwnershipError> for Error {

@@ -3,10 +3,13 @@
 //!
 //! The contract's `settle_fees_with_tee` reads: judge ([`judge_batch`]) → store the changed sub-accounts →
 //! emit one event → pay the provider once. `preview_settlement_results` is the judging alone.
+//! `settle_fees_with_tee_batch` is the same with one TEE signature over the whole batch ([`judge_signed_batch`]):
+//! the signature is checked once, before any entry, and a bad one refuses the call; then the entries are judged
+//! one by one exactly as vouchers are (account, consent, nonce, balance).
 use crate::{Balance, SubAccount};
 use ink::prelude::vec::Vec;
 use ink::primitives::AccountId;
-use serving_verifier::{check_signature, typed_digest, Crypto, TeeSettlement};
+use serving_verifier::{batch_struct_hash, check_signature, typed_digest, Crypto, TeeSettlement};
 
 /// Most vouchers in one settlement batch.
 pub const MAX_SETTLEMENTS: u32 = 50;
@@ -61,6 +64,41 @@ impl TeeSettlementData {
     }
 }
 
+/// One entry of a batch-signed settlement: a voucher without its own signature and without a provider (the
+/// batch's provider, i.e. the caller, is the provider of every entry, in the signed data too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub struct BatchEntry {
+    pub user: AccountId,
+    pub total_fee: Balance,
+    pub requests_hash: [u8; 32],
+    pub nonce: u128,
+}
+
+impl BatchEntry {
+    /// The entry's `TEESettlement` struct hash, with `provider` as its provider.
+    pub fn struct_hash(&self, c: &impl Crypto, provider: &AccountId) -> [u8; 32] {
+        TeeSettlement {
+            requests_hash: self.requests_hash,
+            nonce: self.nonce,
+            provider: *provider.as_ref(),
+            user: *self.user.as_ref(),
+            total_fee: self.total_fee,
+        }
+        .struct_hash(c)
+    }
+}
+
+/// The EIP-712 digest of `TEESettlementBatch(bytes32 provider,TEESettlement[] settlements)` over `entries` in
+/// order, given the contract's domain separator: what the provider's TEE signs once for the whole batch.
+pub fn batch_digest(c: &impl Crypto, separator: &[u8; 32], provider: &AccountId, entries: &[BatchEntry]) -> [u8; 32] {
+    let mut hashes = Vec::with_capacity(entries.len().saturating_mul(32));
+    for e in entries {
+        hashes.extend_from_slice(&e.struct_hash(c, provider));
+    }
+    typed_digest(c, separator, &batch_struct_hash(c, provider.as_ref(), &hashes))
+}
+
 /// The outcome of one voucher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
@@ -77,7 +115,16 @@ pub struct SettlementOutcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchError {
     Empty,
-    TooLarge { len: u32, max: u32 },
+    TooLarge {
+        len: u32,
+        max: u32,
+    },
+    /// Batch-signed only: the caller has no service.
+    NoService,
+    /// Batch-signed only: the caller has no usable TEE signer.
+    NoSigner,
+    /// Batch-signed only: the batch signature is not the signer's over these entries.
+    BadSignature,
 }
 
 /// What the provider's side of the contract says about this batch, read once before judging.
@@ -117,37 +164,79 @@ pub fn judge_batch(
     settlements: &[TeeSettlementData],
     mut load: impl FnMut(AccountId) -> Option<SubAccount>,
 ) -> Result<Judgement, BatchError> {
-    let len = u32::try_from(settlements.len()).unwrap_or(u32::MAX);
+    check_size(settlements.len())?;
+    let mut j = Judgement { outcomes: Vec::with_capacity(settlements.len()), changed: Vec::new() };
+    for e in settlements {
+        let (status, charge) = if e.provider != settler.provider {
+            (SettlementStatus::ProviderMismatch, None)
+        } else {
+            let valid =
+                |signer: &[u8; 20]| check_signature(c, &e.digest(c, &settler.separator), &e.signature, signer).is_ok();
+            judge_entry(settler, e.user, e.nonce, e.total_fee, &mut j.changed, &mut load, valid)
+        };
+        j.push(e.user, e.total_fee, status, charge);
+    }
+    Ok(j)
+}
+
+/// Judges a batch-signed settlement: `signature` must be the provider's TEE signer's over [`batch_digest`] of
+/// `entries` (else the whole batch is refused), then each entry is judged as [`judge_batch`] judges a voucher
+/// whose signature is good. Writes nothing.
+pub fn judge_signed_batch(
+    c: &impl Crypto,
+    settler: &Settler,
+    entries: &[BatchEntry],
+    signature: &[u8],
+    mut load: impl FnMut(AccountId) -> Option<SubAccount>,
+) -> Result<Judgement, BatchError> {
+    check_size(entries.len())?;
+    if !settler.has_service {
+        return Err(BatchError::NoService);
+    }
+    let signer = settler.signer.ok_or(BatchError::NoSigner)?;
+    let digest = batch_digest(c, &settler.separator, &settler.provider, entries);
+    check_signature(c, &digest, signature, &signer).map_err(|_| BatchError::BadSignature)?;
+    let mut j = Judgement { outcomes: Vec::with_capacity(entries.len()), changed: Vec::new() };
+    for e in entries {
+        let (status, charge) = judge_entry(settler, e.user, e.nonce, e.total_fee, &mut j.changed, &mut load, |_| true);
+        j.push(e.user, e.total_fee, status, charge);
+    }
+    Ok(j)
+}
+
+fn check_size(len: usize) -> Result<(), BatchError> {
+    let len = u32::try_from(len).unwrap_or(u32::MAX);
     if len == 0 {
         return Err(BatchError::Empty);
     }
     if len > MAX_SETTLEMENTS {
         return Err(BatchError::TooLarge { len, max: MAX_SETTLEMENTS });
     }
-    let mut j = Judgement { outcomes: Vec::with_capacity(settlements.len()), changed: Vec::new() };
-    for e in settlements {
-        let (status, charge) = judge_one(c, settler, e, &mut j.changed, &mut load);
-        let (settled, unsettled) = charge.map(|c| (c.settled, c.unsettled)).unwrap_or((0, e.total_fee));
-        j.outcomes.push(SettlementOutcome { user: e.user, status, settled, unsettled });
-    }
-    Ok(j)
+    Ok(())
 }
 
-/// One voucher: its status and, when accepted, the charge (already applied to the entry in `changed`).
-fn judge_one(
-    c: &impl Crypto,
+impl Judgement {
+    fn push(&mut self, user: AccountId, fee: Balance, status: SettlementStatus, charge: Option<crate::Charge>) {
+        let (settled, unsettled) = charge.map(|c| (c.settled, c.unsettled)).unwrap_or((0, fee));
+        self.outcomes.push(SettlementOutcome { user, status, settled, unsettled });
+    }
+}
+
+/// One entry of the caller's own: its status and, when accepted, the charge (already applied to the user's
+/// entry in `changed`). `signed_by` says whether the entry's signature is the given signer's.
+fn judge_entry(
     settler: &Settler,
-    e: &TeeSettlementData,
+    user: AccountId,
+    nonce: u128,
+    fee: Balance,
     changed: &mut Vec<(AccountId, Balance, SubAccount)>,
     load: &mut impl FnMut(AccountId) -> Option<SubAccount>,
+    signed_by: impl FnOnce(&[u8; 20]) -> bool,
 ) -> (SettlementStatus, Option<crate::Charge>) {
-    if e.provider != settler.provider {
-        return (SettlementStatus::ProviderMismatch, None);
-    }
-    let slot = changed.iter().position(|(u, _, _)| *u == e.user);
+    let slot = changed.iter().position(|(u, _, _)| *u == user);
     let mut account = match slot.and_then(|i| changed.get(i)) {
         Some((_, _, a)) => a.clone(),
-        None => match load(e.user) {
+        None => match load(user) {
             Some(a) => a,
             None => return (SettlementStatus::AccountNotFound, None),
         },
@@ -158,19 +247,19 @@ fn judge_one(
     let Some(signer) = settler.signer.filter(|_| account.consents(settler.now)) else {
         return (SettlementStatus::NoTeeSigner, None);
     };
-    if e.nonce <= account.nonce {
+    if nonce <= account.nonce {
         return (SettlementStatus::InvalidNonce, None);
     }
-    if check_signature(c, &e.digest(c, &settler.separator), &e.signature, &signer).is_err() {
+    if !signed_by(&signer) {
         return (SettlementStatus::InvalidSignature, None);
     }
     let before = account.balance;
-    account.nonce = e.nonce;
-    let charge = account.charge(e.total_fee);
+    account.nonce = nonce;
+    let charge = account.charge(fee);
     let status = if charge.unsettled > 0 { SettlementStatus::Partial } else { SettlementStatus::Success };
     match slot.and_then(|i| changed.get_mut(i)) {
         Some(entry) => entry.2 = account,
-        None => changed.push((e.user, before, account)),
+        None => changed.push((user, before, account)),
     }
     (status, Some(charge))
 }
@@ -221,6 +310,76 @@ mod tests {
         fn judge(&self, batch: &[TeeSettlementData]) -> Result<Judgement, BatchError> {
             judge_batch(&LocalCrypto, &self.settler, batch, |u| self.accounts.get(&u).cloned())
         }
+
+        fn sign_batch(&self, entries: &[BatchEntry]) -> Vec<u8> {
+            let digest = batch_digest(&LocalCrypto, &self.settler.separator, &self.settler.provider, entries);
+            self.key.sign_digest(&digest).to_vec()
+        }
+
+        fn judge_signed(&self, entries: &[BatchEntry], signature: &[u8]) -> Result<Judgement, BatchError> {
+            judge_signed_batch(&LocalCrypto, &self.settler, entries, signature, |u| self.accounts.get(&u).cloned())
+        }
+    }
+
+    fn entry(user: AccountId, nonce: u128, fee: Balance) -> BatchEntry {
+        BatchEntry { user, total_fee: fee, requests_hash: [3; 32], nonce }
+    }
+
+    #[test]
+    fn batch_signed_entries_are_judged_like_vouchers() {
+        let mut f = fixture();
+        f.accounts.insert(acc(3), SubAccount::open(50, None));
+        f.accounts.get_mut(&acc(3)).unwrap().nonce = 9;
+        // Success, partial, a repeated user, a replay inside the batch, a stale nonce, a missing account.
+        let spec = [(1, 1, 30), (2, 5, 25), (1, 2, 80), (1, 2, 1), (3, 9, 1), (9, 1, 1)];
+        let entries: Vec<_> = spec.iter().map(|&(u, n, fee)| entry(acc(u), n, fee)).collect();
+        let vouchers: Vec<_> = spec.iter().map(|&(u, n, fee)| f.voucher(acc(u), n, fee)).collect();
+        let batch = f.judge_signed(&entries, &f.sign_batch(&entries)).unwrap();
+        assert_eq!(batch, f.judge(&vouchers).unwrap(), "same outcomes and state changes as one voucher each");
+        use SettlementStatus::*;
+        assert_eq!(statuses(&batch), vec![Success, Partial, Partial, InvalidNonce, InvalidNonce, AccountNotFound]);
+        // Consent withdrawn and in effect: that entry is NoTeeSigner, the others settle.
+        f.accounts.get_mut(&acc(2)).unwrap().set_consent(false, 0, 500).unwrap();
+        let two = [entry(acc(1), 1, 1), entry(acc(2), 1, 1)];
+        assert_eq!(statuses(&f.judge_signed(&two, &f.sign_batch(&two)).unwrap()), vec![Success, NoTeeSigner]);
+    }
+
+    #[test]
+    fn a_bad_batch_signature_refuses_the_whole_batch() {
+        let mut f = fixture();
+        let entries = [entry(acc(1), 1, 30), entry(acc(2), 1, 5), entry(acc(1), 2, 5)];
+        let sig = f.sign_batch(&entries);
+        assert!(f.judge_signed(&entries, &sig).is_ok());
+        let bad = Err(BatchError::BadSignature);
+        // Reordered, dropped, added, or altered entries; a truncated signature; another key's signature.
+        let reordered = [entries[1].clone(), entries[0].clone(), entries[2].clone()];
+        assert_eq!(f.judge_signed(&reordered, &sig), bad);
+        assert_eq!(f.judge_signed(&entries[..2], &sig), bad);
+        let mut added = entries.to_vec();
+        added.push(entry(acc(2), 2, 1));
+        assert_eq!(f.judge_signed(&added, &sig), bad);
+        let mut altered = entries.clone();
+        altered[1].total_fee = 6;
+        assert_eq!(f.judge_signed(&altered, &sig), bad);
+        assert_eq!(f.judge_signed(&entries, &sig[..64]), bad);
+        let other = LocalSigner::from_bytes(&[9; 32]).unwrap();
+        let digest = batch_digest(&LocalCrypto, &f.settler.separator, &f.settler.provider, &entries);
+        assert_eq!(f.judge_signed(&entries, &other.sign_digest(&digest)), bad);
+        // Signed for another provider or another contract: not this batch.
+        let mut elsewhere = fixture();
+        elsewhere.settler.provider = acc(0xdd);
+        assert_eq!(f.judge_signed(&entries, &elsewhere.sign_batch(&entries)), bad);
+        elsewhere = fixture();
+        elsewhere.settler.separator = Domain::inference(42, [0x5f; 32]).separator(&LocalCrypto);
+        assert_eq!(f.judge_signed(&entries, &elsewhere.sign_batch(&entries)), bad);
+        // Size, service and signer are checked first.
+        assert_eq!(f.judge_signed(&[], &sig), Err(BatchError::Empty));
+        let many: Vec<_> = (1..=51).map(|n| entry(acc(1), n, 1)).collect();
+        assert_eq!(f.judge_signed(&many, &sig), Err(BatchError::TooLarge { len: 51, max: 50 }));
+        f.settler.signer = None;
+        assert_eq!(f.judge_signed(&entries, &sig), Err(BatchError::NoSigner));
+        f.settler.has_service = false;
+        assert_eq!(f.judge_signed(&entries, &sig), Err(BatchError::NoService));
     }
 
     fn statuses(j: &Judgement) -> Vec<SettlementStatus> {

@@ -60,11 +60,16 @@ pub const TEE_SETTLEMENT_TYPE: &str =
 pub const VERIFIER_MESSAGE_TYPE: &str = "VerifierMessage(string id,bytes encryptedSecret,bytes modelRootHash,uint256 nonce,uint256 taskFee,bytes32 user,bytes32 provider)";
 pub const TEE_ATTESTATION_TYPE: &str =
     "TeeAttestation(bytes32 provider,address signer,bytes32 measurement,uint256 expiresAt)";
+/// A batch of inference vouchers signed once (EIP-712 `encodeType`: the primary type, then the referenced one).
+pub const TEE_SETTLEMENT_BATCH_TYPE: &str = "TEESettlementBatch(bytes32 provider,TEESettlement[] settlements)TEESettlement(bytes32 requestsHash,uint256 nonce,bytes32 provider,bytes32 user,uint256 totalFee)";
 
 /// keccak256(TEE_SETTLEMENT_TYPE)
 pub const TEE_SETTLEMENT_TYPEHASH: Hash32 = hex32("e99235af604905a8f618c15c19d4f8ec65bdd35273c0948714531ae65ce1b1c5");
 /// keccak256(VERIFIER_MESSAGE_TYPE)
 pub const VERIFIER_MESSAGE_TYPEHASH: Hash32 = hex32("bba3b18eefe70d94835d9c1353fd226152a37733b5a5e7e4b5b5921cfc8ac505");
+/// keccak256(TEE_SETTLEMENT_BATCH_TYPE)
+pub const TEE_SETTLEMENT_BATCH_TYPEHASH: Hash32 =
+    hex32("d187ebe5c1daea4b0c7966d945a198022753bd4a2f139fbe8f9bfbd3648730f6");
 /// keccak256(TEE_ATTESTATION_TYPE)
 pub const TEE_ATTESTATION_TYPEHASH: Hash32 = hex32("e23d420554dc8f842248c4fe6b3081b9bb57cde468d2add30f8b6ec6af3338d6");
 
@@ -130,6 +135,13 @@ impl TeeSettlement {
             ],
         )
     }
+}
+
+/// The struct hash of `TEESettlementBatch(bytes32 provider,TEESettlement[] settlements)`, given the
+/// concatenated struct hashes of its entries in order (`entry_hashes`, 32 bytes each): EIP-712 encodes an array
+/// of structs as keccak256 of its members' struct hashes, concatenated. Every entry names `provider` too.
+pub fn batch_struct_hash(c: &impl Crypto, provider: &AccountBytes, entry_hashes: &[u8]) -> Hash32 {
+    hash_words(c, &[TEE_SETTLEMENT_BATCH_TYPEHASH, *provider, c.keccak256(entry_hashes)])
 }
 
 /// The fine-tuning voucher: the fee for deliverable `id` (whose model has root hash `model_root_hash`), with

@@ -12,6 +12,7 @@ fn typehashes_match_type_strings() {
         ("settlement", TEE_SETTLEMENT_TYPE, TEE_SETTLEMENT_TYPEHASH),
         ("verifier", VERIFIER_MESSAGE_TYPE, VERIFIER_MESSAGE_TYPEHASH),
         ("attestation", TEE_ATTESTATION_TYPE, TEE_ATTESTATION_TYPEHASH),
+        ("batch", TEE_SETTLEMENT_BATCH_TYPE, TEE_SETTLEMENT_BATCH_TYPEHASH),
         ("version", "1", VERSION_1_HASH),
         ("inference name", "0G Inference Serving", INFERENCE_DOMAIN_NAME_HASH),
         ("fine-tuning name", "0G Fine-Tuning Serving", FINE_TUNING_DOMAIN_NAME_HASH),

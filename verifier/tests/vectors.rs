@@ -56,6 +56,22 @@ fn eth_account_vectors() {
                 };
                 (Domain::fine_tuning(chain_id, contract), msg.struct_hash(&c), HARDHAT_1)
             }
+            "inference_batch" => {
+                let provider = h32(&i["provider"]);
+                let mut hashes = Vec::new();
+                for e in i["settlements"].as_array().unwrap() {
+                    let entry = TeeSettlement {
+                        requests_hash: h32(&e["requestsHash"]),
+                        nonce: num(&e["nonce"]),
+                        provider: h32(&e["provider"]),
+                        user: h32(&e["user"]),
+                        total_fee: num(&e["totalFee"]),
+                    };
+                    assert_eq!(entry.provider, provider, "a batch's entries name its provider");
+                    hashes.extend_from_slice(&entry.struct_hash(&c));
+                }
+                (Domain::inference(chain_id, contract), batch_struct_hash(&c, &provider, &hashes), HARDHAT_1)
+            }
             "attestation" => {
                 let name_hash = c.keccak256(i["domainName"].as_str().unwrap().as_bytes());
                 let signer: [u8; 20] = bytes(&i["signer"]).try_into().unwrap();
@@ -80,7 +96,7 @@ fn eth_account_vectors() {
         assert_eq!(signer.sign_digest(&digest).to_vec(), bytes(&case["signature"]), "{kind} signature");
         check_signature(&c, &digest, &bytes(&case["signature"]), &expected_signer).unwrap();
     }
-    assert_eq!(kinds.len(), 3, "every message kind must have vectors: {kinds:?}");
+    assert_eq!(kinds.len(), 4, "every message kind must have vectors: {kinds:?}");
 }
 
 /// The reference's own format (address verifyingContract, address user/provider, no provider in the

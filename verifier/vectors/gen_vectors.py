@@ -55,10 +55,21 @@ def b32(fill):
     return "0x" + (bytes([fill]) * 32).hex()
 
 
+TYPES["TEESettlementBatch"] = [
+    {"name": "provider", "type": "bytes32"},
+    {"name": "settlements", "type": "TEESettlement[]"},
+]
+# The types each primary type refers to (eth-account appends them to the encoded type, as EIP-712 says).
+REFERENCED = {"TEESettlementBatch": ["TEESettlement"]}
+
+
 def case(kind, domain_name, primary, message, key, json_message):
     domain = {"name": domain_name, "version": "1", "chainId": json_message["chainId"], "salt": json_message["contract"]}
+    types = {"EIP712Domain": DOMAIN_FIELDS, primary: TYPES[primary]}
+    for t in REFERENCED.get(primary, []):
+        types[t] = TYPES[t]
     full = {
-        "types": {"EIP712Domain": DOMAIN_FIELDS, primary: TYPES[primary]},
+        "types": types,
         "primaryType": primary,
         "domain": domain,
         "message": message,
@@ -67,7 +78,16 @@ def case(kind, domain_name, primary, message, key, json_message):
     digest = keccak(b"\x19" + signable.version + signable.header + signable.body)
     signed = Account.sign_message(signable, key)
     # Numbers as decimal strings: JSON readers differ on integers beyond 2^53.
-    shown = {k: (str(v) if isinstance(v, int) else v) for k, v in json_message.items()}
+    def show(v):
+        if isinstance(v, int):
+            return str(v)
+        if isinstance(v, list):
+            return [show(x) for x in v]
+        if isinstance(v, dict):
+            return {k: show(x) for k, x in v.items()}
+        return v
+
+    shown = show(json_message)
     return {
         "kind": kind,
         "input": shown,
@@ -115,6 +135,22 @@ def main():
         }
         msg = {k: m[k] for k in ["id", "encryptedSecret", "modelRootHash", "nonce", "taskFee", "user", "provider"]}
         out.append(case("fine_tuning", "0G Fine-Tuning Serving", "VerifierMessage", msg, KEY, m))
+    # Batch-signed settlement: one signature over TEESettlementBatch(bytes32 provider,TEESettlement[] settlements).
+    for i, count in enumerate([1, 3, 50]):
+        provider = providers[i % 2]
+        entries = [
+            {
+                "requestsHash": "0x" + keccak(b"batch" + bytes([i, j])).hex(),
+                "nonce": j + 1 if i < 2 else 2**64 + j,
+                "provider": provider,
+                "user": "0x" + keccak(b"user" + bytes([j])).hex(),
+                "totalFee": (j + 1) * 10**15 if i < 2 else 2**128 - 1 - j,
+            }
+            for j in range(count)
+        ]
+        m = {"chainId": 42 + i, "contract": contracts[i % 2], "provider": provider, "settlements": entries}
+        msg = {"provider": provider, "settlements": entries}
+        out.append(case("inference_batch", "0G Inference Serving", "TEESettlementBatch", msg, KEY, m))
     tee_signer = Account.from_key(KEY).address.lower()
     for i, (domain_name, expires) in enumerate([("0G Inference Serving", 1_800_000_000_000), ("0G Fine-Tuning Serving", 1)]):
         m = {
