@@ -617,6 +617,75 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         S::AccountNotFound,
     )
     .await?;
+    // Batch-signed settlement: one signature over the whole batch.
+    let batch = |key: &LocalSigner, contract: AccountId, vouchers: &[(AccountId, u128, u128)]| {
+        serving_e2e_tests::inference_batch(key, CHAIN_ID, contract, charlie(), vouchers)
+    };
+    let (entries, sig) = batch(&tee(), inference, &[(bob(), 1_000, 6), (bob(), 1_000, 7)]);
+    let other_key = LocalSigner::from_bytes(&[8u8; 32]).unwrap();
+    let mut reordered = entries.clone();
+    reordered.swap(0, 1);
+    let mut raised = entries.clone();
+    raised[1].total_fee = 2_000;
+    let foreign = batch(&tee(), ledger, &[(bob(), 1_000, 6)]);
+    let wrong_key = batch(&other_key, inference, &[(bob(), 1_000, 6)]);
+    for (attack, e, sg) in [
+        ("batch signed by another key", wrong_key.0, wrong_key.1),
+        ("batch signed for another contract", foreign.0, foreign.1),
+        ("entries reordered after signing", reordered, sig.clone()),
+        ("an entry dropped after signing", entries[..1].to_vec(), sig.clone()),
+        ("a fee raised after signing", raised, sig.clone()),
+        ("high-s twin of the batch signature", entries.clone(), high_s_twin(&sig)),
+    ] {
+        refused(
+            c,
+            &mut w,
+            ("inference", "settle_fees_with_tee_batch", attack),
+            &charlie_kp,
+            &i.settle_fees_with_tee_batch(e, sg),
+            0,
+            IError::InvalidBatchSignature,
+        )
+        .await?;
+    }
+    refused(
+        c,
+        &mut w,
+        ("inference", "settle_fees_with_tee_batch", "another account submits charlie's batch"),
+        &dave_kp,
+        &i.settle_fees_with_tee_batch(entries.clone(), sig.clone()),
+        0,
+        IError::ServiceNotExist,
+    )
+    .await?;
+    refused(
+        c,
+        &mut w,
+        ("inference", "settle_fees_with_tee_batch", "empty batch"),
+        &charlie_kp,
+        &i.settle_fees_with_tee_batch(vec![], sig.clone()),
+        0,
+        IError::NoSettlementsProvided,
+    )
+    .await?;
+    {
+        // A replayed batch (nonce 5 settled in setup): accepted, every entry InvalidNonce, nothing moves.
+        let (e, sg) = batch(&tee(), inference, &[(bob(), 1_000, 5)]);
+        let before = snapshot(c).await?;
+        let account0 = c.call(&charlie_kp, &i.get_account(bob(), charlie())).dry_run().await?.return_value();
+        let r = c.call(&charlie_kp, &i.settle_fees_with_tee_batch(e, sg)).submit().await?;
+        let out = r.return_value().expect("the batch itself is accepted");
+        assert_eq!((out[0].status, out[0].settled), (S::InvalidNonce, 0));
+        assert_eq!(snapshot(c).await?, before, "replayed batch: a balance moved");
+        let account1 = c.call(&charlie_kp, &i.get_account(bob(), charlie())).dry_run().await?.return_value();
+        assert_eq!(account1, account0, "replayed batch: the sub-account changed");
+        w.rows.push(Row {
+            contract: "inference",
+            message: "settle_fees_with_tee_batch",
+            attack: "replay: a batch whose nonces are settled".into(),
+            outcome: format!("entry status `{:?}`, nothing settled", S::InvalidNonce),
+        });
+    }
     refused(
         c,
         &mut w,

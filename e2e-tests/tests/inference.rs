@@ -12,8 +12,8 @@ use service_core::book::AccountFilter;
 use service_core::provider::{AttestationRuleError, OwnershipError, StakeError};
 use service_core::AccountError;
 use serving_e2e_tests::{
-    advance_ms, bob, bytes, charlie, dave, eve, events_of, high_s_twin, inference_voucher, storage_deposit,
-    take_events, tee, Client,
+    advance_ms, bob, bytes, charlie, dave, eve, events_of, high_s_twin, inference_batch, inference_voucher,
+    storage_deposit, take_events, tee, Client,
 };
 use serving_verifier::{Domain, LocalCrypto, LocalSigner, TeeSettlement};
 
@@ -346,6 +346,127 @@ async fn every_status_in_one_batch(mut client: Client) -> E2EResult<()> {
     let many: Vec<_> = (0..51).map(|n| w.voucher(bob(), 1, 100 + n)).collect();
     let r = client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee(many)).submit().await?;
     assert_eq!(r.return_value(), Err(IError::TooMany { len: 51, max: 50 }));
+    Ok(())
+}
+
+/// Batch-signed settlement (design.md): one TEE signature over the whole batch; entries judged as vouchers
+/// (statuses, one event, one payment); a bad batch signature refuses the whole call and moves nothing; a
+/// replayed batch settles nothing; without a usable signer the call is refused.
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn batch_signed_settlement(mut client: Client) -> E2EResult<()> {
+    let w = setup(&mut client).await?;
+    let mut l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
+    let mut i = ink_e2e::create_call_builder::<Inference>(w.inference);
+    let r = client.call(&ink_e2e::dave(), &l.add_ledger(String::new())).value(5_000_000).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::dave(), &l.transfer_fund(charlie(), w.inference, 2_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    take_events();
+    let sign =
+        |vouchers: &[(AccountId, u128, u128)]| inference_batch(&tee(), CHAIN_ID, w.inference, charlie(), vouchers);
+    // bob in full, dave beyond his 2 M (partial), bob again (sees the first charge), a replay inside the batch,
+    // eve without a sub-account.
+    let (entries, sig) =
+        sign(&[(bob(), 1_000_000, 1), (dave(), 3_000_000, 1), (bob(), 500_000, 2), (bob(), 1, 2), (eve(), 1, 1)]);
+
+    // Tampered batches are refused whole and move nothing.
+    let balances = (client.free_balance(charlie()).await?, client.free_balance(w.inference).await?);
+    let mut reordered = entries.clone();
+    reordered.swap(0, 1);
+    let mut altered = entries.clone();
+    altered[0].total_fee = 1_000_001;
+    let (other_key_entries, other_key_sig) = inference_batch(
+        &LocalSigner::from_bytes(&[8u8; 32]).unwrap(),
+        CHAIN_ID,
+        w.inference,
+        charlie(),
+        &[(bob(), 1_000_000, 1)],
+    );
+    let (other_contract_entries, other_contract_sig) =
+        inference_batch(&tee(), CHAIN_ID, w.ledger, charlie(), &[(bob(), 1_000_000, 1)]);
+    let high_s = high_s_twin(&sig);
+    for (label, e, s) in [
+        ("reordered", reordered, sig.clone()),
+        ("dropped", entries[..4].to_vec(), sig.clone()),
+        ("altered", altered, sig.clone()),
+        ("other key", other_key_entries, other_key_sig),
+        ("other contract", other_contract_entries, other_contract_sig),
+        ("high s", entries.clone(), high_s),
+        ("short", entries.clone(), sig[..64].to_vec()),
+    ] {
+        let preview = client
+            .call(&ink_e2e::charlie(), &i.preview_batch_settlement_results(charlie(), e.clone(), s.clone()))
+            .dry_run()
+            .await?
+            .return_value();
+        assert_eq!(preview, Err(IError::InvalidBatchSignature), "{label}: preview");
+        let r = client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee_batch(e, s)).submit().await?;
+        assert_eq!(r.return_value(), Err(IError::InvalidBatchSignature), "{label}");
+    }
+    // dave's signature is not charlie's batch: another provider sending charlie's batch is refused too.
+    let r = client.call(&ink_e2e::dave(), &i.settle_fees_with_tee_batch(entries.clone(), sig.clone())).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::ServiceNotExist));
+    assert_eq!(
+        (client.free_balance(charlie()).await?, client.free_balance(w.inference).await?),
+        balances,
+        "refused batches move nothing"
+    );
+    assert_eq!(sub_of(&mut client, &w, bob()).await?, (10_000_000, 0, 0));
+    assert!(take_events().is_empty(), "refused batches emit nothing");
+
+    // The good batch: preview predicts it, one payment, one event.
+    let preview = client
+        .call(&ink_e2e::charlie(), &i.preview_batch_settlement_results(charlie(), entries.clone(), sig.clone()))
+        .dry_run()
+        .await?
+        .return_value();
+    let before = client.free_balance(charlie()).await?;
+    let inf0 = client.free_balance(w.inference).await?;
+    let r =
+        client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee_batch(entries.clone(), sig.clone())).submit().await?;
+    let d = storage_deposit(&r.dry_run);
+    let out = r.return_value().unwrap();
+    assert_eq!(preview, Ok(out.clone()));
+    assert_eq!(
+        out.iter().map(|o| o.status).collect::<Vec<_>>(),
+        vec![S::Success, S::Partial, S::Success, S::InvalidNonce, S::AccountNotFound]
+    );
+    assert_eq!(out.iter().map(|o| o.settled).collect::<Vec<_>>(), vec![1_000_000, 2_000_000, 500_000, 0, 0]);
+    let gain = client.free_balance(charlie()).await? as i128 - before as i128 + d;
+    assert_eq!(gain, 3_500_000, "one payment for the batch");
+    assert_eq!(client.free_balance(w.inference).await?, inf0 - 3_500_000);
+    assert_eq!(sub_of(&mut client, &w, bob()).await?, (8_500_000, 0, 2));
+    let a = client.call(&ink_e2e::dave(), &i.get_account(dave(), charlie())).dry_run().await?.return_value().unwrap();
+    assert_eq!((a.balance, a.nonce), (0, 1));
+    let ev = take_events();
+    let res = events_of::<TeeSettlementResults>(&ev, &bytes(&w.inference));
+    assert_eq!(res.len(), 1, "one result event per batch");
+    assert_eq!(res[0].provider, charlie());
+    assert_eq!(res[0].results.iter().map(|r| r.nonce).collect::<Vec<_>>(), vec![1, 1, 2, 2, 1]);
+    check(&mut client, &w, &[bob(), dave()]).await?;
+
+    // The same signed batch again: every entry is a replay, nothing is paid.
+    let before = client.free_balance(charlie()).await?;
+    let r =
+        client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee_batch(entries.clone(), sig.clone())).submit().await?;
+    let d = storage_deposit(&r.dry_run);
+    let out = r.return_value().unwrap();
+    assert!(out.iter().all(|o| matches!(o.status, S::InvalidNonce | S::AccountNotFound) && o.settled == 0));
+    assert_eq!(client.free_balance(charlie()).await? as i128 - before as i128 + d, 0);
+
+    // Bounds, and no usable signer: refused before any entry.
+    let r = client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee_batch(vec![], sig.clone())).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::NoSettlementsProvided));
+    let many: Vec<_> = (0..51).map(|n| (bob(), 1, 100 + n)).collect();
+    let (e, s) = sign(&many);
+    let r = client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee_batch(e, s)).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::TooMany { len: 51, max: 50 }));
+    let r = client.call(&ink_e2e::alice(), &i.set_tee_signer_acknowledgement(charlie(), false)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let (e, s) = sign(&[(bob(), 1, 3)]);
+    let r = client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee_batch(e, s)).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::NoTeeSigner));
+    check(&mut client, &w, &[bob(), dave()]).await?;
     Ok(())
 }
 

@@ -23,7 +23,7 @@ pub mod inference {
     use serving_verifier::{Domain, HostCrypto};
 
     pub use service_core::settle::{
-        BatchEntry, SettlementOutcome, SettlementStatus, TeeSettlementData, MAX_SETTLEMENTS,
+        batch_digest, BatchEntry, SettlementOutcome, SettlementStatus, TeeSettlementData, MAX_SETTLEMENTS,
     };
     pub use service_core::Error;
     /// Most users in `get_batch_accounts_by_users`.

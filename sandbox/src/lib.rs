@@ -81,6 +81,30 @@ pub fn inference_voucher(
     }
 }
 
+/// Entries of a batch-signed settlement for `provider`, signed once by `key` over `TEESettlementBatch` in the
+/// domain of (`chain_id`, `contract`): (entries, signature). `vouchers` are (user, fee, nonce); `requests_hash`
+/// derives from the nonce as in [`inference_voucher`].
+pub fn inference_batch(
+    key: &serving_verifier::LocalSigner,
+    chain_id: u64,
+    contract: ink::primitives::AccountId,
+    provider: ink::primitives::AccountId,
+    vouchers: &[(ink::primitives::AccountId, u128, u128)],
+) -> (Vec<inference::inference::BatchEntry>, Vec<u8>) {
+    use serving_verifier::{Domain, LocalCrypto};
+    let entries: Vec<_> = vouchers
+        .iter()
+        .map(|&(user, total_fee, nonce)| {
+            let mut requests_hash = [0u8; 32];
+            requests_hash[..16].copy_from_slice(&nonce.to_be_bytes());
+            inference::inference::BatchEntry { user, total_fee, requests_hash, nonce }
+        })
+        .collect();
+    let separator = Domain::inference(chain_id, bytes(&contract)).separator(&LocalCrypto);
+    let digest = inference::inference::batch_digest(&LocalCrypto, &separator, &provider, &entries);
+    (entries, key.sign_digest(&digest).to_vec())
+}
+
 /// The three contracts instantiated by Alice (the owner): the ledger (minimum account 3 M, minimum transfer
 /// 1 M), inference and fine-tuning bound to it. Returns (ledger, inference, fine-tuning); nothing registered.
 pub async fn deploy_three(
