@@ -170,9 +170,7 @@ pub fn judge_batch(
         let (status, charge) = if e.provider != settler.provider {
             (SettlementStatus::ProviderMismatch, None)
         } else {
-            let valid =
-                |signer: &[u8; 20]| check_signature(c, &e.digest(c, &settler.separator), &e.signature, signer).is_ok();
-            judge_entry(settler, e.user, e.nonce, e.total_fee, &mut j.changed, &mut load, valid)
+            judge_entry(c, settler, e.user, e.nonce, e.total_fee, &mut j.changed, &mut load, Some(e))
         };
         j.push(e.user, e.total_fee, status, charge);
     }
@@ -198,7 +196,7 @@ pub fn judge_signed_batch(
     check_signature(c, &digest, signature, &signer).map_err(|_| BatchError::BadSignature)?;
     let mut j = Judgement { outcomes: Vec::with_capacity(entries.len()), changed: Vec::new() };
     for e in entries {
-        let (status, charge) = judge_entry(settler, e.user, e.nonce, e.total_fee, &mut j.changed, &mut load, |_| true);
+        let (status, charge) = judge_entry(c, settler, e.user, e.nonce, e.total_fee, &mut j.changed, &mut load, None);
         j.push(e.user, e.total_fee, status, charge);
     }
     Ok(j)
@@ -223,15 +221,18 @@ impl Judgement {
 }
 
 /// One entry of the caller's own: its status and, when accepted, the charge (already applied to the user's
-/// entry in `changed`). `signed_by` says whether the entry's signature is the given signer's.
+/// entry in `changed`). `voucher`: the voucher whose own signature must be the signer's, or `None` for an entry
+/// of a batch whose signature was checked already. (One function for both paths: code size is paid per call.)
+#[allow(clippy::too_many_arguments)]
 fn judge_entry(
+    c: &impl Crypto,
     settler: &Settler,
     user: AccountId,
     nonce: u128,
     fee: Balance,
     changed: &mut Vec<(AccountId, Balance, SubAccount)>,
-    load: &mut impl FnMut(AccountId) -> Option<SubAccount>,
-    signed_by: impl FnOnce(&[u8; 20]) -> bool,
+    load: &mut dyn FnMut(AccountId) -> Option<SubAccount>,
+    voucher: Option<&TeeSettlementData>,
 ) -> (SettlementStatus, Option<crate::Charge>) {
     let slot = changed.iter().position(|(u, _, _)| *u == user);
     let mut account = match slot.and_then(|i| changed.get(i)) {
@@ -250,8 +251,10 @@ fn judge_entry(
     if nonce <= account.nonce {
         return (SettlementStatus::InvalidNonce, None);
     }
-    if !signed_by(&signer) {
-        return (SettlementStatus::InvalidSignature, None);
+    if let Some(e) = voucher {
+        if check_signature(c, &e.digest(c, &settler.separator), &e.signature, &signer).is_err() {
+            return (SettlementStatus::InvalidSignature, None);
+        }
     }
     let before = account.balance;
     account.nonce = nonce;
