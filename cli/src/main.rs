@@ -7,6 +7,7 @@
 //! serving address --key FILE | SS58 | 0x<32 bytes>
 //! serving digest FILE|-
 //! serving sign [--batch] --key FILE FILE|-
+//! serving settle --url WS --contract ACCOUNT (--suri SURI | --suri-file FILE) [--state FILE] [--max-batch N] FILE|-
 //! serving attest --key FILE --domain inference|fine-tuning --chain-id N --contract 0x<32 bytes>
 //!                --provider 0x<32 bytes> --signer 0x<20 bytes> --measurement 0x<32 bytes> --expires-at MS
 //! ```
@@ -19,6 +20,7 @@ use std::collections::HashMap;
 
 mod build;
 mod demo;
+mod node;
 mod sign;
 
 type R<T> = Result<T, String>;
@@ -37,6 +39,11 @@ const USAGE: &str = "usage:
                                        sign inference or fine-tuning vouchers (JSON) with a TEE key; prints
                                        the signed vouchers and the settle message's SCALE call data; --batch:
                                        one signature over all inference vouchers (settle_fees_with_tee_batch)
+  serving settle --url WS --contract ACCOUNT (--suri SURI | --suri-file FILE) [--state FILE] [--max-batch N] FILE|-
+                                       submit what `sign` printed to a node as the provider (sr25519 account
+                                       SURI): preview, batches of <= N (default 50), wait for inclusion, each
+                                       voucher's outcome from the settlement event; the state file (default
+                                       FILE.state.json) records every voucher so a rerun never resends one
   serving attest --key FILE --domain inference|fine-tuning --chain-id N --contract 0x.. --provider 0x..
                  --signer 0x.. --measurement 0x.. --expires-at MS
                                        sign a TeeAttestation as an attestor";
@@ -45,6 +52,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("demo") => return run_demo(&args[1..]),
+        Some("settle") => return run_settle(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             return;
@@ -92,6 +100,67 @@ fn run_demo(args: &[String]) {
         }
         Err(e) => fail(&format!("demo failed: {e}")),
     }
+}
+
+fn run_settle(args: &[String]) {
+    let Some((path, opts)) = args.split_last() else { fail("settle needs options and an input file (or -)") };
+    if path.starts_with("--") {
+        fail("settle needs an input file (or - for standard input) after its options");
+    }
+    let f = match flags(opts, &["url", "contract", "suri", "suri-file", "state", "max-batch"]) {
+        Ok(f) => f,
+        Err(e) => fail(&e),
+    };
+    let result =
+        (|| -> R<(String, serving_cli::settle::Input, ink::primitives::AccountId, ink_e2e::Keypair, usize)> {
+            let url = need(&f, "url")?.to_string();
+            let contract = ink::primitives::AccountId::from(account(need(&f, "contract")?)?);
+            let suri = match (f.get("suri"), f.get("suri-file")) {
+                (Some(s), None) => s.clone(),
+                (None, Some(file)) => std::fs::read_to_string(file)
+                    .map_err(|e| format!("reading --suri-file {file}: {e}"))?
+                    .trim()
+                    .to_string(),
+                _ => return Err("give exactly one of --suri and --suri-file (the provider's sr25519 account)".into()),
+            };
+            let uri: ink_e2e::subxt_signer::SecretUri = suri.parse().map_err(|e| format!("--suri: {e}"))?;
+            let signer = ink_e2e::Keypair::from_uri(&uri).map_err(|e| format!("--suri: {e}"))?;
+            let max = match f.get("max-batch") {
+                Some(n) => num::<usize>(n, "max-batch")?,
+                None => serving_cli::settle::DEFAULT_MAX_BATCH,
+            };
+            let input = serving_cli::settle::Input::parse(&read_json(path)?)?;
+            Ok((url, input, contract, signer, max))
+        })();
+    let (url, input, contract, signer, max) = result.unwrap_or_else(|e| fail(&e));
+    let state_path = match f.get("state") {
+        Some(p) => std::path::PathBuf::from(p),
+        None if path == "-" => fail("--state FILE is needed when the vouchers come from standard input"),
+        None => std::path::PathBuf::from(format!("{path}.state.json")),
+    };
+    let rt = ink_e2e::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| fail(&format!("starting the async runtime: {e}")));
+    let out = rt.block_on(async {
+        let mut state = serving_cli::settle::State::open(&state_path, &contract)?;
+        let mut chain = node::NodeChain::connect(&url, signer, contract).await?;
+        serving_cli::settle::run(&mut chain, &input, &mut state, max, |line| eprintln!("[settle] {line}")).await
+    });
+    match out {
+        Ok(v) => println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default()),
+        Err(e) => fail(&e),
+    }
+}
+
+/// A Substrate account given as 0x-hex of 32 bytes or as SS58.
+fn account(s: &str) -> R<[u8; 32]> {
+    if s.starts_with("0x") {
+        return bytes32(s, "account");
+    }
+    s.parse::<ink_e2e::subxt::utils::AccountId32>()
+        .map(|a| a.0)
+        .map_err(|e| format!("`{s}` is neither 0x-hex of 32 bytes nor SS58: {e}"))
 }
 
 fn fail(msg: &str) -> ! {
@@ -235,14 +304,7 @@ fn run(args: &[String]) -> R<Value> {
 
 /// An account as 0x-hex of its 32 bytes and as SS58 (generic prefix 42, as substrate-contracts-node prints).
 fn account_forms(account: &str) -> R<Value> {
-    use ink_e2e::subxt::utils::AccountId32;
-    let id = if account.starts_with("0x") {
-        AccountId32(bytes32(account, "account")?)
-    } else {
-        account
-            .parse::<AccountId32>()
-            .map_err(|e| format!("`{account}` is neither 0x-hex of 32 bytes nor SS58: {e}"))?
-    };
+    let id = ink_e2e::subxt::utils::AccountId32(self::account(account)?);
     Ok(json!({ "hex": hex0(&id.0), "ss58": id.to_string() }))
 }
 

@@ -264,7 +264,7 @@ pub mod inference {
         ) -> Result<Vec<SettlementOutcome>, Error> {
             let provider = self.env().caller();
             let judgement = self.judge(provider, &settlements)?;
-            self.settle(provider, judgement, settlements.iter().map(|e| e.nonce))
+            self.settle(provider, judgement, &mut settlements.iter().map(|e| e.nonce))
         }
 
         /// Settles 1..=50 entries for the caller (the provider) under one signature by its TEE signer over
@@ -280,7 +280,7 @@ pub mod inference {
         ) -> Result<Vec<SettlementOutcome>, Error> {
             let provider = self.env().caller();
             let judgement = self.judge_signed(provider, &entries, &signature)?;
-            self.settle(provider, judgement, entries.iter().map(|e| e.nonce))
+            self.settle(provider, judgement, &mut entries.iter().map(|e| e.nonce))
         }
 
         /// What `settle_fees_with_tee_batch` would do with these entries and signature if `provider` sent them
@@ -551,12 +551,12 @@ pub mod inference {
         }
 
         /// Stores a judged batch, emits its one event (`nonces`: the entries' nonces, in order) and pays the
-        /// provider once.
+        /// provider once. (`dyn`: one copy of this code for both settlement messages.)
         fn settle(
             &mut self,
             provider: AccountId,
             judgement: Judgement,
-            nonces: impl Iterator<Item = u128>,
+            nonces: &mut dyn Iterator<Item = u128>,
         ) -> Result<Vec<SettlementOutcome>, Error> {
             let Judgement { outcomes, changed } = judgement;
             let total = outcomes.iter().try_fold(0u128, |sum, o| sum.checked_add(o.settled)).ok_or(Error::Overflow)?;

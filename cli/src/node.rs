@@ -1,0 +1,93 @@
+//! `serving settle` against a node: the [`Chain`] of the settlement runner over subxt (ink_e2e's node client,
+//! which signs with sr25519 and waits for the extrinsic's inclusion).
+use inference::inference::{
+    BatchEntry, Error, Inference, SettlementOutcome, TeeSettlementData, TeeSettlementResult, TeeSettlementResults,
+};
+use ink::env::DefaultEnvironment;
+use ink::primitives::AccountId;
+use ink::scale::Decode;
+use ink_e2e::{ContractsBackend, Keypair, PolkadotConfig};
+use serving_cli::settle::Chain;
+
+type R<T> = Result<T, String>;
+
+pub struct NodeChain {
+    client: ink_e2e::Client<PolkadotConfig, DefaultEnvironment>,
+    signer: Keypair,
+    contract: AccountId,
+}
+
+impl NodeChain {
+    pub async fn connect(url: &str, signer: Keypair, contract: AccountId) -> R<NodeChain> {
+        let rpc = ink_e2e::RpcClient::from_url(url).await.map_err(|e| format!("connecting to {url}: {e}"))?;
+        let client = ink_e2e::Client::new(rpc, Vec::<String>::new())
+            .await
+            .map_err(|e| format!("reading the chain's metadata at {url}: {e}"))?;
+        Ok(NodeChain { client, signer, contract })
+    }
+
+    fn provider(&self) -> AccountId {
+        AccountId::from(self.signer.public_key().0)
+    }
+
+    /// The results of this contract's `TeeSettlementResults` event in the extrinsic's events.
+    fn results(&self, events: &ink_e2e::subxt::blocks::ExtrinsicEvents<PolkadotConfig>) -> R<Vec<TeeSettlementResult>> {
+        for ev in events.find::<ink_e2e::events::ContractEmitted<DefaultEnvironment>>() {
+            let ev = ev.map_err(|e| format!("decoding the extrinsic's events: {e}"))?;
+            if ev.contract == self.contract {
+                if let Ok(r) = TeeSettlementResults::decode(&mut &ev.data[..]) {
+                    return Ok(r.results);
+                }
+            }
+        }
+        Err("the extrinsic was included but emitted no TeeSettlementResults event".into())
+    }
+}
+
+fn err(e: impl std::fmt::Debug) -> String {
+    format!("{e:?}")
+}
+
+impl Chain for NodeChain {
+    async fn preview(&mut self, vouchers: &[TeeSettlementData]) -> R<Result<Vec<SettlementOutcome>, Error>> {
+        let i = ink_e2e::create_call_builder::<Inference>(self.contract);
+        let msg = i.preview_settlement_results(self.provider(), vouchers.to_vec());
+        Ok(self.client.call(&self.signer, &msg).dry_run().await.map_err(err)?.return_value())
+    }
+
+    async fn preview_batch(
+        &mut self,
+        entries: &[BatchEntry],
+        signature: &[u8],
+    ) -> R<Result<Vec<SettlementOutcome>, Error>> {
+        let i = ink_e2e::create_call_builder::<Inference>(self.contract);
+        let msg = i.preview_batch_settlement_results(self.provider(), entries.to_vec(), signature.to_vec());
+        Ok(self.client.call(&self.signer, &msg).dry_run().await.map_err(err)?.return_value())
+    }
+
+    async fn settle(&mut self, vouchers: Vec<TeeSettlementData>) -> R<Result<Vec<TeeSettlementResult>, Error>> {
+        let mut i = ink_e2e::create_call_builder::<Inference>(self.contract);
+        let msg = i.settle_fees_with_tee(vouchers);
+        let dry = self.client.call(&self.signer, &msg).dry_run().await.map_err(err)?;
+        if let Err(e) = dry.return_value() {
+            return Ok(Err(e));
+        }
+        let r = self.client.call(&self.signer, &msg).submit().await.map_err(err)?;
+        self.results(&r.events).map(Ok)
+    }
+
+    async fn settle_batch(
+        &mut self,
+        entries: Vec<BatchEntry>,
+        signature: Vec<u8>,
+    ) -> R<Result<Vec<TeeSettlementResult>, Error>> {
+        let mut i = ink_e2e::create_call_builder::<Inference>(self.contract);
+        let msg = i.settle_fees_with_tee_batch(entries, signature);
+        let dry = self.client.call(&self.signer, &msg).dry_run().await.map_err(err)?;
+        if let Err(e) = dry.return_value() {
+            return Ok(Err(e));
+        }
+        let r = self.client.call(&self.signer, &msg).submit().await.map_err(err)?;
+        self.results(&r.events).map(Ok)
+    }
+}
