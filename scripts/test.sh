@@ -18,7 +18,11 @@ phase format cargo fmt --all -- --check
 phase "unit tests" cargo test --locked --workspace --exclude serving-e2e-tests -F serving-verifier/std
 # Every event the contracts emit during the suite is logged for the interop check (every event type decodes).
 rm -rf target/interop/events-all
-phase "e2e tests (sandbox)" env SERVING_EVENT_LOG="$PWD/target/interop/events-all" cargo test --locked -p serving-e2e-tests
+# ink_e2e builds each contract in a temporary workspace under TMPDIR: inside target/, cargo finds
+# .cargo/config.toml there, so the tests run the contracts with our memcpy (mem/), as the release bundles do.
+mkdir -p target/contract-build-tmp
+phase "e2e tests (sandbox)" env SERVING_EVENT_LOG="$PWD/target/interop/events-all" TMPDIR="$PWD/target/contract-build-tmp" \
+  cargo test --locked -p serving-e2e-tests
 phase "release bundles" bash scripts/bundles.sh
 phase "demo (release bundles, sandbox)" bash -c 'cargo run -q --locked -p serving-cli -- demo --json > target/demo.json'
 phase "interop (polkadot.js, cargo contract encode)" bash scripts/interop.sh

@@ -25,6 +25,12 @@ pub fn build(root: &std::path::Path, contracts: &[String]) -> Result<Value, Stri
             .ok_or(format!("{}: no channel", file.display()))?;
         std::env::set_var("RUSTUP_TOOLCHAIN", channel);
     }
+    // contract-build copies the contract into a temporary workspace (under TMPDIR). Put it inside target/ so
+    // cargo finds this repository's .cargo/config.toml there, whose [patch] replaces rlibc's byte-at-a-time
+    // memcpy with ours (mem/); a temporary directory elsewhere would build with the slow one.
+    let tmp = root.join("target").join("contract-build-tmp");
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::env::set_var("TMPDIR", &tmp);
     let mut out = Vec::new();
     for c in contracts {
         if !CONTRACTS.contains(&c.as_str()) {
