@@ -544,6 +544,84 @@ async fn run() -> R<String> {
     step!(client, rows, "ledger", "refund", "everything (sub-accounts remain)", &kp1, l.refund(total));
     step!(client, rows, "ledger", "delete_ledger", "1 empty sub-account", &kp1, l.delete_ledger());
 
+    // ------------------------------------------------------------ fan-out at the maxima
+    // 25 providers (bench users 2..27 register services); one user funds all of them, retrieves 20 (the most
+    // one `retrieve_fund` takes) and later deletes the ledger with all 25 sub-accounts (the most one
+    // `delete_ledger` call deletes). Each is one call into the service, not one per provider.
+    let providers: Vec<Keypair> = users[2..27].to_vec();
+    for p in &providers {
+        let params = serving_e2e_tests::inference_service("https://p.example/v1", tee().address());
+        client
+            .call(p, &i.add_or_update_service(params))
+            .value(MIN_STAKE)
+            .submit()
+            .await?
+            .return_value()
+            .map_err(|e| format!("{e:?}"))?;
+    }
+    let pids: Vec<AccountId> = providers.iter().map(id).collect();
+    let kpm = keypair("//BenchFanOut")?;
+    let dest = Value::unnamed_variant("Id", [Value::from_bytes(bytes(&id(&kpm)))]);
+    client.runtime_call(&alice, "Balances", "transfer_allow_death", vec![dest, Value::u128(1_000_000_000_000)]).await?;
+    client
+        .call(&kpm, &l.add_ledger(String::new()))
+        .value(100_000_000)
+        .submit()
+        .await?
+        .return_value()
+        .map_err(|e| format!("{e:?}"))?;
+    for p in &pids {
+        client
+            .call(&kpm, &l.transfer_fund(*p, inference, 2_000_000))
+            .submit()
+            .await?
+            .return_value()
+            .map_err(|e| format!("{e:?}"))?;
+    }
+    step!(
+        client,
+        rows,
+        "ledger",
+        "retrieve_fund",
+        "20 providers, queue refunds",
+        &kpm,
+        l.retrieve_fund(pids[..20].to_vec(), inference)
+    );
+    client
+        .call(&kpm, &l.retrieve_fund(pids[20..].to_vec(), inference))
+        .submit()
+        .await?
+        .return_value()
+        .map_err(|e| format!("{e:?}"))?;
+    advance_ms(LOCK_MS);
+    step!(
+        client,
+        rows,
+        "ledger",
+        "retrieve_fund",
+        "20 providers, collect after the lock time",
+        &kpm,
+        l.retrieve_fund(pids[..20].to_vec(), inference)
+    );
+    client
+        .call(&kpm, &l.retrieve_fund(pids[20..].to_vec(), inference))
+        .submit()
+        .await?
+        .return_value()
+        .map_err(|e| format!("{e:?}"))?;
+    let total = client
+        .call(&kpm, &l.get_ledger(id(&kpm)))
+        .dry_run()
+        .await?
+        .return_value()
+        .map_err(|e| format!("{e:?}"))?
+        .total_balance;
+    client.call(&kpm, &l.refund(total)).submit().await?.return_value().map_err(|e| format!("{e:?}"))?;
+    let left = step!(client, rows, "ledger", "delete_ledger", "25 empty sub-accounts", &kpm, l.delete_ledger());
+    if left != 0 {
+        return Err(format!("delete_ledger left {left} sub-accounts").into());
+    }
+
     step!(client, rows, "inference", "remove_service", "starts unbonding", &provider_kp, i.remove_service());
     advance_ms(LOCK_MS);
     step!(client, rows, "inference", "withdraw_stake", "after the lock time", &provider_kp, i.withdraw_stake());

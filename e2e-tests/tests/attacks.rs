@@ -866,9 +866,9 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
     refused(
         c,
         &mut w,
-        ("inference", "process_refund", "caller is not the ledger"),
+        ("inference", "retrieve", "caller is not the ledger"),
         &bob_kp,
-        &ink_e2e::create_call_builder::<Inference>(inference).process_refund(bob(), charlie()),
+        &ink_e2e::create_call_builder::<Inference>(inference).retrieve(bob(), vec![charlie()]),
         0,
         ledger::ServingError::CallerNotLedger,
     )

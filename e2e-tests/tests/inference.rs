@@ -586,9 +586,9 @@ async fn ledger_only_messages_and_token_revocation(mut client: Client) -> E2ERes
     // Nobody but the ledger opens, funds, refunds or deletes sub-accounts.
     let r = client.call(&ink_e2e::bob(), &i.add_account(bob(), dave(), String::new())).value(5).submit().await?;
     assert_eq!(r.return_value(), Err(ledger::ServingError::CallerNotLedger));
-    let r = client.call(&ink_e2e::bob(), &i.process_refund(bob(), charlie())).submit().await?;
+    let r = client.call(&ink_e2e::bob(), &i.retrieve(bob(), vec![charlie()])).submit().await?;
     assert_eq!(r.return_value(), Err(ledger::ServingError::CallerNotLedger));
-    let r = client.call(&ink_e2e::charlie(), &i.delete_account(bob(), charlie())).submit().await?;
+    let r = client.call(&ink_e2e::charlie(), &i.delete_accounts(bob(), vec![charlie()])).submit().await?;
     assert_eq!(r.return_value(), Err(ledger::ServingError::CallerNotLedger));
 
     let r = client.call(&ink_e2e::bob(), &i.revoke_tokens(charlie(), vec![3])).submit().await?;

@@ -20,7 +20,7 @@ pub mod fine_tuning {
     use service_core::service::{AccountState, OnChain, ServiceCore};
     use service_core::tuning::{self, check_id, judge_task, DeliverableState, Ring, TaskError};
     use service_core::{check_count, check_len, AccountError, Refund};
-    use serving_interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+    use serving_interface::{Retrieval, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
     use serving_verifier::{Crypto, Domain, HostCrypto};
 
     pub use service_core::tuning::{Deliverable, VerifierInput};
@@ -681,26 +681,18 @@ pub mod fine_tuning {
         }
 
         #[ink(message)]
-        fn request_refund_all(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
+        fn retrieve(&mut self, user: AccountId, providers: Vec<AccountId>) -> Result<Vec<Retrieval>, ServingError> {
             let (caller, now) = (self.env().caller(), self.env().block_timestamp());
-            let amount = self.core.request_refund_all(caller, user, provider, now, &mut OnChain)?;
-            Ok(amount)
-        }
-
-        #[ink(message)]
-        fn process_refund(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
-            let (caller, now) = (self.env().caller(), self.env().block_timestamp());
-            let paid = self.core.process_refund(caller, user, provider, now, &mut OnChain)?;
+            let (out, paid) = self.core.retrieve(caller, user, &providers, now, &mut OnChain)?;
             if paid > 0 {
                 self.env().transfer(caller, paid).map_err(|_| ServingError::TransferFailed)?;
             }
-            Ok(paid)
+            Ok(out)
         }
 
         #[ink(message)]
-        fn delete_account(&mut self, user: AccountId, provider: AccountId) -> Result<(), ServingError> {
-            let deleted = self.core.delete_account(self.env().caller(), user, provider, &mut OnChain)?;
-            if deleted {
+        fn delete_accounts(&mut self, user: AccountId, providers: Vec<AccountId>) -> Result<(), ServingError> {
+            for provider in self.core.delete_accounts(self.env().caller(), user, &providers, &mut OnChain)? {
                 for h in self.rings.take((user, provider)).map(|r| r.ids).unwrap_or_default() {
                     self.deliverables.remove((user, provider, h));
                 }

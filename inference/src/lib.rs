@@ -19,7 +19,7 @@ pub mod inference {
     use service_core::service::{AccountState, OnChain, ServiceCore};
     use service_core::settle::{judge_batch, judge_signed_batch, BatchError, Judgement};
     use service_core::{check_count, check_len, AccountError, Refund};
-    use serving_interface::{Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+    use serving_interface::{Retrieval, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
     use serving_verifier::{Domain, HostCrypto};
 
     pub use service_core::settle::{
@@ -693,26 +693,18 @@ pub mod inference {
         }
 
         #[ink(message)]
-        fn request_refund_all(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
+        fn retrieve(&mut self, user: AccountId, providers: Vec<AccountId>) -> Result<Vec<Retrieval>, ServingError> {
             let (caller, now) = (self.env().caller(), self.env().block_timestamp());
-            let amount = self.core.request_refund_all(caller, user, provider, now, &mut OnChain)?;
-            Ok(amount)
-        }
-
-        #[ink(message)]
-        fn process_refund(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
-            let (caller, now) = (self.env().caller(), self.env().block_timestamp());
-            let paid = self.core.process_refund(caller, user, provider, now, &mut OnChain)?;
+            let (out, paid) = self.core.retrieve(caller, user, &providers, now, &mut OnChain)?;
             if paid > 0 {
                 self.env().transfer(caller, paid).map_err(|_| ServingError::TransferFailed)?;
             }
-            Ok(paid)
+            Ok(out)
         }
 
         #[ink(message)]
-        fn delete_account(&mut self, user: AccountId, provider: AccountId) -> Result<(), ServingError> {
-            let deleted = self.core.delete_account(self.env().caller(), user, provider, &mut OnChain)?;
-            if deleted {
+        fn delete_accounts(&mut self, user: AccountId, providers: Vec<AccountId>) -> Result<(), ServingError> {
+            for provider in self.core.delete_accounts(self.env().caller(), user, &providers, &mut OnChain)? {
                 self.revoked.remove((user, provider));
             }
             Ok(())

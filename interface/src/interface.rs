@@ -8,11 +8,26 @@
 //! calls the ledger (design.md difference 3).
 use crate::Balance;
 use ink::prelude::string::String;
+use ink::prelude::vec::Vec;
 use ink::primitives::AccountId;
 
 /// The version of [`Serving`] this ledger speaks. A service reports it in [`ServingInfo`] and the ledger
 /// refuses to register a service that reports another one.
-pub const SERVING_INTERFACE_VERSION: u32 = 3;
+pub const SERVING_INTERFACE_VERSION: u32 = 4;
+
+/// Most providers one [`Serving::retrieve`] or [`Serving::delete_accounts`] call may name.
+pub const MAX_ACCOUNTS_PER_CALL: u32 = 25;
+
+/// What [`Serving::retrieve`] did at one provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub struct Retrieval {
+    pub provider: AccountId,
+    /// Unlocked refunds paid to the ledger (in the call's one transfer).
+    pub paid: Balance,
+    /// The refund queued of what was neither pending nor paid (0: nothing queued).
+    pub requested: Balance,
+}
 
 /// What a service tells the ledger about itself at registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +75,8 @@ pub enum ServingError {
     TransferFailed,
     /// The service refuses this operation (for example: it is paused).
     NotAllowed,
+    /// More providers in one call than [`MAX_ACCOUNTS_PER_CALL`].
+    TooManyProviders { len: u32, max: u32 },
 }
 
 impl From<AccountError> for ServingError {
@@ -107,16 +124,15 @@ pub trait Serving {
         cancel_refund: Balance,
     ) -> Result<(), ServingError>;
 
-    /// Queues a refund of everything not already pending; returns the amount queued (0: nothing queued).
+    /// For each of `providers` (at most [`MAX_ACCOUNTS_PER_CALL`], each with a sub-account of `user`): collects
+    /// the unlocked refunds, then queues a refund of everything not already pending. Pays everything collected
+    /// to the ledger in one plain transfer and reports per provider, in order. The ledger credits what it
+    /// actually received, never the reported numbers. One call per service instead of two per provider.
     #[ink(message)]
-    fn request_refund_all(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError>;
+    fn retrieve(&mut self, user: AccountId, providers: Vec<AccountId>) -> Result<Vec<Retrieval>, ServingError>;
 
-    /// Pays every unlocked refund to the ledger (a plain transfer); returns the amount paid. The ledger credits
-    /// what it actually received, never the returned number.
+    /// Deletes `user`'s sub-accounts with `providers` (at most [`MAX_ACCOUNTS_PER_CALL`]), keeping their nonces
+    /// (so old vouchers stay spent). Providers without one are skipped.
     #[ink(message)]
-    fn process_refund(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError>;
-
-    /// Deletes the sub-account, keeping its nonce (so old vouchers stay spent). A no-op if it does not exist.
-    #[ink(message)]
-    fn delete_account(&mut self, user: AccountId, provider: AccountId) -> Result<(), ServingError>;
+    fn delete_accounts(&mut self, user: AccountId, providers: Vec<AccountId>) -> Result<(), ServingError>;
 }

@@ -7,7 +7,9 @@ pub mod interface;
 pub mod ownership;
 
 pub use errors::Error;
-pub use interface::{AccountError, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+pub use interface::{
+    AccountError, Retrieval, Serving, ServingError, ServingInfo, MAX_ACCOUNTS_PER_CALL, SERVING_INTERFACE_VERSION,
+};
 pub use ownership::{Ownership, OwnershipError};
 
 /// The chain's balance type.

@@ -207,7 +207,7 @@ pub mod ledger {
             }
             // A sub-account whose deletion failed earlier: delete it now (its balance was 0), then open afresh.
             if self.book.take_orphan(user, service, provider) {
-                flatten(svc.call_mut().delete_account(user, provider).try_invoke())?;
+                flatten(svc.call_mut().delete_accounts(user, ink::prelude::vec![provider]).try_invoke())?;
             }
             let info = self.book.info(user);
             flatten(svc.call_mut().add_account(user, provider, info).transferred_value(f.sent).try_invoke())
@@ -228,16 +228,26 @@ pub mod ledger {
                 return Err(Error::ServiceNotFound);
             }
             let mut r = self.book.start_retrieval(user, service)?;
-            let mut svc: ServingRef = service.into();
-            for provider in providers {
-                if !r.tracks(&provider) {
-                    continue;
-                }
+            let tracked: Vec<AccountId> = providers.into_iter().filter(|p| r.tracks(p)).collect();
+            if !tracked.is_empty() {
+                // One call for all of them (the service's code is loaded once, its payment is one transfer).
                 let before = self.env().balance();
-                flatten(svc.call_mut().process_refund(user, provider).try_invoke())?;
-                let amount = r.credit(self.env().balance().saturating_sub(before))?;
-                let refund_requested = flatten(svc.call_mut().request_refund_all(user, provider).try_invoke())?;
-                self.env().emit_event(FundRetrieved { user, service, provider, amount, refund_requested });
+                let mut svc: ServingRef = service.into();
+                let report = flatten(svc.call_mut().retrieve(user, tracked.clone()).try_invoke())?;
+                if report.len() != tracked.len() || report.iter().zip(&tracked).any(|(x, p)| x.provider != *p) {
+                    return Err(Error::ServiceCallFailed);
+                }
+                // Credit what actually arrived (capped by what the user funded the service with, net), shared
+                // out over the providers in order as the service reported it; any excess goes to the last one.
+                let mut left = self.env().balance().saturating_sub(before);
+                let last = report.len().saturating_sub(1);
+                for (i, x) in report.iter().enumerate() {
+                    let share = if i == last { left } else { x.paid.min(left) };
+                    left = left.saturating_sub(share);
+                    let amount = r.credit(share)?;
+                    let (provider, refund_requested) = (x.provider, x.requested);
+                    self.env().emit_event(FundRetrieved { user, service, provider, amount, refund_requested });
+                }
             }
             self.book.finish_retrieval(r)
         }
@@ -254,16 +264,16 @@ pub mod ledger {
             if total != 0 {
                 return Err(Error::MustWithdrawAllFundsFirst { total });
             }
-            let done: Vec<Deletion> = self
-                .book
-                .deletions(user, MAX_DELETIONS_PER_CALL)
-                .into_iter()
-                .map(|(service, provider)| {
-                    let mut svc: ServingRef = service.into();
-                    let deleted = flatten(svc.call_mut().delete_account(user, provider).try_invoke()).is_ok();
-                    Deletion { service, provider, deleted }
-                })
-                .collect();
+            // One call per service for its providers (the pairs come grouped by service).
+            let pairs = self.book.deletions(user, MAX_DELETIONS_PER_CALL);
+            let mut done: Vec<Deletion> = Vec::with_capacity(pairs.len());
+            for group in pairs.chunk_by(|a, b| a.0 == b.0) {
+                let Some(&(service, _)) = group.first() else { continue };
+                let providers: Vec<AccountId> = group.iter().map(|(_, p)| *p).collect();
+                let mut svc: ServingRef = service.into();
+                let deleted = flatten(svc.call_mut().delete_accounts(user, providers).try_invoke()).is_ok();
+                done.extend(group.iter().map(|&(service, provider)| Deletion { service, provider, deleted }));
+            }
             self.book.finish_deletions(user, record.index, &done, &mut OnChain)
         }
 

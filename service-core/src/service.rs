@@ -10,7 +10,7 @@ use crate::settle::Settler;
 use crate::{check_lock_time, AccountError, Balance, Error, SubAccount};
 use ink::prelude::vec::Vec;
 use ink::primitives::AccountId;
-use serving_interface::ServingError;
+use serving_interface::{Retrieval, ServingError, MAX_ACCOUNTS_PER_CALL};
 use serving_verifier::{Crypto, Domain};
 
 #[cfg(feature = "std")]
@@ -445,60 +445,61 @@ impl ServiceCore {
         Ok(())
     }
 
-    /// `request_refund_all`: queues the free balance for refund after the lock time; returns the amount.
-    pub fn request_refund_all(
+    /// `retrieve`: for each provider (each with a sub-account of `user`), collects the unlocked refunds and then
+    /// queues a refund of the free balance after the lock time: one read and one write per sub-account. Returns
+    /// what happened per provider and the total to pay the ledger (the caller makes the one transfer).
+    pub fn retrieve(
         &mut self,
         caller: AccountId,
         user: AccountId,
-        provider: AccountId,
+        providers: &[AccountId],
         now: u64,
         ev: &mut impl Emit,
-    ) -> Result<Balance, ServingError> {
+    ) -> Result<(Vec<Retrieval>, Balance), ServingError> {
         self.only_ledger(caller)?;
+        check_providers(providers.len())?;
         let lock = self.lock_time_ms;
-        let (amount, a) = self.book.update(user, provider, |a| a.request_refund_all(now, lock))?;
-        if amount > 0 {
-            let index = u32::try_from(a.refunds.len()).unwrap_or(u32::MAX).saturating_sub(1);
-            let unlock_at = a.refunds.last().map(|r| r.unlock_at).unwrap_or(now);
-            ev.emit(RefundRequested { user, provider, amount, index, unlock_at });
-        }
-        Ok(amount)
-    }
-
-    /// `process_refund`: the unlocked refunds, to send to the ledger.
-    pub fn process_refund(
-        &mut self,
-        caller: AccountId,
-        user: AccountId,
-        provider: AccountId,
-        now: u64,
-        ev: &mut impl Emit,
-    ) -> Result<Balance, ServingError> {
-        self.only_ledger(caller)?;
-        let (paid, a) = self.book.update(user, provider, |a| Ok(a.process_refunds(now)))?;
-        if paid > 0 {
-            balance_updated(ev, user, provider, &a);
-        }
-        Ok(paid)
-    }
-
-    /// `delete_account`: deletes the sub-account (keeping its nonce and advancing its token generation). Returns
-    /// whether one existed (the service then drops its own per-account state).
-    pub fn delete_account(
-        &mut self,
-        caller: AccountId,
-        user: AccountId,
-        provider: AccountId,
-        ev: &mut impl Emit,
-    ) -> Result<bool, ServingError> {
-        self.only_ledger(caller)?;
-        Ok(match self.book.delete(user, provider)? {
-            Some(balance) => {
-                ev.emit(AccountDeleted { user, provider, balance });
-                true
+        let mut out = Vec::with_capacity(providers.len());
+        let mut total: Balance = 0;
+        for &provider in providers {
+            let ((paid, requested), a) = self.book.update(user, provider, |a| {
+                let paid = a.process_refunds(now);
+                Ok((paid, a.request_refund_all(now, lock)?))
+            })?;
+            if paid > 0 {
+                balance_updated(ev, user, provider, &a);
             }
-            None => false,
-        })
+            if requested > 0 {
+                let index = u32::try_from(a.refunds.len()).unwrap_or(u32::MAX).saturating_sub(1);
+                let unlock_at = a.refunds.last().map(|r| r.unlock_at).unwrap_or(now);
+                ev.emit(RefundRequested { user, provider, amount: requested, index, unlock_at });
+            }
+            total = total.checked_add(paid).ok_or(ServingError::Account(AccountError::Overflow))?;
+            out.push(Retrieval { provider, paid, requested });
+        }
+        Ok((out, total))
+    }
+
+    /// `delete_accounts`: deletes `user`'s sub-accounts with `providers` (keeping their nonces and advancing
+    /// their token generations). Returns the providers whose sub-account existed (the service then drops its own
+    /// per-account state).
+    pub fn delete_accounts(
+        &mut self,
+        caller: AccountId,
+        user: AccountId,
+        providers: &[AccountId],
+        ev: &mut impl Emit,
+    ) -> Result<Vec<AccountId>, ServingError> {
+        self.only_ledger(caller)?;
+        check_providers(providers.len())?;
+        let mut deleted = Vec::new();
+        for &provider in providers {
+            if let Some(balance) = self.book.delete(user, provider)? {
+                ev.emit(AccountDeleted { user, provider, balance });
+                deleted.push(provider);
+            }
+        }
+        Ok(deleted)
     }
 
     /// Stores sub-accounts changed by a settlement (user, balance before, state after).
@@ -522,6 +523,15 @@ impl ServiceCore {
     ) -> Result<T, Error> {
         Ok(self.book.update(user, provider, f)?.0)
     }
+}
+
+/// `TooManyProviders` for a list longer than [`MAX_ACCOUNTS_PER_CALL`].
+fn check_providers(len: usize) -> Result<(), ServingError> {
+    let len = u32::try_from(len).unwrap_or(u32::MAX);
+    if len > MAX_ACCOUNTS_PER_CALL {
+        return Err(ServingError::TooManyProviders { len, max: MAX_ACCOUNTS_PER_CALL });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -602,15 +612,29 @@ mod tests {
         let mut r = Recorder::default();
         assert_eq!(c.ledger_open(acc(U), acc(U), acc(P), 50, "", &mut r), Err(ServingError::CallerNotLedger));
         c.ledger_open(acc(LEDGER), acc(U), acc(P), 50, "", &mut r).unwrap();
-        assert_eq!(c.request_refund_all(acc(LEDGER), acc(U), acc(P), 5, &mut r), Ok(50));
-        assert_eq!(c.process_refund(acc(LEDGER), acc(U), acc(P), 5 + H - 1, &mut r), Ok(0));
-        assert_eq!(c.process_refund(acc(LEDGER), acc(U), acc(P), 5 + H, &mut r), Ok(50));
+        let p = [acc(P)];
+        let got = |paid, requested| Ok((vec![Retrieval { provider: acc(P), paid, requested }], paid));
+        assert_eq!(c.retrieve(acc(U), acc(U), &p, 5, &mut r), Err(ServingError::CallerNotLedger));
+        // First call queues everything; one ms before the unlock nothing is paid or queued; at it, all is paid.
+        assert_eq!(c.retrieve(acc(LEDGER), acc(U), &p, 5, &mut r), got(0, 50));
+        assert_eq!(c.retrieve(acc(LEDGER), acc(U), &p, 5 + H - 1, &mut r), got(0, 0));
+        assert_eq!(c.retrieve(acc(LEDGER), acc(U), &p, 5 + H, &mut r), got(50, 0));
         assert_eq!(names(&r), ["BalanceUpdated", "RefundRequested", "BalanceUpdated"]);
+        // A provider without a sub-account refuses the call; too many providers too.
+        assert_eq!(
+            c.retrieve(acc(LEDGER), acc(U), &[acc(P), acc(9)], 6 + H, &mut r),
+            Err(ServingError::Account(AccountError::AccountNotExists))
+        );
+        let many = vec![acc(P); 26];
+        assert_eq!(
+            c.retrieve(acc(LEDGER), acc(U), &many, 6 + H, &mut r),
+            Err(ServingError::TooManyProviders { len: 26, max: 25 })
+        );
         assert_eq!(c.liabilities(), 100, "the stake is what is left");
         assert_eq!(c.withdraw_surplus(acc(OWNER), acc(7), 100, &mut r), Err(Error::NoSurplus));
         assert_eq!(c.withdraw_surplus(acc(OWNER), acc(7), 130, &mut r), Ok(30));
-        assert_eq!(c.delete_account(acc(LEDGER), acc(U), acc(P), &mut r), Ok(true));
-        assert_eq!(c.delete_account(acc(LEDGER), acc(U), acc(P), &mut r), Ok(false));
+        assert_eq!(c.delete_accounts(acc(LEDGER), acc(U), &[acc(9), acc(P)], &mut r), Ok(vec![acc(P)]));
+        assert_eq!(c.delete_accounts(acc(LEDGER), acc(U), &p, &mut r), Ok(vec![]));
     }
 
     #[ink::test]

@@ -7,8 +7,9 @@
 pub mod mock_service {
     use ink::env::call::{build_call, ExecutionInput, Selector};
     use ink::prelude::string::String;
+    use ink::prelude::vec::Vec;
     use ink::storage::Mapping;
-    use serving_interface::{AccountError, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+    use serving_interface::{AccountError, Retrieval, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     #[ink::scale_derive(Encode, Decode, TypeInfo)]
@@ -16,10 +17,10 @@ pub mod mock_service {
     pub enum Mode {
         /// Plays by the rules.
         Honest,
-        /// `get_pending_refund` claims everything is pending, `process_refund` claims a huge payout but pays
+        /// `get_pending_refund` claims everything is pending, `retrieve` claims a huge payout but pays
         /// nothing, `user_balance` claims `Balance::MAX`.
         Liar,
-        /// `process_refund` pays the ledger more than the sub-account holds (from the contract's own funds).
+        /// `retrieve` pays the ledger more than the sub-account holds (from the contract's own funds).
         OverPayer,
         /// `settle` skips its own balance check and pays the provider from whatever the contract holds (other
         /// users' money at this service).
@@ -203,52 +204,54 @@ pub mod mock_service {
         }
 
         #[ink(message)]
-        fn request_refund_all(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
+        fn retrieve(&mut self, user: AccountId, providers: Vec<AccountId>) -> Result<Vec<Retrieval>, ServingError> {
             self.only_ledger()?;
-            let mut sub =
-                self.subs.get((user, provider)).ok_or(ServingError::Account(AccountError::AccountNotExists))?;
-            let amount = sub.balance.saturating_sub(sub.pending_refund);
-            if amount > 0 {
-                if sub.pending_refund > 0 {
-                    // This mock keeps one refund only: a second request while one is pending is refused.
-                    return Err(ServingError::Account(AccountError::TooManyRefunds));
+            let (now, mut send) = (self.env().block_timestamp(), 0u128);
+            let mut out = Vec::new();
+            for provider in providers {
+                let mut sub =
+                    self.subs.get((user, provider)).ok_or(ServingError::Account(AccountError::AccountNotExists))?;
+                // Collect an unlocked refund (a `Liar` claims a huge payout and pays nothing; an `OverPayer` pays
+                // twice what it takes).
+                let mut paid = 0;
+                if self.mode == Mode::Liar {
+                    paid = Balance::MAX / 2;
+                } else if sub.pending_refund > 0 && now >= sub.unlock_at {
+                    let taken = sub.pending_refund;
+                    let left = sub.balance.saturating_sub(taken);
+                    self.set_balance(user, &mut sub, left);
+                    sub.pending_refund = 0;
+                    paid = if self.mode == Mode::OverPayer { taken.saturating_mul(2) } else { taken };
+                    send = send.saturating_add(paid);
                 }
-                sub.pending_refund = amount;
-                sub.unlock_at = self.env().block_timestamp().saturating_add(self.lock_ms);
+                // Queue the rest (this mock keeps one refund only: a second request while one is pending is
+                // refused).
+                let requested = sub.balance.saturating_sub(sub.pending_refund);
+                if requested > 0 {
+                    if sub.pending_refund > 0 {
+                        return Err(ServingError::Account(AccountError::TooManyRefunds));
+                    }
+                    sub.pending_refund = requested;
+                    sub.unlock_at = now.saturating_add(self.lock_ms);
+                }
                 self.subs.insert((user, provider), &sub);
+                out.push(Retrieval { provider, paid, requested });
             }
-            Ok(amount)
+            if send > 0 {
+                self.env().transfer(self.ledger, send).map_err(|_| ServingError::TransferFailed)?;
+            }
+            Ok(out)
         }
 
         #[ink(message)]
-        fn process_refund(&mut self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
+        fn delete_accounts(&mut self, user: AccountId, providers: Vec<AccountId>) -> Result<(), ServingError> {
             self.only_ledger()?;
-            let mut sub =
-                self.subs.get((user, provider)).ok_or(ServingError::Account(AccountError::AccountNotExists))?;
-            if self.mode == Mode::Liar {
-                return Ok(Balance::MAX / 2);
+            for provider in providers {
+                if let Some(mut sub) = self.subs.get((user, provider)) {
+                    self.set_balance(user, &mut sub, 0);
+                }
+                self.subs.remove((user, provider));
             }
-            if sub.pending_refund == 0 || self.env().block_timestamp() < sub.unlock_at {
-                return Ok(0);
-            }
-            let paid = sub.pending_refund;
-            let left = sub.balance.saturating_sub(paid);
-            self.set_balance(user, &mut sub, left);
-            sub.pending_refund = 0;
-            self.subs.insert((user, provider), &sub);
-            let extra = if self.mode == Mode::OverPayer { paid } else { 0 };
-            let send = paid.saturating_add(extra);
-            self.env().transfer(self.ledger, send).map_err(|_| ServingError::TransferFailed)?;
-            Ok(send)
-        }
-
-        #[ink(message)]
-        fn delete_account(&mut self, user: AccountId, provider: AccountId) -> Result<(), ServingError> {
-            self.only_ledger()?;
-            if let Some(mut sub) = self.subs.get((user, provider)) {
-                self.set_balance(user, &mut sub, 0);
-            }
-            self.subs.remove((user, provider));
             Ok(())
         }
     }
