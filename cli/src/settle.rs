@@ -29,8 +29,11 @@ use std::path::Path;
 
 type R<T> = Result<T, String>;
 
-/// Most vouchers per call, as the contract allows (`MAX_SETTLEMENTS`).
+/// Vouchers per call unless `--max-batch` says otherwise: the contract's default limit (`MAX_SETTLEMENTS`; the
+/// owner may allow up to `MAX_SETTLEMENTS_LIMIT`, shown as `config().max_batch`).
 pub const DEFAULT_MAX_BATCH: usize = inference::inference::MAX_SETTLEMENTS as usize;
+/// The largest `--max-batch`.
+pub const MAX_BATCH_LIMIT: usize = inference::inference::MAX_SETTLEMENTS_LIMIT as usize;
 
 /// What `serving settle` needs from a chain. Errors are transport failures (the node is unreachable, the
 /// extrinsic was not included); a contract's refusal is the inner `Result`.
@@ -221,8 +224,8 @@ pub async fn run(
     max_batch: usize,
     mut progress: impl FnMut(&str),
 ) -> R<Value> {
-    if max_batch == 0 || max_batch > DEFAULT_MAX_BATCH {
-        return Err(format!("--max-batch must be 1..={DEFAULT_MAX_BATCH}"));
+    if max_batch == 0 || max_batch > MAX_BATCH_LIMIT {
+        return Err(format!("--max-batch must be 1..={MAX_BATCH_LIMIT} (the contract's `config().max_batch`)"));
     }
     let keys = input.keys();
     let mut seen = std::collections::HashSet::new();

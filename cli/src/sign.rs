@@ -33,7 +33,8 @@ pub fn sign(key: &LocalSigner, v: &Value, batch: bool) -> R<Value> {
     match field(v, "kind")? {
         "inference" => {
             let list = v["settlements"].as_array().ok_or("missing array \"settlements\"")?;
-            let max = usize::try_from(inference::inference::MAX_SETTLEMENTS).unwrap_or(usize::MAX);
+            // The contract's owner may allow up to MAX_SETTLEMENTS_LIMIT per call (`config().max_batch`).
+            let max = usize::try_from(inference::inference::MAX_SETTLEMENTS_LIMIT).unwrap_or(usize::MAX);
             if list.is_empty() || list.len() > max {
                 return Err(format!("\"settlements\" must hold 1..={max} vouchers, got {}", list.len()));
             }

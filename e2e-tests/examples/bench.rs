@@ -276,9 +276,10 @@ async fn run() -> R<String> {
     );
 
     // ------------------------------------------------------------ users
-    // 50 users with fixed keys (reproducible tables), each with a ledger and a sub-account with the provider.
+    // 80 users with fixed keys (reproducible tables), each with a ledger and a sub-account with the provider
+    // (80: the largest batch the owner may allow).
     let mut users: Vec<Keypair> = Vec::new();
-    for n in 0..50 {
+    for n in 0..80 {
         let kp = keypair(&format!("//BenchUser{n}"))?;
         let dest = Value::unnamed_variant("Id", [Value::from_bytes(bytes(&id(&kp)))]);
         client
@@ -404,9 +405,11 @@ async fn run() -> R<String> {
     view!(client, rows, "inference", "get_service", "view", &alice, i.get_service(provider));
 
     // ------------------------------------------------------------ settlement curve
+    // Up to the largest batch the owner may allow (the default is 50).
+    step!(client, rows, "inference", "set_max_settlements", "80 (the ceiling)", &alice, i.set_max_settlements(80));
     let mut curve = Vec::new();
     let mut nonce = 10u128;
-    for n in [1usize, 2, 5, 10, 20, 50] {
+    for n in [1usize, 2, 5, 10, 20, 50, 80] {
         nonce += 1;
         let batch: Vec<_> = ids[..n]
             .iter()
@@ -416,7 +419,7 @@ async fn run() -> R<String> {
         let (ref_time, proof) = weigh!(client, &provider_kp, &msg);
         curve.push(Curve { kind: "distinct", n, ref_time, proof, data: data_len!(msg) });
     }
-    for n in [1usize, 2, 5, 10, 20, 50] {
+    for n in [1usize, 2, 5, 10, 20, 50, 80] {
         let batch: Vec<_> = (0..n)
             .map(|k| inference_voucher(&tee(), CHAIN_ID, inference, ids[0], provider, 1_000, nonce + 1 + k as u128))
             .collect();
@@ -425,14 +428,14 @@ async fn run() -> R<String> {
         curve.push(Curve { kind: "repeated", n, ref_time, proof, data: data_len!(msg) });
     }
     // The batch-signed path: the same entries, one TEE signature over the whole batch.
-    for n in [1usize, 2, 5, 10, 20, 50] {
+    for n in [1usize, 2, 5, 10, 20, 50, 80] {
         let vouchers: Vec<_> = ids[..n].iter().map(|u| (*u, 1_000u128, nonce + 1)).collect();
         let (entries, sig) = inference_batch(&tee(), CHAIN_ID, inference, provider, &vouchers);
         let msg = i.settle_fees_with_tee_batch(entries, sig);
         let (ref_time, proof) = weigh!(client, &provider_kp, &msg);
         curve.push(Curve { kind: "distinct, batch-signed", n, ref_time, proof, data: data_len!(msg) });
     }
-    for n in [1usize, 2, 5, 10, 20, 50] {
+    for n in [1usize, 2, 5, 10, 20, 50, 80] {
         let vouchers: Vec<_> = (0..n).map(|k| (ids[0], 1_000u128, nonce + 1 + k as u128)).collect();
         let (entries, sig) = inference_batch(&tee(), CHAIN_ID, inference, provider, &vouchers);
         let msg = i.settle_fees_with_tee_batch(entries, sig);
@@ -440,7 +443,7 @@ async fn run() -> R<String> {
         curve.push(Curve { kind: "repeated, batch-signed", n, ref_time, proof, data: data_len!(msg) });
     }
     {
-        let vouchers: Vec<_> = ids.iter().map(|u| (*u, 1_000u128, nonce + 100)).collect();
+        let vouchers: Vec<_> = ids[..50].iter().map(|u| (*u, 1_000u128, nonce + 100)).collect();
         let (entries, sig) = inference_batch(&tee(), CHAIN_ID, inference, provider, &vouchers);
         view!(
             client,
@@ -452,8 +455,10 @@ async fn run() -> R<String> {
             i.preview_batch_settlement_results(provider, entries, sig)
         );
     }
-    let batch50: Vec<_> =
-        ids.iter().map(|u| inference_voucher(&tee(), CHAIN_ID, inference, *u, provider, 1_000, nonce + 100)).collect();
+    let batch50: Vec<_> = ids[..50]
+        .iter()
+        .map(|u| inference_voucher(&tee(), CHAIN_ID, inference, *u, provider, 1_000, nonce + 100))
+        .collect();
     view!(
         client,
         rows,

@@ -346,6 +346,23 @@ async fn every_status_in_one_batch(mut client: Client) -> E2EResult<()> {
     let many: Vec<_> = (0..51).map(|n| w.voucher(bob(), 1, 100 + n)).collect();
     let r = client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee(many)).submit().await?;
     assert_eq!(r.return_value(), Err(IError::TooMany { len: 51, max: 50 }));
+
+    // The owner raises the limit to its ceiling: 80 vouchers fit ink!'s 16 KiB input buffer and the event
+    // limit, per voucher and batch-signed; 81 are refused.
+    let r = client.call(&ink_e2e::alice(), &i.set_max_settlements(80)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let many: Vec<_> = (0..80).map(|n| w.voucher(bob(), 1, 200 + n)).collect();
+    let (out, gain) = settle(&mut client, &w, many).await?;
+    assert!(out.iter().all(|o| o.status == S::Success) && out.len() == 80);
+    assert_eq!(gain, 80);
+    let list: Vec<_> = (0..80).map(|n| (bob(), 1u128, 300 + n)).collect();
+    let (e, s) = inference_batch(&tee(), CHAIN_ID, w.inference, charlie(), &list);
+    let r = client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee_batch(e, s)).submit().await?;
+    assert_eq!(r.return_value().map(|o| o.len()), Ok(80));
+    let many: Vec<_> = (0..81).map(|n| w.voucher(bob(), 1, 400 + n)).collect();
+    let r = client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee(many)).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::TooMany { len: 81, max: 80 }));
+    check(&mut client, &w, &[bob(), dave()]).await?;
     Ok(())
 }
 

@@ -339,6 +339,17 @@ async fn admin_events(mut client: Client) -> E2EResult<()> {
     assert_eq!(client.call(&alice, &i.update_lock_time(7_200_000)).submit().await?.return_value(), Ok(()));
     assert_eq!(client.call(&alice, &i.update_min_stake(5)).submit().await?.return_value(), Ok(()));
     assert_eq!(client.call(&alice, &f.update_penalty_percentage(40)).submit().await?.return_value(), Ok(()));
+    // The settlement batch limit: 1..=80, an event only when it changes, config() shows it, the refusals typed.
+    assert_eq!(client.call(&alice, &i.config()).dry_run().await?.return_value().max_batch, 50);
+    assert_eq!(client.call(&alice, &i.set_max_settlements(80)).submit().await?.return_value(), Ok(()));
+    assert_eq!(client.call(&alice, &i.set_max_settlements(80)).submit().await?.return_value(), Ok(()));
+    assert_eq!(client.call(&alice, &i.config()).dry_run().await?.return_value().max_batch, 80);
+    let bad = |limit| Err(inference::inference::Error::BatchLimitOutOfRange { limit, max: 80 });
+    assert_eq!(client.call(&alice, &i.set_max_settlements(0)).dry_run().await?.return_value(), bad(0));
+    assert_eq!(client.call(&alice, &i.set_max_settlements(81)).dry_run().await?.return_value(), bad(81));
+    let not_owner = Err(inference::inference::Error::Ownership(service_core::provider::OwnershipError::NotOwner));
+    assert_eq!(client.call(&bob_kp, &i.set_max_settlements(10)).dry_run().await?.return_value(), not_owner);
+    assert_eq!(client.call(&alice, &f.config()).dry_run().await?.return_value().max_batch, 1);
     assert_eq!(client.call(&alice, &l.transfer_ownership(bob())).submit().await?.return_value(), Ok(()));
     assert_eq!(client.call(&bob_kp, &l.accept_ownership()).submit().await?.return_value(), Ok(()));
     let ev = take_events();
@@ -353,5 +364,7 @@ async fn admin_events(mut client: Client) -> E2EResult<()> {
     assert_eq!(events_of::<se::LockTimeUpdated>(&ev, &ib).len(), 1);
     assert_eq!(events_of::<se::MinStakeUpdated>(&ev, &ib).len(), 1);
     assert_eq!(events_of::<fine_tuning::fine_tuning::PenaltyPercentageUpdated>(&ev, &fb).len(), 1);
+    let max = events_of::<inference::inference::MaxSettlementsUpdated>(&ev, &ib);
+    assert_eq!(max.iter().map(|e| e.max).collect::<Vec<_>>(), vec![80], "one event, for the change only");
     Ok(())
 }

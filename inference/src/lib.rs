@@ -17,13 +17,14 @@ pub mod inference {
     use service_core::provider::{Attestation, Unbonding};
     pub use service_core::service::ServiceConfig;
     use service_core::service::{AccountState, OnChain, ServiceCore};
-    use service_core::settle::{judge_batch, judge_signed_batch, BatchError, Judgement};
+    use service_core::settle::{judge_batch, judge_signed_batch, BatchError, Judgement, Settler};
     use service_core::{check_count, check_len, AccountError, Refund};
     use serving_interface::{Retrieval, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
     use serving_verifier::{Domain, HostCrypto};
 
     pub use service_core::settle::{
         batch_digest, BatchEntry, SettlementOutcome, SettlementStatus, TeeSettlementData, MAX_SETTLEMENTS,
+        MAX_SETTLEMENTS_LIMIT,
     };
     pub use service_core::Error;
     /// Most users in `get_batch_accounts_by_users`.
@@ -131,6 +132,12 @@ pub mod inference {
         pub balances: Vec<SubAccountBalance>,
     }
 
+    /// The owner changed the largest settlement batch.
+    #[ink(event)]
+    pub struct MaxSettlementsUpdated {
+        pub max: u32,
+    }
+
     #[ink(event)]
     pub struct TokensRevoked {
         #[ink(topic)]
@@ -157,6 +164,9 @@ pub mod inference {
         services: Mapping<AccountId, ServiceParams>,
         /// (user, provider) → (generation the bitmap belongs to, revoked token ids 0..=255 as bits)
         revoked: Mapping<Key, RevokedBits>,
+        /// The most vouchers (or batch-signed entries) one settlement call may carry: `MAX_SETTLEMENTS` (50) at
+        /// first, the owner may set 1..=`MAX_SETTLEMENTS_LIMIT` (80).
+        max_settlements: u32,
         /// Only in the upgrade test's second build (cfg `serving_upgrade_v2`, set by the build script of
         /// `e2e-tests/upgrade-v2`): the kind of state a new version may add, in a field with its own storage key,
         /// so the packed root stays as it was.
@@ -195,6 +205,7 @@ pub mod inference {
                 core: ServiceCore::new(Self::env().caller(), ledger, chain_id, lock_time_ms, min_stake)?,
                 services: Mapping::default(),
                 revoked: Mapping::default(),
+                max_settlements: MAX_SETTLEMENTS,
                 #[cfg(serving_upgrade_v2)]
                 v2_note: Default::default(),
             })
@@ -253,7 +264,7 @@ pub mod inference {
             self.pay(to, amount)
         }
 
-        /// Settles 1..=50 vouchers for the caller (the provider). Each entry gets a status; a bad entry does
+        /// Settles 1..=`config().max_batch` (default 50) vouchers for the caller (the provider). Each entry gets a status; a bad entry does
         /// not revert the batch. Fees come from the free balance first, then from pending refunds newest first.
         /// Judge, store, emit, pay: the sub-accounts are the only record of what users hold here, so the ledger
         /// is not called; the provider is paid once for the whole batch.
@@ -267,7 +278,7 @@ pub mod inference {
             self.settle(provider, judgement, &mut settlements.iter().map(|e| e.nonce))
         }
 
-        /// Settles 1..=50 entries for the caller (the provider) under one signature by its TEE signer over
+        /// Settles 1..=`config().max_batch` entries for the caller (the provider) under one signature by its TEE signer over
         /// `TEESettlementBatch(bytes32 provider,TEESettlement[] settlements)` (every entry's provider is the
         /// caller). A bad signature refuses the whole call (`InvalidBatchSignature`; `NoTeeSigner` when the
         /// provider has no usable signer); otherwise each entry is judged as a voucher of
@@ -353,6 +364,21 @@ pub mod inference {
             self.core.update_min_stake(self.env().caller(), min_stake, &mut OnChain)
         }
 
+        /// The most vouchers one settlement call may carry, 1..=80 (`MAX_SETTLEMENTS_LIMIT`: what ink!'s 16 KiB
+        /// input buffer holds with a margin). `MaxSettlementsUpdated` when it changes.
+        #[ink(message)]
+        pub fn set_max_settlements(&mut self, max: u32) -> Result<(), Error> {
+            self.core.ensure_owner(self.env().caller())?;
+            if max == 0 || max > MAX_SETTLEMENTS_LIMIT {
+                return Err(Error::BatchLimitOutOfRange { limit: max, max: MAX_SETTLEMENTS_LIMIT });
+            }
+            if max != self.max_settlements {
+                self.max_settlements = max;
+                self.env().emit_event(MaxSettlementsUpdated { max });
+            }
+            Ok(())
+        }
+
         /// The owner vouches for (`true`, after checking its attestation) or stops vouching for the provider's
         /// current TEE signer.
         #[ink(message)]
@@ -427,7 +453,7 @@ pub mod inference {
         /// Owner, pending owner, ledger, chain id, lock time, minimum stake, liabilities and surplus.
         #[ink(message)]
         pub fn config(&self) -> ServiceConfig {
-            self.core.config(self.env().balance())
+            ServiceConfig { max_batch: self.max_settlements, ..self.core.config(self.env().balance()) }
         }
 
         #[ink(message)]
@@ -531,9 +557,15 @@ pub mod inference {
             Ok(amount)
         }
 
+        /// What settlement checks `provider`'s batch against, read once.
+        fn settler(&self, provider: AccountId) -> Settler {
+            let now = self.env().block_timestamp();
+            Settler { max_batch: self.max_settlements, ..self.core.settler(provider, &self.domain(), &HostCrypto, now) }
+        }
+
         /// Judges a batch without writing (`service_core::settle::judge_batch` against this contract's state).
         fn judge(&self, provider: AccountId, settlements: &[TeeSettlementData]) -> Result<Judgement, Error> {
-            let settler = self.core.settler(provider, &self.domain(), &HostCrypto, self.env().block_timestamp());
+            let settler = self.settler(provider);
             judge_batch(&HostCrypto, &settler, settlements, |user| self.core.book.get(user, provider))
                 .map_err(batch_error)
         }
@@ -545,7 +577,7 @@ pub mod inference {
             entries: &[BatchEntry],
             signature: &[u8],
         ) -> Result<Judgement, Error> {
-            let settler = self.core.settler(provider, &self.domain(), &HostCrypto, self.env().block_timestamp());
+            let settler = self.settler(provider);
             judge_signed_batch(&HostCrypto, &settler, entries, signature, |user| self.core.book.get(user, provider))
                 .map_err(batch_error)
         }

@@ -49,6 +49,8 @@ pub enum Error {
     /// A batch-signed settlement whose signature breaks the rules or is not by the provider's TEE signer over
     /// exactly these entries, in this order, for this provider and contract: the whole call is refused.
     InvalidBatchSignature,
+    /// `set_max_settlements` outside 1..=`max` (`MAX_SETTLEMENTS_LIMIT`).
+    BatchLimitOutOfRange { limit: u32, max: u32 },
 }
 
 impl From<OwnershipError> for Error {

@@ -37,6 +37,8 @@ pub struct ServiceConfig {
     pub liabilities: Balance,
     /// Native tokens beyond what it owes.
     pub surplus: Balance,
+    /// The most vouchers one settlement call may carry (inference: the owner's limit; fine-tuning: 1).
+    pub max_batch: u32,
 }
 
 /// A sub-account as the views show it (each service adds its own fields).
@@ -131,6 +133,7 @@ impl ServiceCore {
             min_stake: self.min_stake,
             liabilities,
             surplus: contract_balance.saturating_sub(liabilities),
+            max_batch: 1,
         }
     }
 
@@ -181,6 +184,7 @@ impl ServiceCore {
             signer: r.and_then(|r| self.attestations.usable_signer(provider, r.signer, now)),
             separator: domain.separator(c),
             now,
+            max_batch: crate::settle::MAX_SETTLEMENTS,
         }
     }
 

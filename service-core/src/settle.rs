@@ -11,8 +11,12 @@ use ink::prelude::vec::Vec;
 use ink::primitives::AccountId;
 use serving_verifier::{batch_struct_hash, check_signature, typed_digest, Crypto, TeeSettlement};
 
-/// Most vouchers in one settlement batch.
+/// The default largest settlement batch (the owner may set another with `set_max_settlements`).
 pub const MAX_SETTLEMENTS: u32 = 50;
+/// The largest batch the owner may allow: 80 per-voucher entries (≈ 195 B each) fill most of ink!'s 16 KiB
+/// static buffer, which holds the call's input; the batch's event (≈ 145 B per entry) stays under
+/// pallet-contracts' 16 KiB event payload limit.
+pub const MAX_SETTLEMENTS_LIMIT: u32 = 80;
 
 /// What happened to one voucher of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +142,8 @@ pub struct Settler {
     pub separator: [u8; 32],
     /// The block time (ms): a user's withdrawal of consent takes effect at its `consent_ends_at`.
     pub now: u64,
+    /// The largest batch the contract accepts now.
+    pub max_batch: u32,
 }
 
 /// A judged batch: an outcome per voucher in order, and the sub-accounts that changed as (user, balance
@@ -164,7 +170,7 @@ pub fn judge_batch(
     settlements: &[TeeSettlementData],
     mut load: impl FnMut(AccountId) -> Option<SubAccount>,
 ) -> Result<Judgement, BatchError> {
-    check_size(settlements.len())?;
+    check_size(settlements.len(), settler.max_batch)?;
     let mut j = Judgement { outcomes: Vec::with_capacity(settlements.len()), changed: Vec::new() };
     for e in settlements {
         let (status, charge) = if e.provider != settler.provider {
@@ -187,7 +193,7 @@ pub fn judge_signed_batch(
     signature: &[u8],
     mut load: impl FnMut(AccountId) -> Option<SubAccount>,
 ) -> Result<Judgement, BatchError> {
-    check_size(entries.len())?;
+    check_size(entries.len(), settler.max_batch)?;
     if !settler.has_service {
         return Err(BatchError::NoService);
     }
@@ -202,13 +208,13 @@ pub fn judge_signed_batch(
     Ok(j)
 }
 
-fn check_size(len: usize) -> Result<(), BatchError> {
+fn check_size(len: usize, max: u32) -> Result<(), BatchError> {
     let len = u32::try_from(len).unwrap_or(u32::MAX);
     if len == 0 {
         return Err(BatchError::Empty);
     }
-    if len > MAX_SETTLEMENTS {
-        return Err(BatchError::TooLarge { len, max: MAX_SETTLEMENTS });
+    if len > max {
+        return Err(BatchError::TooLarge { len, max });
     }
     Ok(())
 }
@@ -288,8 +294,14 @@ mod tests {
     fn fixture() -> Fixture {
         let key = LocalSigner::from_bytes(&TEE).unwrap();
         let separator = Domain::inference(42, [0x5e; 32]).separator(&LocalCrypto);
-        let settler =
-            Settler { provider: acc(0xcc), has_service: true, signer: Some(key.address()), separator, now: 1_000 };
+        let settler = Settler {
+            provider: acc(0xcc),
+            has_service: true,
+            signer: Some(key.address()),
+            separator,
+            now: 1_000,
+            max_batch: 50,
+        };
         let mut accounts = BTreeMap::new();
         accounts.insert(acc(1), SubAccount::open(100, None));
         accounts.insert(acc(2), SubAccount::open(10, None));
@@ -396,6 +408,11 @@ mod tests {
         let many: Vec<_> = (1..=51).map(|n| f.voucher(acc(1), n, 1)).collect();
         assert_eq!(f.judge(&many), Err(BatchError::TooLarge { len: 51, max: 50 }));
         assert_eq!(f.judge(&many[..50]).unwrap().outcomes.len(), 50);
+        // The owner's limit decides.
+        let mut f = f;
+        f.settler.max_batch = 2;
+        assert_eq!(f.judge(&many[..3]), Err(BatchError::TooLarge { len: 3, max: 2 }));
+        assert_eq!(f.judge(&many[..2]).unwrap().outcomes.len(), 2);
     }
 
     #[test]

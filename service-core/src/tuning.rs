@@ -329,6 +329,7 @@ mod tests {
                 signer: Some(key.address()),
                 separator: domain.separator(&LocalCrypto),
                 now: 1_000,
+                max_batch: 1,
             };
             let d = Deliverable {
                 id: "task-1".into(),
