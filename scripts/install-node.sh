@@ -32,14 +32,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# Build from the published source with its own Cargo.lock. The runtime's Wasm build resolves its dependencies
-# afresh unless WASM_BUILD_WORKSPACE_HINT points at that lockfile (otherwise it picks crates needing Rust >= 1.87).
-SRC="$TOOLS_ROOT/src/contracts-node-$VERSION"
-if [ ! -f "$SRC/Cargo.lock" ]; then
-  mkdir -p "$TOOLS_ROOT/src"
-  say "downloading contracts-node $VERSION source"
-  curl -sSfL "https://static.crates.io/crates/contracts-node/contracts-node-$VERSION.crate" | tar -xz -C "$TOOLS_ROOT/src"
-fi
-say "building substrate-contracts-node $VERSION (about 50 minutes on 2 cores, once)"
-WASM_BUILD_WORKSPACE_HINT="$SRC" cargo +1.86 install --path "$SRC" --locked --root "$TOOLS_ROOT"
+# cargo downloads the published crate from crates.io and builds it with its own Cargo.lock (--locked). The
+# runtime's Wasm build resolves its dependencies afresh unless WASM_BUILD_WORKSPACE_HINT points at that lockfile
+# (otherwise it picks crates needing Rust >= 1.87): cargo unpacks the crate into its registry sources, the same
+# folder this workspace's crates come from, so the hint is computed from where cargo keeps `ink`.
+REG_SRC=$(cargo metadata --locked --format-version 1 --manifest-path Cargo.toml | python3 -c '
+import json, os, sys
+d = json.load(sys.stdin)
+print(next(os.path.dirname(os.path.dirname(p["manifest_path"])) for p in d["packages"] if p["name"] == "ink"))')
+SRC="$REG_SRC/contracts-node-$VERSION"
+say "building substrate-contracts-node $VERSION from crates.io (about 50 minutes on 2 cores, once; source in $SRC)"
+WASM_BUILD_WORKSPACE_HINT="$SRC" cargo +1.86 install "contracts-node@$VERSION" --locked --root "$TOOLS_ROOT"
 say "installed $("$BIN" --version) in $(( $(date +%s) - t0 )) s"
