@@ -6,7 +6,7 @@ use inference::inference::{
 use ink::env::DefaultEnvironment;
 use ink::primitives::AccountId;
 use ink::scale::Decode;
-use ink_e2e::{ContractsBackend, Keypair, PolkadotConfig};
+use ink_e2e::{CallBuilderFinal, ContractsBackend, Keypair, PolkadotConfig};
 use serving_cli::settle::Chain;
 
 type R<T> = Result<T, String>;
@@ -67,13 +67,7 @@ impl Chain for NodeChain {
 
     async fn settle(&mut self, vouchers: Vec<TeeSettlementData>) -> R<Result<Vec<TeeSettlementResult>, Error>> {
         let mut i = ink_e2e::create_call_builder::<Inference>(self.contract);
-        let msg = i.settle_fees_with_tee(vouchers);
-        let dry = self.client.call(&self.signer, &msg).dry_run().await.map_err(err)?;
-        if let Err(e) = dry.return_value() {
-            return Ok(Err(e));
-        }
-        let r = self.client.call(&self.signer, &msg).submit().await.map_err(err)?;
-        self.results(&r.events).map(Ok)
+        self.submit(&i.settle_fees_with_tee(vouchers)).await
     }
 
     async fn settle_batch(
@@ -82,12 +76,22 @@ impl Chain for NodeChain {
         signature: Vec<u8>,
     ) -> R<Result<Vec<TeeSettlementResult>, Error>> {
         let mut i = ink_e2e::create_call_builder::<Inference>(self.contract);
-        let msg = i.settle_fees_with_tee_batch(entries, signature);
-        let dry = self.client.call(&self.signer, &msg).dry_run().await.map_err(err)?;
+        self.submit(&i.settle_fees_with_tee_batch(entries, signature)).await
+    }
+}
+
+impl NodeChain {
+    /// Dry-runs a settlement message (a refusal is returned as the contract's error, nothing is sent), then
+    /// submits it, waits for inclusion and reads the outcomes from the extrinsic's events.
+    async fn submit<Args: ink::scale::Encode + Clone + Sync>(
+        &mut self,
+        msg: &CallBuilderFinal<DefaultEnvironment, Args, Result<Vec<SettlementOutcome>, Error>>,
+    ) -> R<Result<Vec<TeeSettlementResult>, Error>> {
+        let dry = self.client.call(&self.signer, msg).dry_run().await.map_err(err)?;
         if let Err(e) = dry.return_value() {
             return Ok(Err(e));
         }
-        let r = self.client.call(&self.signer, &msg).submit().await.map_err(err)?;
+        let r = self.client.call(&self.signer, msg).submit().await.map_err(err)?;
         self.results(&r.events).map(Ok)
     }
 }

@@ -60,26 +60,25 @@ impl Chain for SandboxChain<'_> {
     }
 
     async fn settle(&mut self, v: Vec<TeeSettlementData>) -> R<Result<Vec<TeeSettlementResult>, Error>> {
-        self.count()?;
-        take_events();
         let mut i = ink_e2e::create_call_builder::<Inference>(self.contract);
-        let r = self.client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee(v)).submit().await;
-        let r = r.map_err(|e| format!("{e:?}"))?;
-        if let Err(e) = r.return_value() {
-            return Ok(Err(e));
-        }
-        if self.interrupted() {
-            return Err("connection lost after submission (test)".into());
-        }
-        self.results().map(Ok)
+        self.submit(&i.settle_fees_with_tee(v)).await
     }
 
     async fn settle_batch(&mut self, e: Vec<BatchEntry>, s: Vec<u8>) -> R<Result<Vec<TeeSettlementResult>, Error>> {
+        let mut i = ink_e2e::create_call_builder::<Inference>(self.contract);
+        self.submit(&i.settle_fees_with_tee_batch(e, s)).await
+    }
+}
+
+impl SandboxChain<'_> {
+    /// Submits a settlement message as charlie; the outcomes come from the recorded event.
+    async fn submit<Args: ink::scale::Encode + Clone + Sync>(
+        &mut self,
+        msg: &ink_e2e::CallBuilderFinal<ink::env::DefaultEnvironment, Args, Result<Vec<SettlementOutcome>, Error>>,
+    ) -> R<Result<Vec<TeeSettlementResult>, Error>> {
         self.count()?;
         take_events();
-        let mut i = ink_e2e::create_call_builder::<Inference>(self.contract);
-        let r = self.client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee_batch(e, s)).submit().await;
-        let r = r.map_err(|e| format!("{e:?}"))?;
+        let r = self.client.call(&ink_e2e::charlie(), msg).submit().await.map_err(|e| format!("{e:?}"))?;
         if let Err(e) = r.return_value() {
             return Ok(Err(e));
         }
