@@ -42,5 +42,7 @@ d = json.load(sys.stdin)
 print(next(os.path.dirname(os.path.dirname(p["manifest_path"])) for p in d["packages"] if p["name"] == "ink"))')
 SRC="$REG_SRC/contracts-node-$VERSION"
 say "building substrate-contracts-node $VERSION from crates.io (about 50 minutes on 2 cores, once; source in $SRC)"
-WASM_BUILD_WORKSPACE_HINT="$SRC" cargo +1.86 install "contracts-node@$VERSION" --locked --root "$TOOLS_ROOT"
+# From outside this repository: its .cargo/config.toml patches rlibc for the contracts, not for the node.
+mkdir -p "$TOOLS_ROOT"
+(cd "$TOOLS_ROOT" && WASM_BUILD_WORKSPACE_HINT="$SRC" cargo +1.86 install "contracts-node@$VERSION" --locked --root "$TOOLS_ROOT")
 say "installed $("$BIN" --version) in $(( $(date +%s) - t0 )) s"
