@@ -37,9 +37,9 @@ node:
 node-e2e:
 	bash scripts/node-e2e.sh
 
-# Deploys the release bundles to a node: make deploy URL=ws://host:9944 SURI=//Alice
+# Deploys the release bundles to a node: make deploy URL=ws://host:9944 SURI=//Alice [OUT=deployment.json]
 deploy:
-	bash scripts/deploy.sh --url $(or $(URL),ws://127.0.0.1:9944) --suri $(or $(SURI),//Alice)
+	bash scripts/deploy.sh --url $(or $(URL),ws://127.0.0.1:9944) --suri $(or $(SURI),//Alice) --out $(or $(OUT),deployment.json)
 
 # Long property runs (issue-6 figures): 10,000 random sequences of the plain rules, and longer random runs
 # against the real contracts in the sandbox.

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Uploads and instantiates the three release bundles on a pallet-contracts node and registers the two services
 # in the ledger as ("inference", "v1") and ("fine-tuning", "v1"), each the recommended version, with
-# cargo-contract. Prints the contract addresses as JSON, SS58 and under "hex" (also written to --out). The
-# default amounts fit substrate-contracts-node's dev accounts (2^60 ≈ 1.15·10^18 units each).
+# cargo-contract. Prints the contract addresses as JSON, SS58 and under "hex" (also written to --out, and as
+# shell variables URL, LEDGER, INFERENCE, FINE_TUNING to the same name with .env for .json: `. ./deployment.env`).
+# The default amounts fit substrate-contracts-node's dev accounts (2^60 ≈ 1.15·10^18 units each). Every run
+# instantiates with a fresh random salt, so running it again deploys a new set instead of failing on addresses
+# that are taken (--salt 0x… for a fixed one).
 #
 #   scripts/deploy.sh [--url ws://127.0.0.1:9944] [--suri //Alice] [--chain-id 42] [--lock-ms 86400000]
 #                     [--min-stake 1000000000000] [--min-account 1000000000000] [--min-transfer 100000000000]
-#                     [--penalty 30] [--out deployment.json]
+#                     [--penalty 30] [--salt 0x<bytes>] [--out deployment.json]
 #
 # --suri is the owner's secret URI (a dev account, a mnemonic, or a raw seed); keep real ones out of your
 # shell history (e.g. --suri "$(cat owner.suri)").
@@ -16,11 +19,12 @@ cd "$(dirname "$0")/.."
 
 URL=ws://127.0.0.1:9944 SURI=//Alice CHAIN_ID=42 LOCK_MS=86400000 MIN_STAKE=1000000000000
 MIN_ACCOUNT=1000000000000 MIN_TRANSFER=100000000000 PENALTY=30 OUT=""
+SALT=0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 while [ $# -gt 0 ]; do
   case "$1" in
     --url) URL=$2 ;; --suri) SURI=$2 ;; --chain-id) CHAIN_ID=$2 ;; --lock-ms) LOCK_MS=$2 ;;
     --min-stake) MIN_STAKE=$2 ;; --min-account) MIN_ACCOUNT=$2 ;; --min-transfer) MIN_TRANSFER=$2 ;;
-    --penalty) PENALTY=$2 ;; --out) OUT=$2 ;;
+    --penalty) PENALTY=$2 ;; --salt) SALT=$2 ;; --out) OUT=$2 ;;
     *) echo "unknown option $1 (see the header of $0)"; exit 2 ;;
   esac
   shift 2 || { echo "$1 needs a value"; exit 2; }
@@ -49,7 +53,7 @@ instantiate() {
   local name=$1; shift
   say "instantiating $name"
   cargo contract instantiate "target/ink/$name/$name.contract" --constructor new --args "$@" \
-    --suri "$SURI" --url "$URL" -x --skip-confirm --output-json | json_field contract
+    --salt "$SALT" --suri "$SURI" --url "$URL" -x --skip-confirm --output-json | json_field contract
 }
 
 call() {
@@ -71,5 +75,10 @@ call ledger "$LEDGER" set_recommended_service '"fine-tuning"' '"v1"'
 RESULT=$(printf '{"url": "%s", "chainId": %s, "ledger": "%s", "inference": "%s", "fineTuning": "%s", "hex": {"ledger": "%s", "inference": "%s", "fineTuning": "%s"}}' \
   "$URL" "$CHAIN_ID" "$LEDGER" "$INFERENCE" "$FINE_TUNING" \
   "$(ss58_hex "$LEDGER")" "$(ss58_hex "$INFERENCE")" "$(ss58_hex "$FINE_TUNING")")
-[ -z "$OUT" ] || printf '%s\n' "$RESULT" > "$OUT"
+if [ -n "$OUT" ]; then
+  printf '%s\n' "$RESULT" > "$OUT"
+  printf 'URL=%s\nLEDGER=%s\nINFERENCE=%s\nFINE_TUNING=%s\n' "$URL" "$LEDGER" "$INFERENCE" "$FINE_TUNING" \
+    > "${OUT%.json}.env"
+  say "wrote $OUT and ${OUT%.json}.env"
+fi
 printf '%s\n' "$RESULT"

@@ -25,6 +25,35 @@ fi
 for c in ledger inference fine_tuning; do
   [ -f "target/ink/$c/$c.json" ] || { echo "[interop] target/ink/$c/$c.json missing: run scripts/bundles.sh first"; exit 1; }
 done
+# `serving sign` prints each settlement's arguments in cargo-contract's --args syntax (`args`) beside its SCALE call
+# data (`callData`): `cargo contract encode` of the first must give exactly the second, on both inference paths
+# and for fine-tuning (accounts given as SS58 and as hex).
+cargo build -q --locked -p serving-cli
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+target/debug/serving keygen --out "$tmp/key.json" >/dev/null
+BOB=5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty
+CHARLIE_HEX=0x90b5ab205c6974c9ea841be688864633dc9ca8a357843eeacf2314649965fe22
+cat > "$tmp/inference.json" <<JSON
+{ "kind": "inference", "chainId": 42, "contract": "$BOB", "provider": "$CHARLIE_HEX", "settlements": [
+  { "user": "$BOB", "totalFee": "340282366920938463463374607431768211455", "requestsHash": "0x$(printf '11%.0s' {1..32})", "nonce": 1 },
+  { "user": "$CHARLIE_HEX", "totalFee": 7, "requestsHash": "0x$(printf 'ab%.0s' {1..32})", "nonce": "18446744073709551616" } ] }
+JSON
+cat > "$tmp/fine_tuning.json" <<JSON
+{ "kind": "fine_tuning", "chainId": 42, "contract": "$CHARLIE_HEX", "provider": "$CHARLIE_HEX", "user": "$BOB",
+  "id": "task \"1\"", "encryptedSecret": "0x0102", "modelRootHash": "0x$(printf 'cd%.0s' {1..32})", "nonce": 3, "taskFee": 5 }
+JSON
+for run in "inference inference.json" "inference inference.json --batch" "fine_tuning fine_tuning.json"; do
+  set -- $run
+  out=$(target/debug/serving sign ${3:-} --key "$tmp/key.json" "$tmp/$2")
+  field() { python3 -c 'import json, sys; v = json.loads(sys.stdin.read())[sys.argv[1]]; print("\n".join(v) if isinstance(v, list) else v)' "$1" <<<"$out"; }
+  mapfile -t args < <(field args)
+  encoded=$(cargo contract encode "target/ink/$1/$1.json" --message "$(field message)" --args "${args[@]}" \
+    | sed -n 's/.*Encoded data: //p' | tr 'A-F' 'a-f')
+  [ "0x$encoded" = "$(field callData)" ] \
+    || { echo "[interop] serving sign $1 ${3:-}: cargo contract encode of args differs from callData"; exit 1; }
+  echo "[interop] serving sign $1 ${3:-}: args encode to callData (cargo contract encode)"
+done
+
 cd interop
 npm ci --no-audit --no-fund --loglevel=error
 node --test

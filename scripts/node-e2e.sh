@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
 # Optional: the contracts on a real node. Installs substrate-contracts-node 0.42 (once; ~50 min on 2 cores),
-# starts a dev node, deploys the release bundles with scripts/deploy.sh and checks the registry, stops it,
-# then runs the e2e story in tests/node.rs (ink_e2e's node backend spawns its own dev node). Prints timings.
+# starts a dev node, runs every command block of README.md and the three role guides against it in story order
+# (scripts/guides.py: deploy, register, acknowledge, fund, settle with `serving settle`, refund, upgrade) and
+# checks the money that moved (scripts/guides-check.sh), stops it, then runs the e2e story in tests/node.rs
+# (ink_e2e's node backend spawns its own dev node). Prints timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-node.sh
+bash scripts/bundles.sh
 . scripts/env.sh
+say() { printf '[node] %s\n' "$*"; }
+if ! command -v jq >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq
+  else
+    say "please install jq (the guides' commands read cargo-contract's JSON with it), then re-run"; exit 1
+  fi
+fi
 t0=$(date +%s)
 PORT=${NODE_PORT:-9944}
+mkdir -p target
 substrate-contracts-node --dev --tmp --rpc-port "$PORT" >target/contracts-node.log 2>&1 &
 NODE_PID=$!
 trap 'kill $NODE_PID 2>/dev/null || true' EXIT
@@ -15,20 +27,12 @@ for _ in $(seq 1 60); do
   (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break
   sleep 1
 done
-OUT=$(bash scripts/deploy.sh --url "ws://127.0.0.1:$PORT" --suri //Alice --out target/deployment.json)
-echo "$OUT"
-LEDGER=$(python3 -c 'import json; print(json.load(open("target/deployment.json"))["ledger"])')
-INFERENCE=$(python3 -c 'import json; print(json.load(open("target/deployment.json"))["inference"])')
-FOUND=$(cargo contract call --manifest-path ledger/Cargo.toml --contract "$LEDGER" --message get_service_address_by_name \
-  --args '"inference"' '"v1"' --suri //Alice --url "ws://127.0.0.1:$PORT" --output-json)
-python3 - "$FOUND" "$INFERENCE" <<'PY'
-import json, sys
-found, inference = sys.argv[1], sys.argv[2]
-assert inference in found, f"ledger registry did not return the inference address {inference}: {found}"
-print("[node] the ledger's registry returns the deployed inference contract")
-PY
-kill $NODE_PID; trap - EXIT
-echo "[node] deploy on a dev node: $(( $(date +%s) - t0 )) s"
+say "dev node up on port $PORT in $(( $(date +%s) - t0 )) s"
+[ "$PORT" = 9944 ] || { say "the guides use ws://127.0.0.1:9944; NODE_PORT must be 9944 for them"; exit 1; }
 t1=$(date +%s)
+python3 scripts/guides.py --check scripts/guides-check.sh
+say "the guides' command blocks on a dev node: $(( $(date +%s) - t1 )) s"
+kill $NODE_PID; trap - EXIT
+t2=$(date +%s)
 cargo test --locked -p serving-e2e-tests --features node --test node
-echo "[node] e2e story on a node: $(( $(date +%s) - t1 )) s"
+say "e2e story on a node (tests/node.rs): $(( $(date +%s) - t2 )) s"

@@ -11,7 +11,7 @@
 //! serving attest --key FILE --domain inference|fine-tuning --chain-id N --contract 0x<32 bytes>
 //!                --provider 0x<32 bytes> --signer 0x<20 bytes> --measurement 0x<32 bytes> --expires-at MS
 //! ```
-//! Accounts are given as 0x-prefixed hex of their 32 raw bytes; secrets are exactly 32 bytes; amounts may be
+//! Accounts are given as SS58 or as 0x-prefixed hex of their 32 raw bytes; secrets are exactly 32 bytes; amounts may be
 //! JSON numbers (any size up to u128) or decimal strings. Output is JSON on stdout (`help`: plain text); errors
 //! go to stderr with a non-zero exit code.
 use serde_json::{json, Value};
@@ -114,7 +114,7 @@ fn run_settle(args: &[String]) {
     let result =
         (|| -> R<(String, serving_cli::settle::Input, ink::primitives::AccountId, ink_e2e::Keypair, usize)> {
             let url = need(&f, "url")?.to_string();
-            let contract = ink::primitives::AccountId::from(account(need(&f, "contract")?)?);
+            let contract = ink::primitives::AccountId::from(account(need(&f, "contract")?, "contract")?);
             let suri = match (f.get("suri"), f.get("suri-file")) {
                 (Some(s), None) => s.clone(),
                 (None, Some(file)) => std::fs::read_to_string(file)
@@ -153,14 +153,14 @@ fn run_settle(args: &[String]) {
     }
 }
 
-/// A Substrate account given as 0x-hex of 32 bytes or as SS58.
-fn account(s: &str) -> R<[u8; 32]> {
+/// A Substrate account given as 0x-hex of its 32 bytes or as SS58 (what cargo-contract and polkadot.js print).
+pub(crate) fn account(s: &str, what: &str) -> R<[u8; 32]> {
     if s.starts_with("0x") {
-        return bytes32(s, "account");
+        return bytes32(s, what);
     }
     s.parse::<ink_e2e::subxt::utils::AccountId32>()
         .map(|a| a.0)
-        .map_err(|e| format!("`{s}` is neither 0x-hex of 32 bytes nor SS58: {e}"))
+        .map_err(|e| format!("{what}: `{s}` is neither 0x-hex of 32 bytes nor SS58 ({e})"))
 }
 
 fn fail(msg: &str) -> ! {
@@ -282,10 +282,10 @@ fn run(args: &[String]) -> R<Value> {
             let domain = domain(
                 need(&f, "domain")?,
                 num(need(&f, "chain-id")?, "chain-id")?,
-                bytes32(need(&f, "contract")?, "contract")?,
+                account(need(&f, "contract")?, "contract")?,
             )?;
             let a = TeeAttestation {
-                provider: bytes32(need(&f, "provider")?, "provider")?,
+                provider: account(need(&f, "provider")?, "provider")?,
                 signer: bytes_n::<20>(need(&f, "signer")?, "signer")?,
                 measurement: bytes32(need(&f, "measurement")?, "measurement")?,
                 expires_at: num(need(&f, "expires-at")?, "expires-at")?,
@@ -304,7 +304,7 @@ fn run(args: &[String]) -> R<Value> {
 
 /// An account as 0x-hex of its 32 bytes and as SS58 (generic prefix 42, as substrate-contracts-node prints).
 fn account_forms(account: &str) -> R<Value> {
-    let id = ink_e2e::subxt::utils::AccountId32(self::account(account)?);
+    let id = ink_e2e::subxt::utils::AccountId32(self::account(account, "account")?);
     Ok(json!({ "hex": hex0(&id.0), "ss58": id.to_string() }))
 }
 
@@ -408,7 +408,7 @@ pub(crate) fn int(v: &Value, name: &str) -> R<u128> {
 fn digest(v: &Value) -> R<Value> {
     let kind = field(v, "kind")?;
     let chain_id = u64::try_from(int(v, "chainId")?).map_err(|_| "chainId too large")?;
-    let contract = bytes32(field(v, "contract")?, "contract")?;
+    let contract = account(field(v, "contract")?, "contract")?;
     let c = LocalCrypto;
     let (domain, struct_hash) = match kind {
         "inference" => (
@@ -416,8 +416,8 @@ fn digest(v: &Value) -> R<Value> {
             TeeSettlement {
                 requests_hash: bytes32(field(v, "requestsHash")?, "requestsHash")?,
                 nonce: int(v, "nonce")?,
-                provider: bytes32(field(v, "provider")?, "provider")?,
-                user: bytes32(field(v, "user")?, "user")?,
+                provider: account(field(v, "provider")?, "provider")?,
+                user: account(field(v, "user")?, "user")?,
                 total_fee: int(v, "totalFee")?,
             }
             .struct_hash(&c),
@@ -431,8 +431,8 @@ fn digest(v: &Value) -> R<Value> {
                 model_root_hash: &root,
                 nonce: int(v, "nonce")?,
                 task_fee: int(v, "taskFee")?,
-                user: bytes32(field(v, "user")?, "user")?,
-                provider: bytes32(field(v, "provider")?, "provider")?,
+                user: account(field(v, "user")?, "user")?,
+                provider: account(field(v, "provider")?, "provider")?,
             };
             if !m.id_len_ok() {
                 return Err("id must be 1..=256 bytes".into());
@@ -440,14 +440,14 @@ fn digest(v: &Value) -> R<Value> {
             (Domain::fine_tuning(chain_id, contract), m.struct_hash(&c))
         }
         "inference_batch" => {
-            let provider = bytes32(field(v, "provider")?, "provider")?;
+            let provider = account(field(v, "provider")?, "provider")?;
             let list = v["settlements"].as_array().ok_or("missing array \"settlements\"")?;
             let mut hashes = Vec::new();
             for (n, s) in list.iter().enumerate() {
                 let at = |e: String| format!("settlements[{n}]: {e}");
                 // An entry may repeat the batch's provider; it may not name another.
                 if s.get("provider").is_some()
-                    && bytes32(field(s, "provider").map_err(at)?, "provider").map_err(at)? != provider
+                    && account(field(s, "provider").map_err(at)?, "provider").map_err(at)? != provider
                 {
                     return Err(at("names another provider than the batch".into()));
                 }
@@ -455,7 +455,7 @@ fn digest(v: &Value) -> R<Value> {
                     requests_hash: bytes32(field(s, "requestsHash").map_err(at)?, "requestsHash").map_err(at)?,
                     nonce: int(s, "nonce").map_err(at)?,
                     provider,
-                    user: bytes32(field(s, "user").map_err(at)?, "user").map_err(at)?,
+                    user: account(field(s, "user").map_err(at)?, "user").map_err(at)?,
                     total_fee: int(s, "totalFee").map_err(at)?,
                 };
                 hashes.extend_from_slice(&entry.struct_hash(&c));
@@ -465,7 +465,7 @@ fn digest(v: &Value) -> R<Value> {
         "attestation" => (
             domain(field(v, "domain")?, chain_id, contract)?,
             TeeAttestation {
-                provider: bytes32(field(v, "provider")?, "provider")?,
+                provider: account(field(v, "provider")?, "provider")?,
                 signer: bytes_n::<20>(field(v, "signer")?, "signer")?,
                 measurement: bytes32(field(v, "measurement")?, "measurement")?,
                 expires_at: u64::try_from(int(v, "expiresAt")?).map_err(|_| "expiresAt too large")?,

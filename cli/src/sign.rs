@@ -9,7 +9,7 @@
 //!   the same entries signed once as a `TEESettlementBatch` for `settle_fees_with_tee_batch`;
 //! - `{"kind": "fine_tuning", "chainId", "contract", "provider", "user", "id", "encryptedSecret",
 //!   "modelRootHash", "nonce", "taskFee"}`: one voucher for `settle_fees`.
-use crate::{bytes, bytes32, field, hex0, int, R};
+use crate::{account, bytes, bytes32, field, hex0, int, R};
 use fine_tuning::fine_tuning::{FineTuning, VerifierInput};
 use inference::inference::{BatchEntry, Inference, TeeSettlementData};
 use ink::env::DefaultEnvironment;
@@ -27,8 +27,8 @@ pub fn call_data<Args: Encode + Clone, Ret>(msg: &CallBuilderFinal<DefaultEnviro
 /// Signs the input: each voucher on its own, or (`batch`, inference only) the whole batch once.
 pub fn sign(key: &LocalSigner, v: &Value, batch: bool) -> R<Value> {
     let chain_id = u64::try_from(int(v, "chainId")?).map_err(|_| "chainId too large")?;
-    let contract = bytes32(field(v, "contract")?, "contract")?;
-    let provider = bytes32(field(v, "provider")?, "provider")?;
+    let contract = account(field(v, "contract")?, "contract")?;
+    let provider = account(field(v, "provider")?, "provider")?;
     let c = LocalCrypto;
     match field(v, "kind")? {
         "inference" => {
@@ -47,7 +47,7 @@ pub fn sign(key: &LocalSigner, v: &Value, batch: bool) -> R<Value> {
                     requests_hash: bytes32(field(s, "requestsHash").map_err(at)?, "requestsHash").map_err(at)?,
                     nonce: int(s, "nonce").map_err(at)?,
                     provider,
-                    user: bytes32(field(s, "user").map_err(at)?, "user").map_err(at)?,
+                    user: account(field(s, "user").map_err(at)?, "user").map_err(at)?,
                     total_fee: int(s, "totalFee").map_err(at)?,
                 });
             }
@@ -75,6 +75,18 @@ pub fn sign(key: &LocalSigner, v: &Value, batch: bool) -> R<Value> {
                         })
                     })
                     .collect();
+                let args = vec![
+                    scon_list(msgs.iter().map(|m| {
+                        format!(
+                            "BatchEntry {{ user: {}, total_fee: {}, requests_hash: {}, nonce: {} }}",
+                            ss58(&m.user),
+                            m.total_fee,
+                            hex0(&m.requests_hash),
+                            m.nonce
+                        )
+                    })),
+                    hex0(&signature),
+                ];
                 return Ok(json!({
                     "message": "settle_fees_with_tee_batch",
                     "signer": hex0(&key.address()),
@@ -83,6 +95,7 @@ pub fn sign(key: &LocalSigner, v: &Value, batch: bool) -> R<Value> {
                     "signature": hex0(&signature),
                     "digest": hex0(&digest),
                     "callData": hex0(&call_data(&i.settle_fees_with_tee_batch(entries, signature))),
+                    "args": args,
                 }));
             }
             let mut data = Vec::new();
@@ -108,11 +121,23 @@ pub fn sign(key: &LocalSigner, v: &Value, batch: bool) -> R<Value> {
                     signature,
                 });
             }
+            let args = vec![scon_list(data.iter().map(|d| {
+                format!(
+                    "TeeSettlementData {{ user: {}, provider: {}, total_fee: {}, requests_hash: {}, nonce: {}, signature: {} }}",
+                    ss58(d.user.as_ref()),
+                    ss58(&provider),
+                    d.total_fee,
+                    hex0(&d.requests_hash),
+                    d.nonce,
+                    hex0(&d.signature)
+                )
+            }))];
             Ok(json!({
                 "message": "settle_fees_with_tee",
                 "signer": hex0(&key.address()),
                 "settlements": out,
                 "callData": hex0(&call_data(&i.settle_fees_with_tee(data))),
+                "args": args,
             }))
         }
         "fine_tuning" if batch => Err("--batch applies to inference vouchers only".into()),
@@ -120,7 +145,7 @@ pub fn sign(key: &LocalSigner, v: &Value, batch: bool) -> R<Value> {
             let id = field(v, "id")?;
             let secret = bytes(field(v, "encryptedSecret")?, "encryptedSecret")?;
             let root = bytes(field(v, "modelRootHash")?, "modelRootHash")?;
-            let user = bytes32(field(v, "user")?, "user")?;
+            let user = account(field(v, "user")?, "user")?;
             use service_core::tuning::{MAX_ROOT_HASH_LENGTH, MAX_SECRET_LENGTH};
             for (name, len, max) in [
                 ("encryptedSecret", secret.len(), MAX_SECRET_LENGTH),
@@ -153,6 +178,16 @@ pub fn sign(key: &LocalSigner, v: &Value, batch: bool) -> R<Value> {
                 user: AccountId::from(user),
                 signature: signature.clone(),
             };
+            let args = vec![format!(
+                "VerifierInput {{ id: {:?}, encrypted_secret: {}, model_root_hash: {}, nonce: {}, task_fee: {}, user: {}, signature: {} }}",
+                id,
+                hex0(&secret),
+                hex0(&root),
+                msg.nonce,
+                msg.task_fee,
+                ss58(&user),
+                hex0(&signature)
+            )];
             let mut f = ink_e2e::create_call_builder::<FineTuning>(AccountId::from(contract));
             Ok(json!({
                 "message": "settle_fees",
@@ -168,8 +203,19 @@ pub fn sign(key: &LocalSigner, v: &Value, batch: bool) -> R<Value> {
                 },
                 "digest": hex0(&digest),
                 "callData": hex0(&call_data(&f.settle_fees(input))),
+                "args": args,
             }))
         }
         other => Err(format!("unknown kind `{other}` (inference, fine_tuning)")),
     }
+}
+
+/// An account as SS58 (generic prefix 42), the form cargo-contract's `--args` reads.
+fn ss58(account: &[u8; 32]) -> String {
+    ink_e2e::subxt::utils::AccountId32(*account).to_string()
+}
+
+/// A list in cargo-contract's argument syntax (SCON): `[ a, b ]`.
+fn scon_list(items: impl Iterator<Item = String>) -> String {
+    format!("[ {} ]", items.collect::<Vec<_>>().join(", "))
 }

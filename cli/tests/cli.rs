@@ -381,3 +381,38 @@ fn sign_batch_matches_eth_account_vectors() {
     assert_ne!(code, 0);
     assert!(err.contains("--batch applies to inference vouchers only"), "{err}");
 }
+
+#[test]
+fn accounts_in_ss58_sign_the_same_as_hex_and_args_name_them() {
+    let key = temp_key("ss58");
+    // Bob and Charlie, the dev accounts, in both forms.
+    let (bob, bob_hex) = (
+        "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty",
+        "0x8eaf04151687736326c9fea17e25fc5287613693c912909cb226aa4794f26a48",
+    );
+    let (charlie, charlie_hex) = (
+        "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y",
+        "0x90b5ab205c6974c9ea841be688864633dc9ca8a357843eeacf2314649965fe22",
+    );
+    let voucher = |contract: &str, provider: &str, user: &str| {
+        serde_json::json!({ "kind": "inference", "chainId": 42, "contract": contract, "provider": provider,
+            "settlements": [ { "user": user, "totalFee": 9, "requestsHash": format!("0x{}", "07".repeat(32)), "nonce": 4 } ] })
+        .to_string()
+    };
+    for batch in [false, true] {
+        let args: Vec<&str> =
+            if batch { vec!["sign", "--batch", "--key", &key, "-"] } else { vec!["sign", "--key", &key, "-"] };
+        let (c1, ss58, e1) = serving_stdin(&args, &voucher(bob, charlie, bob));
+        let (c2, hex, e2) = serving_stdin(&args, &voucher(bob_hex, charlie_hex, bob_hex));
+        assert_eq!((c1, c2), (0, 0), "{e1} {e2}");
+        assert_eq!(ss58["callData"], hex["callData"], "batch {batch}");
+        // cargo-contract's --args name accounts in SS58 (interop.sh encodes them with `cargo contract encode`).
+        let first = ss58["args"][0].as_str().unwrap();
+        assert!(first.contains(&format!("user: {bob}")), "{first}");
+        assert_eq!(ss58["args"].as_array().unwrap().len(), if batch { 2 } else { 1 });
+    }
+    let (code, _, err) = serving_stdin(&["sign", "--key", &key, "-"], &voucher("5Fnot-an-account", charlie, bob));
+    assert_ne!(code, 0);
+    assert!(err.contains("contract: `5Fnot-an-account` is neither 0x-hex of 32 bytes nor SS58"), "{err}");
+    let _ = std::fs::remove_dir_all(std::path::Path::new(&key).parent().unwrap());
+}
