@@ -207,10 +207,10 @@ impl Demo {
                 }
             }
             if who == Who::Charlie && self.inference != AccountId::from([0; 32]) {
-                row["stake"] = json!(self.query(&i.get_stake(a)).await?.0.to_string());
+                row["stake"] = json!(self.query(&i.provider_state(a)).await?.stake.to_string());
             }
             if who == Who::Dave && self.ft != AccountId::from([0; 32]) {
-                row["stake"] = json!(self.query(&f.get_stake(a)).await?.0.to_string());
+                row["stake"] = json!(self.query(&f.provider_state(a)).await?.stake.to_string());
             }
             parties.insert(who.name().to_string(), row);
         }
@@ -584,8 +584,8 @@ impl Demo {
             format!("fees: users paid {}, providers earned {}", tokens(fees_paid), tokens(fees_earned)),
             &mut lines,
         );
-        inference_owed += self.query(&i.get_stake(Who::Charlie.account())).await?.0;
-        ft_owed += self.query(&f.get_stake(Who::Dave.account())).await?.0;
+        inference_owed += self.query(&i.provider_state(Who::Charlie.account())).await?.stake;
+        ft_owed += self.query(&f.provider_state(Who::Dave.account())).await?.stake;
         for (name, c, owed, liab, surplus) in [
             ("ledger", self.ledger, ledger_owed, self.query(&l.liabilities()).await?, self.query(&l.surplus()).await?),
             (

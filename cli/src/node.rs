@@ -60,8 +60,9 @@ impl Chain for NodeChain {
         entries: &[BatchEntry],
         signature: &[u8],
     ) -> R<Result<Vec<SettlementOutcome>, Error>> {
-        let i = ink_e2e::create_call_builder::<Inference>(self.contract);
-        let msg = i.preview_batch_settlement_results(self.provider(), entries.to_vec(), signature.to_vec());
+        // A dry run of the settlement itself is its preview (same judging, nothing written).
+        let mut i = ink_e2e::create_call_builder::<Inference>(self.contract);
+        let msg = i.settle_fees_with_tee_batch(entries.to_vec(), signature.to_vec());
         Ok(self.client.call(&self.signer, &msg).dry_run().await.map_err(err)?.return_value())
     }
 

@@ -442,19 +442,6 @@ async fn run() -> R<String> {
         let (ref_time, proof) = weigh!(client, &provider_kp, &msg);
         curve.push(Curve { kind: "repeated, batch-signed", n, ref_time, proof, data: data_len!(msg) });
     }
-    {
-        let vouchers: Vec<_> = ids[..50].iter().map(|u| (*u, 1_000u128, nonce + 100)).collect();
-        let (entries, sig) = inference_batch(&tee(), CHAIN_ID, inference, provider, &vouchers);
-        view!(
-            client,
-            rows,
-            "inference",
-            "preview_batch_settlement_results",
-            "view, 50 distinct users",
-            &alice,
-            i.preview_batch_settlement_results(provider, entries, sig)
-        );
-    }
     let batch50: Vec<_> = ids[..50]
         .iter()
         .map(|u| inference_voucher(&tee(), CHAIN_ID, inference, *u, provider, 1_000, nonce + 100))
@@ -468,7 +455,6 @@ async fn run() -> R<String> {
         &alice,
         i.preview_settlement_results(provider, batch50.clone())
     );
-    view!(client, rows, "inference", "settlement_digest", "view", &alice, i.settlement_digest(batch50[0].clone()));
 
     // Where the per-entry cost goes: batches of 50 entries that stop at successive checks (each entry's marginal
     // cost is the batch's cost minus a 1-entry batch of the same kind, over 49).

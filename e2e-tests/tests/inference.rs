@@ -15,7 +15,7 @@ use serving_e2e_tests::{
     advance_ms, bob, bytes, charlie, dave, eve, events_of, high_s_twin, inference_batch, inference_voucher,
     storage_deposit, take_events, tee, Client,
 };
-use serving_verifier::{Domain, LocalCrypto, LocalSigner, TeeSettlement};
+use serving_verifier::{Domain, LocalCrypto, LocalSigner};
 
 type E2EResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -147,18 +147,9 @@ async fn full_user_story(mut client: Client) -> E2EResult<()> {
     assert_eq!((liab, surplus), (MIN_STAKE + 10_000_000, 0));
     assert_eq!(client.free_balance(w.inference).await?, liab + SANDBOX_EXISTENTIAL_DEPOSIT);
 
-    // The contract hashes exactly like the off-chain signer.
+    // The contract hashes exactly like the off-chain signer: this voucher, signed off chain over the digest the
+    // eth-account vectors fix, settles.
     let v = w.voucher(bob(), 3_000_000, 1);
-    let on_chain = client.call(&ink_e2e::bob(), &i.settlement_digest(v.clone())).dry_run().await?.return_value();
-    let msg = TeeSettlement {
-        requests_hash: v.requests_hash,
-        nonce: 1,
-        provider: bytes(&charlie()),
-        user: bytes(&bob()),
-        total_fee: 3_000_000,
-    };
-    let c = LocalCrypto;
-    assert_eq!(on_chain, Domain::inference(CHAIN_ID, bytes(&w.inference)).digest(&c, &msg.struct_hash(&c)));
 
     // 1. Settle 3 M: success; charlie +3 M, inference −3 M, ledger total −3 M.
     let inf0 = client.free_balance(w.inference).await?;
@@ -412,11 +403,11 @@ async fn batch_signed_settlement(mut client: Client) -> E2EResult<()> {
         ("short", entries.clone(), sig[..64].to_vec()),
     ] {
         let preview = client
-            .call(&ink_e2e::charlie(), &i.preview_batch_settlement_results(charlie(), e.clone(), s.clone()))
+            .call(&ink_e2e::charlie(), &i.settle_fees_with_tee_batch(e.clone(), s.clone()))
             .dry_run()
             .await?
             .return_value();
-        assert_eq!(preview, Err(IError::InvalidBatchSignature), "{label}: preview");
+        assert_eq!(preview, Err(IError::InvalidBatchSignature), "{label}: dry run");
         let r = client.call(&ink_e2e::charlie(), &i.settle_fees_with_tee_batch(e, s)).submit().await?;
         assert_eq!(r.return_value(), Err(IError::InvalidBatchSignature), "{label}");
     }
@@ -431,9 +422,9 @@ async fn batch_signed_settlement(mut client: Client) -> E2EResult<()> {
     assert_eq!(sub_of(&mut client, &w, bob()).await?, (10_000_000, 0, 0));
     assert!(take_events().is_empty(), "refused batches emit nothing");
 
-    // The good batch: preview predicts it, one payment, one event.
+    // The good batch: a dry run (the preview of the batch-signed path) predicts it, one payment, one event.
     let preview = client
-        .call(&ink_e2e::charlie(), &i.preview_batch_settlement_results(charlie(), entries.clone(), sig.clone()))
+        .call(&ink_e2e::charlie(), &i.settle_fees_with_tee_batch(entries.clone(), sig.clone()))
         .dry_run()
         .await?
         .return_value();
@@ -763,8 +754,8 @@ async fn attestation_makes_a_signer_usable_until_it_ends(mut client: Client) -> 
         Err(IError::Attestation(AttestationRuleError::InvalidAttestationSignature)),
         "old signer's attestation"
     );
-    let usable = client.call(&ink_e2e::eve(), &i.usable_tee_signer(charlie())).dry_run().await?.return_value();
-    assert_eq!(usable, None);
+    let usable = client.call(&ink_e2e::eve(), &i.provider_state(charlie())).dry_run().await?.return_value();
+    assert_eq!(usable.usable_signer, None);
     // Review finding 4 (issue 14): rotating back to the old signer (A → B → A) must not let anyone revive the
     // ended, still unexpired statement; the attestor has to attest again.
     let r = client.call(&ink_e2e::charlie(), &i.add_or_update_service(params(tee().address()))).submit().await?;

@@ -254,10 +254,12 @@ async fn check(client: &mut Client, w: &World, step: usize) -> E2EResult<()> {
     }
     for p in w.inference_providers.iter().chain([&w.ft_provider]) {
         let stake = if w.inference_providers.iter().any(|x| id(x) == id(p)) {
-            let (active, unbonding) = client.call(&alice, &i.get_stake(id(p))).dry_run().await?.return_value();
+            let s = client.call(&alice, &i.provider_state(id(p))).dry_run().await?.return_value();
+            let (active, unbonding) = (s.stake, s.unbonding);
             active + unbonding.map(|u| u.amount).unwrap_or(0)
         } else {
-            let (active, unbonding) = client.call(&alice, &f.get_stake(id(p))).dry_run().await?.return_value();
+            let s = client.call(&alice, &f.provider_state(id(p))).dry_run().await?.return_value();
+            let (active, unbonding) = (s.stake, s.unbonding);
             active + unbonding.map(|u| u.amount).unwrap_or(0)
         };
         if w.inference_providers.iter().any(|x| id(x) == id(p)) {
@@ -368,7 +370,8 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
             let mut kinds = Vec::new();
             let mut next: BTreeMap<AccountId, u128> = BTreeMap::new();
             // The owner may have revoked its acknowledgement of this provider's signer (op 13).
-            let signer_ok = client.call(&user, &i.usable_tee_signer(p)).dry_run().await?.return_value().is_some();
+            let signer_ok =
+                client.call(&user, &i.provider_state(p)).dry_run().await?.return_value().usable_signer.is_some();
             for _ in 0..=rng.below(3) {
                 let who = if rng.below(8) == 0 { id(&ink_e2e::one()) } else { id(&w.users[rng.below(2) as usize]) };
                 let account = client.call(&user, &i.get_account(who, p)).dry_run().await?.return_value();
@@ -448,7 +451,8 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
                 .map(|a| a.balance)
                 .unwrap_or(0);
             let charge = if ack { fee } else { fee * 30 / 100 };
-            let signer_usable = client.call(&user, &f.usable_tee_signer(id(&dave))).dry_run().await?.return_value();
+            let signer_usable =
+                client.call(&user, &f.provider_state(id(&dave))).dry_run().await?.return_value().usable_signer;
             let consents = client
                 .call(&user, &f.get_account(u, id(&dave)))
                 .dry_run()
@@ -539,8 +543,8 @@ async fn step(client: &mut Client, w: &mut World, rng: &mut Rng) -> E2EResult<&'
             // registers again (and needs the owner's acknowledgement again, op 13).
             let provider = w.inference_providers[rng.below(2) as usize].clone();
             let p = id(&provider);
-            let registered = client.call(&user, &i.service_exists(p)).dry_run().await?.return_value();
-            let unbonding = client.call(&user, &i.get_stake(p)).dry_run().await?.return_value().1;
+            let registered = client.call(&user, &i.get_service(p)).dry_run().await?.return_value().is_ok();
+            let unbonding = client.call(&user, &i.provider_state(p)).dry_run().await?.return_value().unbonding;
             if registered && rng.below(2) == 0 {
                 // Anyone submits an attestor's statement for the provider's current signer, lasting up to 2 h;
                 // a later one than the current attestation is accepted, an ended or older one refused.

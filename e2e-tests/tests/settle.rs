@@ -54,8 +54,9 @@ impl Chain for SandboxChain<'_> {
     }
 
     async fn preview_batch(&mut self, e: &[BatchEntry], s: &[u8]) -> R<Result<Vec<SettlementOutcome>, Error>> {
-        let i = ink_e2e::create_call_builder::<Inference>(self.contract);
-        let msg = i.preview_batch_settlement_results(charlie(), e.to_vec(), s.to_vec());
+        // A dry run of the settlement itself is its preview (same judging, nothing written).
+        let mut i = ink_e2e::create_call_builder::<Inference>(self.contract);
+        let msg = i.settle_fees_with_tee_batch(e.to_vec(), s.to_vec());
         Ok(self.client.call(&ink_e2e::charlie(), &msg).dry_run().await.map_err(|e| format!("{e:?}"))?.return_value())
     }
 

@@ -15,9 +15,9 @@ pub mod fine_tuning {
     use ink::storage::Mapping;
     pub use service_core::book::AccountFilter;
     use service_core::book::Key;
-    use service_core::provider::{Attestation, Unbonding};
-    pub use service_core::service::ServiceConfig;
+    pub use service_core::provider::{Attestation, Unbonding};
     use service_core::service::{AccountState, OnChain, ServiceCore};
+    pub use service_core::service::{ProviderState, ServiceConfig};
     use service_core::tuning::{self, check_id, judge_task, DeliverableState, Ring, TaskError};
     use service_core::{check_count, check_len, AccountError, Refund};
     use serving_interface::{Retrieval, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
@@ -519,33 +519,16 @@ pub mod fine_tuning {
             Ok((service_core::fit(providers.into_iter().filter_map(|p| self.service_view(p))), total))
         }
 
-        /// The provider's accepted attestation, if any (it counts only while its signer is current, it has not
-        /// expired, and its attestor and measurement are still registered).
+        /// The provider's stake, unbonding stake, usable TEE signer and accepted attestation (see `ProviderState`).
         #[ink(message)]
-        pub fn get_attestation(&self, provider: AccountId) -> Option<Attestation> {
-            self.core.attestation(provider)
+        pub fn provider_state(&self, provider: AccountId) -> ProviderState {
+            self.core.provider_state(provider, self.env().block_timestamp())
         }
 
-        /// The signer settlements are checked against right now, if any (owner-acknowledged or attested).
+        /// Whether `attestor` is a registered attestor, and whether `measurement` is an accepted measurement.
         #[ink(message)]
-        pub fn usable_tee_signer(&self, provider: AccountId) -> Option<[u8; 20]> {
-            self.core.usable_signer(provider, self.env().block_timestamp())
-        }
-
-        #[ink(message)]
-        pub fn is_attestor(&self, attestor: [u8; 20]) -> bool {
-            self.core.is_attestor(attestor)
-        }
-
-        #[ink(message)]
-        pub fn is_accepted_measurement(&self, measurement: [u8; 32]) -> bool {
-            self.core.is_measurement(measurement)
-        }
-
-        /// (active stake, unbonding stake if any)
-        #[ink(message)]
-        pub fn get_stake(&self, provider: AccountId) -> (Balance, Option<Unbonding>) {
-            self.core.stake(provider)
+        pub fn attestation_trust(&self, attestor: [u8; 20], measurement: [u8; 32]) -> (bool, bool) {
+            (self.core.is_attestor(attestor), self.core.is_measurement(measurement))
         }
 
         #[ink(message)]
@@ -561,12 +544,6 @@ pub mod fine_tuning {
         pub fn get_deliverables(&self, user: AccountId, provider: AccountId) -> Vec<Deliverable> {
             let ring = self.rings.get((user, provider)).unwrap_or_default();
             service_core::fit(ring.ids.into_iter().filter_map(|h| self.deliverables.get((user, provider, h))))
-        }
-
-        /// The EIP-712 digest the provider's TEE signs for this voucher (for tools to cross-check their encoding).
-        #[ink(message)]
-        pub fn settlement_digest(&self, provider: AccountId, input: VerifierInput) -> [u8; 32] {
-            input.digest(&HostCrypto, &self.domain(), provider)
         }
 
         // ------------------------------------------------------------------ internals

@@ -14,9 +14,9 @@ pub mod inference {
     use ink::storage::Mapping;
     pub use service_core::book::AccountFilter;
     use service_core::book::Key;
-    use service_core::provider::{Attestation, Unbonding};
-    pub use service_core::service::ServiceConfig;
+    pub use service_core::provider::{Attestation, Unbonding};
     use service_core::service::{AccountState, OnChain, ServiceCore};
+    pub use service_core::service::{ProviderState, ServiceConfig};
     use service_core::settle::{judge_batch, judge_signed_batch, BatchError, Judgement, Settler};
     use service_core::{check_count, check_len, AccountError, Refund};
     use serving_interface::{Retrieval, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
@@ -294,18 +294,6 @@ pub mod inference {
             self.settle(provider, judgement, &mut entries.iter().map(|e| e.nonce))
         }
 
-        /// What `settle_fees_with_tee_batch` would do with these entries and signature if `provider` sent them
-        /// now. Writes nothing.
-        #[ink(message)]
-        pub fn preview_batch_settlement_results(
-            &self,
-            provider: AccountId,
-            entries: Vec<BatchEntry>,
-            signature: Vec<u8>,
-        ) -> Result<Vec<SettlementOutcome>, Error> {
-            Ok(self.judge_signed(provider, &entries, &signature)?.outcomes)
-        }
-
         /// What `settle_fees_with_tee` would do with these vouchers if the caller (`provider`) sent them now,
         /// entries judged in order against the state left by the earlier ones. Writes nothing.
         #[ink(message)]
@@ -486,11 +474,6 @@ pub mod inference {
         }
 
         #[ink(message)]
-        pub fn service_exists(&self, provider: AccountId) -> bool {
-            self.core.has_service(provider)
-        }
-
-        #[ink(message)]
         pub fn get_service(&self, provider: AccountId) -> Result<ServiceView, Error> {
             self.service_view(provider).ok_or(Error::ServiceNotExist)
         }
@@ -502,33 +485,16 @@ pub mod inference {
             Ok((service_core::fit(providers.into_iter().filter_map(|p| self.service_view(p))), total))
         }
 
-        /// The provider's accepted attestation, if any (it counts only while its signer is current, it has not
-        /// expired, and its attestor and measurement are still registered).
+        /// The provider's stake, unbonding stake, usable TEE signer and accepted attestation (see `ProviderState`).
         #[ink(message)]
-        pub fn get_attestation(&self, provider: AccountId) -> Option<Attestation> {
-            self.core.attestation(provider)
+        pub fn provider_state(&self, provider: AccountId) -> ProviderState {
+            self.core.provider_state(provider, self.env().block_timestamp())
         }
 
-        /// The signer settlements are checked against right now, if any (owner-acknowledged or attested).
+        /// Whether `attestor` is a registered attestor, and whether `measurement` is an accepted measurement.
         #[ink(message)]
-        pub fn usable_tee_signer(&self, provider: AccountId) -> Option<[u8; 20]> {
-            self.core.usable_signer(provider, self.env().block_timestamp())
-        }
-
-        #[ink(message)]
-        pub fn is_attestor(&self, attestor: [u8; 20]) -> bool {
-            self.core.is_attestor(attestor)
-        }
-
-        #[ink(message)]
-        pub fn is_accepted_measurement(&self, measurement: [u8; 32]) -> bool {
-            self.core.is_measurement(measurement)
-        }
-
-        /// (active stake, unbonding stake if any)
-        #[ink(message)]
-        pub fn get_stake(&self, provider: AccountId) -> (Balance, Option<Unbonding>) {
-            self.core.stake(provider)
+        pub fn attestation_trust(&self, attestor: [u8; 20], measurement: [u8; 32]) -> (bool, bool) {
+            (self.core.is_attestor(attestor), self.core.is_measurement(measurement))
         }
 
         /// Whether `token_id` is revoked in the sub-account's current generation.
@@ -536,12 +502,6 @@ pub mod inference {
         pub fn is_token_revoked(&self, user: AccountId, provider: AccountId, token_id: u8) -> Result<bool, Error> {
             let (_, bits) = self.revoked_bits(user, provider)?;
             Ok(bits[usize::from(token_id / 8)] & (1u8 << (token_id % 8)) != 0)
-        }
-
-        /// The EIP-712 digest a TEE signs for this voucher (for tools to cross-check their encoding).
-        #[ink(message)]
-        pub fn settlement_digest(&self, settlement: TeeSettlementData) -> [u8; 32] {
-            settlement.digest(&HostCrypto, &self.domain().separator(&HostCrypto))
         }
 
         // ------------------------------------------------------------------ internals

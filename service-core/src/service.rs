@@ -41,6 +41,19 @@ pub struct ServiceConfig {
     pub max_batch: u32,
 }
 
+/// Everything a provider has with the service besides its published parameters, in one view (`provider_state`,
+/// in place of four getters): its active stake, its unbonding stake if any, the TEE signer settlements are checked
+/// against right now if any (owner-acknowledged or attested), and its accepted attestation if any (it counts only
+/// while its signer is current, it has not expired, and its attestor and measurement are still registered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+pub struct ProviderState {
+    pub stake: Balance,
+    pub unbonding: Option<crate::provider::Unbonding>,
+    pub usable_signer: Option<[u8; 20]>,
+    pub attestation: Option<Attestation>,
+}
+
 /// A sub-account as the views show it (each service adds its own fields).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountState {
@@ -167,6 +180,17 @@ impl ServiceCore {
     }
     pub fn is_measurement(&self, measurement: [u8; 32]) -> bool {
         self.attestations.is_measurement(measurement)
+    }
+
+    /// See [`ProviderState`].
+    pub fn provider_state(&self, provider: AccountId, now: u64) -> ProviderState {
+        let (stake, unbonding) = self.stake(provider);
+        ProviderState {
+            stake,
+            unbonding,
+            usable_signer: self.usable_signer(provider, now),
+            attestation: self.attestation(provider),
+        }
     }
 
     /// The signer settlements are checked against at `now`, if any (owner-acknowledged or attested).
