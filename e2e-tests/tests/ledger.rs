@@ -367,6 +367,44 @@ async fn over_paying_service_creates_surplus_not_balance(mut client: Client) -> 
     Ok(())
 }
 
+/// The ledger credits the tokens that arrived, never what a service says it paid, and shares them out over the
+/// providers in the order of the service's report (each at most what it reports, the rest to the last). A service
+/// that over-reports one provider and under-pays it moves the split between providers, never the total.
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn misreported_retrieval_is_shared_by_the_report_but_credited_by_the_tokens(mut client: Client) -> E2EResult<()> {
+    let (ledger, services) = deploy(&mut client, 1).await?;
+    let svc = services[0];
+    open_with_sub(&mut client, ledger, svc, 10_000_000, 4_000_000).await?;
+    let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
+    let mut m = ink_e2e::create_call_builder::<MockService>(svc);
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(dave(), svc, 2_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie(), dave()], svc)).submit().await?;
+    assert_eq!(r.return_value(), Ok(0));
+    advance_ms(LOCK_MS);
+    client.call(&ink_e2e::alice(), &m.set_mode(Mode::Misreporter)).submit().await?;
+    take_events();
+    let ledger0 = client.free_balance(ledger).await?;
+    // It takes 4 M from charlie's sub-account and 2 M from dave's, pays 2 M + 2 M, and reports 8 M and 2 M: trusting
+    // the report would credit 6 M (all that was funded); the ledger credits the 4 M that arrived.
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie(), dave()], svc)).submit().await?;
+    assert_eq!(r.return_value(), Ok(4_000_000));
+    assert_eq!(client.free_balance(ledger).await?, ledger0 + 4_000_000);
+    let ev = take_events();
+    let rf = events_of::<FundRetrieved>(&ev, &bytes(&ledger));
+    let shares: Vec<_> = rf.iter().map(|e| (e.provider, e.amount, e.refund_requested)).collect();
+    assert_eq!(shares, vec![(charlie(), 4_000_000, 0), (dave(), 0, 0)], "shared as reported, capped by the tokens");
+    // The ledger's books hold whatever the report said: bob's available balance rose by the 4 M that arrived (the
+    // 2 M the service kept is the service's debt to him, not the ledger's), 2 M of his funding is still counted at
+    // the service, and the ledger owes exactly what it holds for him.
+    assert_eq!(ledger_of(&mut client, ledger, bob()).await?, (8_000_000, 8_000_000));
+    let funded = client.call(&ink_e2e::bob(), &l.get_funded(bob(), svc)).dry_run().await?.return_value();
+    assert_eq!(funded, 2_000_000);
+    let liabilities = client.call(&ink_e2e::bob(), &l.liabilities()).dry_run().await?.return_value();
+    assert_eq!(liabilities, 8_000_000);
+    Ok(())
+}
+
 #[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
 async fn thief_service_cannot_touch_other_services_or_the_ledger(mut client: Client) -> E2EResult<()> {
     let (ledger, services) = deploy(&mut client, 2).await?;

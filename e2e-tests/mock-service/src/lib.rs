@@ -30,6 +30,8 @@ pub mod mock_service {
         Reenter,
         /// Every ledger-facing message traps.
         Trap,
+        /// `retrieve` reports twice what it takes for the first provider of the call and pays only half of it.
+        Misreporter,
     }
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -221,8 +223,12 @@ pub mod mock_service {
                     let left = sub.balance.saturating_sub(taken);
                     self.set_balance(user, &mut sub, left);
                     sub.pending_refund = 0;
-                    paid = if self.mode == Mode::OverPayer { taken.saturating_mul(2) } else { taken };
-                    send = send.saturating_add(paid);
+                    let mut sent = if self.mode == Mode::OverPayer { taken.saturating_mul(2) } else { taken };
+                    paid = sent;
+                    if self.mode == Mode::Misreporter && out.is_empty() {
+                        (sent, paid) = (taken / 2, taken.saturating_mul(2));
+                    }
+                    send = send.saturating_add(sent);
                 }
                 // Queue the rest (this mock keeps one refund only: a second request while one is pending is
                 // refused).
