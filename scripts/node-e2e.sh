@@ -34,5 +34,6 @@ python3 scripts/guides.py --check scripts/guides-check.sh
 say "the guides' command blocks on a dev node: $(( $(date +%s) - t1 )) s"
 kill $NODE_PID; trap - EXIT
 t2=$(date +%s)
-cargo test --locked -p serving-e2e-tests --features node --test node
+mkdir -p target/contract-build-tmp   # the contracts built with the repository's memcpy, as in make test
+TMPDIR=$PWD/target/contract-build-tmp cargo test --locked -p serving-e2e-tests --features node --test node
 say "e2e story on a node (tests/node.rs): $(( $(date +%s) - t2 )) s"
