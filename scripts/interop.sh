@@ -42,10 +42,11 @@ cat > "$tmp/fine_tuning.json" <<JSON
 { "kind": "fine_tuning", "chainId": 42, "contract": "$CHARLIE_HEX", "provider": "$CHARLIE_HEX", "user": "$BOB",
   "id": "task \"1\"", "encryptedSecret": "0x0102", "modelRootHash": "0x$(printf 'cd%.0s' {1..32})", "nonce": 3, "taskFee": 5 }
 JSON
+# One field of `serving sign`'s output in $out (a list one item per line).
+field() { python3 -c 'import json, sys; v = json.loads(sys.stdin.read())[sys.argv[1]]; print("\n".join(v) if isinstance(v, list) else v)' "$1" <<<"$out"; }
 for run in "inference inference.json" "inference inference.json --batch" "fine_tuning fine_tuning.json"; do
   set -- $run
   out=$(target/debug/serving sign ${3:-} --key "$tmp/key.json" "$tmp/$2")
-  field() { python3 -c 'import json, sys; v = json.loads(sys.stdin.read())[sys.argv[1]]; print("\n".join(v) if isinstance(v, list) else v)' "$1" <<<"$out"; }
   mapfile -t args < <(field args)
   encoded=$(cargo contract encode "target/ink/$1/$1.json" --message "$(field message)" --args "${args[@]}" \
     | sed -n 's/.*Encoded data: //p' | tr 'A-F' 'a-f')

@@ -19,6 +19,7 @@ if ! command -v jq >/dev/null; then
 fi
 t0=$(date +%s)
 PORT=${NODE_PORT:-9944}
+[ "$PORT" = 9944 ] || { say "the guides use ws://127.0.0.1:9944; NODE_PORT must be 9944 for them"; exit 1; }
 mkdir -p target
 substrate-contracts-node --dev --tmp --rpc-port "$PORT" >target/contracts-node.log 2>&1 &
 NODE_PID=$!
@@ -28,7 +29,6 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 say "dev node up on port $PORT in $(( $(date +%s) - t0 )) s"
-[ "$PORT" = 9944 ] || { say "the guides use ws://127.0.0.1:9944; NODE_PORT must be 9944 for them"; exit 1; }
 t1=$(date +%s)
 python3 scripts/guides.py --check scripts/guides-check.sh
 say "the guides' command blocks on a dev node: $(( $(date +%s) - t1 )) s"
