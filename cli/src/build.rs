@@ -37,6 +37,7 @@ pub fn build(root: &std::path::Path, contracts: &[String]) -> Result<Value, Stri
             return Err(format!("unknown contract `{c}` (one of {})", CONTRACTS.join(", ")));
         }
         let manifest = ManifestPath::new(root.join(c).join("Cargo.toml")).map_err(|e| e.to_string())?;
+        share_build_dirs(&manifest)?;
         let args = ExecuteArgs {
             manifest_path: manifest,
             verbosity: Verbosity::Quiet,
@@ -60,4 +61,33 @@ pub fn build(root: &std::path::Path, contracts: &[String]) -> Result<Value, Stri
         out.push(json!({ "contract": c, "wasm": wasm.display().to_string(), "bytes": bytes }));
     }
     Ok(Value::Array(out))
+}
+
+/// contract-build gives every contract its own cargo target directory (`<target>/ink/<contract>`), so the
+/// dependencies the three contracts have in common (core and alloc built from source, ink!, SCALE codec, our
+/// shared crates, and the same again for the host build that writes the metadata) were compiled three times on a
+/// cold build. The two folders cargo writes its work into are made links to one shared folder
+/// (`<target>/ink/.shared`): cargo then finds what an earlier contract compiled (fingerprints include features
+/// and flags, so nothing is reused wrongly), and each contract's `.contract`, `.wasm` and `.json` stay where they
+/// were. A folder left by an older, unshared build is removed once (it is only cargo's cache).
+fn share_build_dirs(manifest: &ManifestPath) -> Result<(), String> {
+    let meta = contract_build::CrateMetadata::collect(manifest, Target::Wasm).map_err(|e| format!("{e:#}"))?;
+    let own = meta.target_directory;
+    let shared = own.parent().ok_or(format!("{}: no parent", own.display()))?.join(".shared");
+    std::fs::create_dir_all(&own).map_err(|e| format!("{}: {e}", own.display()))?;
+    for sub in ["wasm32-unknown-unknown", "release"] {
+        let target = shared.join(sub);
+        std::fs::create_dir_all(&target).map_err(|e| format!("{}: {e}", target.display()))?;
+        let link = own.join(sub);
+        match std::fs::read_link(&link) {
+            Ok(to) if to == target => continue,
+            Ok(_) => std::fs::remove_file(&link).map_err(|e| format!("{}: {e}", link.display()))?,
+            Err(_) if link.exists() => {
+                std::fs::remove_dir_all(&link).map_err(|e| format!("{}: {e}", link.display()))?
+            }
+            Err(_) => {}
+        }
+        std::os::unix::fs::symlink(&target, &link).map_err(|e| format!("{}: {e}", link.display()))?;
+    }
+    Ok(())
 }
