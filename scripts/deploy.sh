@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Uploads and instantiates the three release bundles on a pallet-contracts node and registers the two services
+# Uploads the services' full builds (the code their rarely used messages run in: the owner's, provider
+# registration, stake withdrawal; see docs/performance.md), instantiates the three release bundles (each service
+# given its full build's code hash) on a pallet-contracts node and registers the two services
 # in the ledger as ("inference", "v1") and ("fine-tuning", "v1"), each the recommended version, with
 # cargo-contract. Prints the contract addresses as JSON, SS58 and under "hex" (also written to --out, and as
 # shell variables URL, LEDGER, INFERENCE, FINE_TUNING to the same name with .env for .json: `. ./deployment.env`).
@@ -30,7 +32,7 @@ while [ $# -gt 0 ]; do
   shift 2 || { echo "$1 needs a value"; exit 2; }
 done
 
-for c in ledger inference fine_tuning; do
+for c in ledger inference fine_tuning inference_full fine_tuning_full; do
   [ -f "target/ink/$c/$c.contract" ] || bash scripts/bundles.sh
 done
 
@@ -49,6 +51,20 @@ print("0x" + raw[1:33].hex())
 PY
 }
 
+# Uploads a bundle's code (once per chain: a code already there is kept) and prints its code hash, the
+# blake2-256 of the Wasm, as pallet-contracts computes it.
+upload() {
+  local name=$1 out
+  say "uploading $name"
+  if ! out=$(cargo contract upload "target/ink/$name/$name.contract" --suri "$SURI" --url "$URL" -x --skip-confirm \
+      --output-json 2>&1); then
+    grep -q "already been uploaded" <<<"$out" || { printf '%s\n' "$out" >&2; exit 1; }
+    say "$name: already uploaded"
+  fi
+  python3 -c 'import hashlib, sys; print("0x" + hashlib.blake2b(open(sys.argv[1], "rb").read(), digest_size=32).hexdigest())' \
+    "target/ink/$name/$name.wasm"
+}
+
 instantiate() {
   local name=$1; shift
   say "instantiating $name"
@@ -63,17 +79,19 @@ call() {
     --suri "$SURI" --url "$URL" -x --skip-confirm --output-json >/dev/null
 }
 
+INFERENCE_FULL=$(upload inference_full)
+FINE_TUNING_FULL=$(upload fine_tuning_full)
 LEDGER=$(instantiate ledger "$CHAIN_ID" "$MIN_ACCOUNT" "$MIN_TRANSFER")
-INFERENCE=$(instantiate inference "$LEDGER" "$CHAIN_ID" "$LOCK_MS" "$MIN_STAKE")
-FINE_TUNING=$(instantiate fine_tuning "$LEDGER" "$CHAIN_ID" "$LOCK_MS" "$MIN_STAKE" "$PENALTY")
+INFERENCE=$(instantiate inference "$LEDGER" "$CHAIN_ID" "$LOCK_MS" "$MIN_STAKE" "$INFERENCE_FULL")
+FINE_TUNING=$(instantiate fine_tuning "$LEDGER" "$CHAIN_ID" "$LOCK_MS" "$MIN_STAKE" "$PENALTY" "$FINE_TUNING_FULL")
 # The names the guides use: ("inference", "v1") and ("fine-tuning", "v1"), each the recommended version.
 call ledger "$LEDGER" register_service '"inference"' '"v1"' "$INFERENCE" '"LLM inference"'
 call ledger "$LEDGER" register_service '"fine-tuning"' '"v1"' "$FINE_TUNING" '"model fine-tuning"'
 call ledger "$LEDGER" set_recommended_service '"inference"' '"v1"'
 call ledger "$LEDGER" set_recommended_service '"fine-tuning"' '"v1"'
 
-RESULT=$(printf '{"url": "%s", "chainId": %s, "ledger": "%s", "inference": "%s", "fineTuning": "%s", "hex": {"ledger": "%s", "inference": "%s", "fineTuning": "%s"}}' \
-  "$URL" "$CHAIN_ID" "$LEDGER" "$INFERENCE" "$FINE_TUNING" \
+RESULT=$(printf '{"url": "%s", "chainId": %s, "ledger": "%s", "inference": "%s", "fineTuning": "%s", "fullCode": {"inference": "%s", "fineTuning": "%s"}, "hex": {"ledger": "%s", "inference": "%s", "fineTuning": "%s"}}' \
+  "$URL" "$CHAIN_ID" "$LEDGER" "$INFERENCE" "$FINE_TUNING" "$INFERENCE_FULL" "$FINE_TUNING_FULL" \
   "$(ss58_hex "$LEDGER")" "$(ss58_hex "$INFERENCE")" "$(ss58_hex "$FINE_TUNING")")
 if [ -n "$OUT" ]; then
   printf '%s\n' "$RESULT" > "$OUT"

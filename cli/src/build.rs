@@ -6,8 +6,17 @@ use contract_build::{
 };
 use serde_json::{json, Value};
 
-/// The contracts `serving build` knows, by crate folder.
-pub const CONTRACTS: [&str; 3] = ["ledger", "inference", "fine_tuning"];
+/// The bundles `serving build` knows (by name: `target/ink/<name>/<name>.contract`): the three contracts and the
+/// services' full builds (the code their rarely used messages run in, uploaded and reached by delegate call).
+pub const CONTRACTS: [&str; 5] = ["ledger", "inference", "fine_tuning", "inference_full", "fine_tuning_full"];
+
+/// The crate folder of a bundle.
+fn folder(name: &str) -> String {
+    match name.strip_suffix("_full") {
+        Some(service) => format!("full/{service}"),
+        None => name.to_string(),
+    }
+}
 
 /// Builds the release bundles of `contracts` (crate folders under the workspace root `root`); returns
 /// `[{contract, wasm, bytes}]`. The same settings as `cargo contract build --release`.
@@ -36,7 +45,7 @@ pub fn build(root: &std::path::Path, contracts: &[String]) -> Result<Value, Stri
         if !CONTRACTS.contains(&c.as_str()) {
             return Err(format!("unknown contract `{c}` (one of {})", CONTRACTS.join(", ")));
         }
-        let manifest = ManifestPath::new(root.join(c).join("Cargo.toml")).map_err(|e| e.to_string())?;
+        let manifest = ManifestPath::new(root.join(folder(c)).join("Cargo.toml")).map_err(|e| e.to_string())?;
         share_build_dirs(&manifest)?;
         let args = ExecuteArgs {
             manifest_path: manifest,

@@ -25,7 +25,7 @@ const MIN_STAKE: u128 = 10 * UNIT;
 const PENALTY_PERCENT: u8 = 30;
 /// pallet_balances' existential deposit in ink's sandbox runtime: a contract account keeps it, unspendable.
 const EXISTENTIAL_DEPOSIT: u128 = 1;
-const STEPS: usize = 27;
+const STEPS: usize = 28;
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Who {
@@ -100,11 +100,18 @@ struct Weighed<V> {
 }
 
 impl Demo {
-    /// A sandbox with the three release bundles (`target/ink/<name>/<name>.wasm` under `bundles`).
+    /// A sandbox with the release bundles (`target/ink/<name>/<name>.wasm` under `bundles`): the three contracts
+    /// and the services' full builds.
     pub fn new(bundles: &str, json: bool) -> Self {
         let wasm = |n: &str| format!("{bundles}/{n}/{n}.wasm");
         Demo {
-            client: Client::new([wasm("ledger"), wasm("inference"), wasm("fine_tuning")]),
+            client: Client::new([
+                wasm("ledger"),
+                wasm("inference"),
+                wasm("fine_tuning"),
+                wasm("inference_full"),
+                wasm("fine_tuning_full"),
+            ]),
             json,
             step: 0,
             ledger: AccountId::from([0; 32]),
@@ -293,7 +300,30 @@ impl Demo {
         )
         .await?;
 
-        let mut c = InferenceRef::new(self.ledger, CHAIN_ID, LOCK_MS, MIN_STAKE);
+        // The services' full builds: the code their rarely used messages (the owner's, registration, stake
+        // withdrawal) run in, by delegate call from the deployed builds. Uploaded once; the constructors take
+        // their code hashes.
+        let (mut full, mut paid) = (Vec::<ink::primitives::Hash>::new(), 0u128);
+        for name in ["inference_full", "fine_tuning_full"] {
+            let r = ContractsBackend::<DefaultEnvironment>::upload(&mut self.client, name, &ink_e2e::alice())
+                .submit()
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            let deposit = r.dry_run.as_ref().map_err(|e| format!("{e:?}"))?.deposit;
+            self.flows(Who::Alice).deposits += i128::try_from(deposit).map_err(|_| "deposit too large")?;
+            paid = paid.checked_add(deposit).ok_or("overflow")?;
+            full.push(r.code_hash);
+        }
+        let hashes: Vec<String> =
+            full.iter().map(|h| h.as_ref().iter().map(|b| format!("{b:02x}")).collect::<String>()).collect();
+        self.done(
+            Who::Alice,
+            "uploads the services' full builds (where their owner and registration messages run)",
+            format!("code hashes 0x{} and 0x{}; code deposit {}", hashes[0], hashes[1], tokens(paid)),
+            None::<&Weighed<()>>,
+        )
+        .await?;
+        let mut c = InferenceRef::new(self.ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, full[0]);
         let r = self
             .client
             .instantiate("inference", &ink_e2e::alice(), &mut c)
@@ -307,7 +337,7 @@ impl Demo {
         self.done(Who::Alice, "deploys inference (lock time 1 h, minimum stake 10)", "deployed".into(), Some(&w))
             .await?;
 
-        let mut c = FineTuningRef::new(self.ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, PENALTY_PERCENT);
+        let mut c = FineTuningRef::new(self.ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, PENALTY_PERCENT, full[1]);
         let r = self
             .client
             .instantiate("fine_tuning", &ink_e2e::alice(), &mut c)

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! serving demo [--json] [--bundles DIR]
-//! serving build [ledger|inference|fine_tuning ...]
+//! serving build [ledger|inference|fine_tuning|inference_full|fine_tuning_full ...]
 //! serving keygen [--out FILE]
 //! serving address --key FILE | SS58 | 0x<32 bytes>
 //! serving digest FILE|-
@@ -28,8 +28,9 @@ type R<T> = Result<T, String>;
 const USAGE: &str = "usage:
   serving demo [--json] [--bundles DIR] the whole story in a sandbox chain (needs the release bundles in DIR,
                                        default target/ink: run `make demo`)
-  serving build [CONTRACT ...]         release bundles (ledger, inference, fine_tuning; default all three) into
-                                       target/ink/, without cargo-contract: {contract, wasm, bytes} per bundle
+  serving build [CONTRACT ...]         release bundles (ledger, inference, fine_tuning, inference_full,
+                                       fine_tuning_full; default all five) into target/ink/, without
+                                       cargo-contract: {contract, wasm, bytes} per bundle
   serving keygen [--out FILE]          new secp256k1 key: JSON {secret, address} on stdout, or with --out the
                                        secret only in FILE (created 0600) and {address, file} on stdout
   serving address --key FILE           the Ethereum address of a key file
@@ -82,7 +83,7 @@ fn run_demo(args: &[String]) {
             other => fail(&format!("unknown option `{other}` for demo\n{USAGE}")),
         }
     }
-    for c in ["ledger", "inference", "fine_tuning"] {
+    for c in build::CONTRACTS {
         let p = format!("{bundles}/{c}/{c}.wasm");
         if !std::path::Path::new(&p).exists() {
             fail(&format!("{p} not found: build the release bundles first (`make demo` does, or `make bundles`)"));

@@ -155,6 +155,8 @@ async fn run() -> R<String> {
         "target/ink/ledger/ledger.wasm",
         "target/ink/inference/inference.wasm",
         "target/ink/fine_tuning/fine_tuning.wasm",
+        "target/ink/inference_full/inference_full.wasm",
+        "target/ink/fine_tuning_full/fine_tuning_full.wasm",
     ]);
     let alice = ink_e2e::alice();
     let provider_kp = ink_e2e::charlie();

@@ -140,8 +140,8 @@ fn call_data_fixtures() {
             "inference",
             "constructor",
             "new",
-            json!([a(&ledger_addr), 42, 3_600_000, "100000000"]),
-            ctor(InferenceRef::new(ledger_addr, 42, 3_600_000, 100_000_000)),
+            json!([a(&ledger_addr), 42, 3_600_000, "100000000", hex0(&[0xf1; 32])]),
+            ctor(InferenceRef::new(ledger_addr, 42, 3_600_000, 100_000_000, [0xf1; 32].into())),
         ),
         case(
             "inference",
@@ -183,8 +183,8 @@ fn call_data_fixtures() {
             "fine_tuning",
             "constructor",
             "new",
-            json!([a(&ledger_addr), 42, 3_600_000, "100000000", 30]),
-            ctor(FineTuningRef::new(ledger_addr, 42, 3_600_000, 100_000_000, 30)),
+            json!([a(&ledger_addr), 42, 3_600_000, "100000000", 30, hex0(&[0xf2; 32])]),
+            ctor(FineTuningRef::new(ledger_addr, 42, 3_600_000, 100_000_000, 30, [0xf2; 32].into())),
         ),
         case(
             "fine_tuning",
@@ -233,7 +233,8 @@ async fn event_fixtures(mut client: Client) -> E2EResult<()> {
     use serde_json::json;
     let mut c = LedgerRef::new(42, 3_000_000, 1_000_000);
     let ledger = client.instantiate("ledger", &ink_e2e::alice(), &mut c).submit().await?.account_id;
-    let mut c = InferenceRef::new(ledger, 42, 3_600_000, 100_000_000);
+    let (full, _) = serving_e2e_tests::upload_full_builds(&mut client).await?;
+    let mut c = InferenceRef::new(ledger, 42, 3_600_000, 100_000_000, full);
     let inference = client.instantiate("inference", &ink_e2e::alice(), &mut c).submit().await?.account_id;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let mut i = ink_e2e::create_call_builder::<Inference>(inference);

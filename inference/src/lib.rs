@@ -172,7 +172,20 @@ pub mod inference {
         /// so the packed root stays as it was.
         #[cfg(serving_upgrade_v2)]
         v2_note: ink::storage::Lazy<u32>,
+        /// The code hash of this contract's full build (`full/inference`), which the messages used rarely run
+        /// in: see [`FULL`]. Set by the constructor and the owner's `set_full_code`.
+        full_code: ink::storage::Lazy<Hash>,
     }
+
+    /// Whether this is the full build. Every call loads the whole code of the contract it calls (pallet-contracts
+    /// charges ≈ 33.5 k ps and 1 B of proof per byte, in every call), so the code deployed at the contract's
+    /// address (the thin build, the default) carries only what users, settlement and the ledger call; the
+    /// messages used rarely (the owner's, provider registration, stake withdrawal, attestation submission and
+    /// the two paged views) run in the full build of the same source (`full/inference`, cfg `serving_full`),
+    /// uploaded once, which the thin build reaches by a delegate call (same storage, same caller and value) that
+    /// hands over the call's input and ends the call with the full build's output. Both builds have the same
+    /// messages, selectors and metadata; unit tests run the full build.
+    const FULL: bool = cfg!(any(test, serving_full));
 
     /// (the token generation the bits belong to, revoked token ids 0..=255 as bits)
     type RevokedBits = (u32, [u8; 32]);
@@ -199,16 +212,27 @@ pub mod inference {
     impl Inference {
         /// `lock_time_ms` in [1 h, 7 d] (reference default 24 h); `min_stake` for a first registration
         /// (reference: 100·10^18). The caller becomes the owner.
+        ///
+        /// `full_code`: the code hash of the full build (`full/inference`), uploaded beforehand (see [`FULL`]).
         #[ink(constructor)]
-        pub fn new(ledger: AccountId, chain_id: u64, lock_time_ms: u64, min_stake: Balance) -> Result<Self, Error> {
-            Ok(Self {
+        pub fn new(
+            ledger: AccountId,
+            chain_id: u64,
+            lock_time_ms: u64,
+            min_stake: Balance,
+            full_code: Hash,
+        ) -> Result<Self, Error> {
+            let mut this = Self {
                 core: ServiceCore::new(Self::env().caller(), ledger, chain_id, lock_time_ms, min_stake)?,
                 services: Mapping::default(),
                 revoked: Mapping::default(),
                 max_settlements: MAX_SETTLEMENTS,
                 #[cfg(serving_upgrade_v2)]
                 v2_note: Default::default(),
-            })
+                full_code: Default::default(),
+            };
+            this.full_code.set(&full_code);
+            Ok(this)
         }
 
         // ------------------------------------------------------------------ provider
@@ -218,50 +242,66 @@ pub mod inference {
         /// owner's acknowledgement of the signer and the attestation; url and price changes keep them.
         #[ink(message, payable)]
         pub fn add_or_update_service(&mut self, params: ServiceParams) -> Result<(), Error> {
-            let (provider, now) = (self.env().caller(), self.env().block_timestamp());
-            params.check()?;
-            let critical = self.services.get(provider).is_none_or(|old| old.critical_change(&params));
-            let value = self.env().transferred_value();
-            self.core.register(provider, value, params.tee_signer, critical, now, &mut OnChain)?;
-            self.env().emit_event(ServiceUpdated {
-                provider,
-                service_type: params.service_type.clone(),
-                url: params.url.clone(),
-                input_price: params.input_price,
-                output_price: params.output_price,
-                updated_at: now,
-                model: params.model.clone(),
-                verifiability: params.verifiability.clone(),
-                tee_signer: params.tee_signer,
-            });
-            self.services.insert(provider, &params);
-            Ok(())
+            if FULL {
+                let (provider, now) = (self.env().caller(), self.env().block_timestamp());
+                params.check()?;
+                let critical = self.services.get(provider).is_none_or(|old| old.critical_change(&params));
+                let value = self.env().transferred_value();
+                self.core.register(provider, value, params.tee_signer, critical, now, &mut OnChain)?;
+                self.env().emit_event(ServiceUpdated {
+                    provider,
+                    service_type: params.service_type.clone(),
+                    url: params.url.clone(),
+                    input_price: params.input_price,
+                    output_price: params.output_price,
+                    updated_at: now,
+                    model: params.model.clone(),
+                    verifiability: params.verifiability.clone(),
+                    tee_signer: params.tee_signer,
+                });
+                self.services.insert(provider, &params);
+                Ok(())
+            } else {
+                self.forward()
+            }
         }
 
         /// Removes the caller's service. Its stake unbonds for the lock time (`withdraw_stake` then pays
         /// it); sub-accounts are untouched, so users can still retrieve their funds.
         #[ink(message)]
         pub fn remove_service(&mut self) -> Result<(), Error> {
-            let provider = self.env().caller();
-            self.core.remove(provider, self.env().block_timestamp(), &mut OnChain)?;
-            self.services.remove(provider);
-            Ok(())
+            if FULL {
+                let provider = self.env().caller();
+                self.core.remove(provider, self.env().block_timestamp(), &mut OnChain)?;
+                self.services.remove(provider);
+                Ok(())
+            } else {
+                self.forward()
+            }
         }
 
         /// Pays the caller's unbonded stake once its release time has come.
         #[ink(message)]
         pub fn withdraw_stake(&mut self) -> Result<Balance, Error> {
-            let provider = self.env().caller();
-            let amount = self.core.withdraw_stake(provider, self.env().block_timestamp(), &mut OnChain)?;
-            self.pay(provider, amount)
+            if FULL {
+                let provider = self.env().caller();
+                let amount = self.core.withdraw_stake(provider, self.env().block_timestamp(), &mut OnChain)?;
+                self.pay(provider, amount)
+            } else {
+                self.forward()
+            }
         }
 
         /// Owner: sends the tokens the contract holds beyond what it owes (plain transfers to the contract, which
         /// no code can refuse on pallet-contracts) to `to`. Never touches sub-accounts or stakes.
         #[ink(message)]
         pub fn withdraw_surplus(&mut self, to: AccountId) -> Result<Balance, Error> {
-            let amount = self.core.withdraw_surplus(self.env().caller(), to, self.env().balance(), &mut OnChain)?;
-            self.pay(to, amount)
+            if FULL {
+                let amount = self.core.withdraw_surplus(self.env().caller(), to, self.env().balance(), &mut OnChain)?;
+                self.pay(to, amount)
+            } else {
+                self.forward()
+            }
         }
 
         /// Settles 1..=`config().max_batch` (default 50) vouchers for the caller (the provider). Each entry gets a status; a bad entry does
@@ -344,44 +384,68 @@ pub mod inference {
 
         #[ink(message)]
         pub fn update_lock_time(&mut self, lock_time_ms: u64) -> Result<(), Error> {
-            self.core.update_lock_time(self.env().caller(), lock_time_ms, &mut OnChain)
+            if FULL {
+                self.core.update_lock_time(self.env().caller(), lock_time_ms, &mut OnChain)
+            } else {
+                self.forward()
+            }
         }
 
         #[ink(message)]
         pub fn update_min_stake(&mut self, min_stake: Balance) -> Result<(), Error> {
-            self.core.update_min_stake(self.env().caller(), min_stake, &mut OnChain)
+            if FULL {
+                self.core.update_min_stake(self.env().caller(), min_stake, &mut OnChain)
+            } else {
+                self.forward()
+            }
         }
 
         /// The most vouchers one settlement call may carry, 1..=80 (`MAX_SETTLEMENTS_LIMIT`: what ink!'s 16 KiB
         /// input buffer holds with a margin). `MaxSettlementsUpdated` when it changes.
         #[ink(message)]
         pub fn set_max_settlements(&mut self, max: u32) -> Result<(), Error> {
-            self.core.ensure_owner(self.env().caller())?;
-            if max == 0 || max > MAX_SETTLEMENTS_LIMIT {
-                return Err(Error::BatchLimitOutOfRange { limit: max, max: MAX_SETTLEMENTS_LIMIT });
+            if FULL {
+                self.core.ensure_owner(self.env().caller())?;
+                if max == 0 || max > MAX_SETTLEMENTS_LIMIT {
+                    return Err(Error::BatchLimitOutOfRange { limit: max, max: MAX_SETTLEMENTS_LIMIT });
+                }
+                if max != self.max_settlements {
+                    self.max_settlements = max;
+                    self.env().emit_event(MaxSettlementsUpdated { max });
+                }
+                Ok(())
+            } else {
+                self.forward()
             }
-            if max != self.max_settlements {
-                self.max_settlements = max;
-                self.env().emit_event(MaxSettlementsUpdated { max });
-            }
-            Ok(())
         }
 
         /// The owner vouches for (`true`, after checking its attestation) or stops vouching for the provider's
         /// current TEE signer.
         #[ink(message)]
         pub fn set_tee_signer_acknowledgement(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
-            self.core.set_owner_acknowledgement(self.env().caller(), provider, acknowledged, &mut OnChain)
+            if FULL {
+                self.core.set_owner_acknowledgement(self.env().caller(), provider, acknowledged, &mut OnChain)
+            } else {
+                self.forward()
+            }
         }
 
         #[ink(message)]
         pub fn transfer_ownership(&mut self, new_owner: AccountId) -> Result<(), Error> {
-            self.core.transfer_ownership(self.env().caller(), new_owner, &mut OnChain)
+            if FULL {
+                self.core.transfer_ownership(self.env().caller(), new_owner, &mut OnChain)
+            } else {
+                self.forward()
+            }
         }
 
         #[ink(message)]
         pub fn accept_ownership(&mut self) -> Result<(), Error> {
-            self.core.accept_ownership(self.env().caller(), &mut OnChain)
+            if FULL {
+                self.core.accept_ownership(self.env().caller(), &mut OnChain)
+            } else {
+                self.forward()
+            }
         }
 
         /// Replaces this contract's code, keeping its storage.
@@ -393,16 +457,36 @@ pub mod inference {
             Ok(())
         }
 
+        /// Owner: the code hash of the full build the rarely used messages run in (see [`FULL`]); after an
+        /// upgrade whose full build changed too. Never forwarded, so a wrong hash can always be corrected.
+        #[ink(message)]
+        pub fn set_full_code(&mut self, code_hash: Hash) -> Result<(), Error> {
+            self.core.ensure_owner(self.env().caller())?;
+            if self.full_code.get() != Some(code_hash) {
+                self.full_code.set(&code_hash);
+                self.env().emit_event(service_core::events::FullCodeUpdated { code_hash: code_hash.into() });
+            }
+            Ok(())
+        }
+
         /// Owner: registers (`true`) or removes an attestor key. Removal ends every attestation it signed.
         #[ink(message)]
         pub fn set_attestor(&mut self, attestor: [u8; 20], registered: bool) -> Result<(), Error> {
-            self.core.set_attestor(self.env().caller(), attestor, registered, &mut OnChain)
+            if FULL {
+                self.core.set_attestor(self.env().caller(), attestor, registered, &mut OnChain)
+            } else {
+                self.forward()
+            }
         }
 
         /// Owner: accepts (`true`) or removes a TEE measurement. Removal ends every attestation for it.
         #[ink(message)]
         pub fn set_measurement(&mut self, measurement: [u8; 32], accepted: bool) -> Result<(), Error> {
-            self.core.set_measurement(self.env().caller(), measurement, accepted, &mut OnChain)
+            if FULL {
+                self.core.set_measurement(self.env().caller(), measurement, accepted, &mut OnChain)
+            } else {
+                self.forward()
+            }
         }
 
         /// Anyone: submits a registered attestor's `TeeAttestation` for `provider`'s current signer. The signer
@@ -417,9 +501,13 @@ pub mod inference {
             attestor: [u8; 20],
             signature: Vec<u8>,
         ) -> Result<(), Error> {
-            let (domain, now) = (self.domain(), self.env().block_timestamp());
-            let (c, ev) = (&mut self.core, &mut OnChain);
-            c.submit_attestation(&HostCrypto, &domain, provider, measurement, expires_at, attestor, &signature, now, ev)
+            if FULL {
+                let (domain, now) = (self.domain(), self.env().block_timestamp());
+                let (c, ev) = (&mut self.core, &mut OnChain);
+                c.submit_attestation(&HostCrypto, &domain, provider, measurement, expires_at, attestor, &signature, now, ev)
+            } else {
+                self.forward()
+            }
         }
 
         // ------------------------------------------------------------------ views
@@ -444,6 +532,12 @@ pub mod inference {
             ServiceConfig { max_batch: self.max_settlements, ..self.core.config(self.env().balance()) }
         }
 
+        /// The code hash of the full build the rarely used messages run in (see [`FULL`]).
+        #[ink(message)]
+        pub fn full_code(&self) -> Option<Hash> {
+            self.full_code.get()
+        }
+
         #[ink(message)]
         pub fn get_account(&self, user: AccountId, provider: AccountId) -> Result<AccountView, Error> {
             self.view((user, provider)).ok_or(Error::Account(AccountError::AccountNotExists))
@@ -458,8 +552,12 @@ pub mod inference {
             offset: u32,
             limit: u32,
         ) -> Result<(Vec<AccountView>, u32), Error> {
-            let (keys, total) = self.core.book.page(filter, offset, limit)?;
-            Ok((self.views(keys), total))
+            if FULL {
+                let (keys, total) = self.core.book.page(filter, offset, limit)?;
+                Ok((self.views(keys), total))
+            } else {
+                self.forward()
+            }
         }
 
         /// The sub-accounts of up to 50 users with `provider`, in input order (`None` where there is none).
@@ -481,8 +579,12 @@ pub mod inference {
         /// (page, total); limit 0 = 50, at most 50.
         #[ink(message)]
         pub fn get_all_services(&self, offset: u32, limit: u32) -> Result<(Vec<ServiceView>, u32), Error> {
-            let (providers, total) = self.core.providers(offset, limit)?;
-            Ok((service_core::fit(providers.into_iter().filter_map(|p| self.service_view(p))), total))
+            if FULL {
+                let (providers, total) = self.core.providers(offset, limit)?;
+                Ok((service_core::fit(providers.into_iter().filter_map(|p| self.service_view(p))), total))
+            } else {
+                self.forward()
+            }
         }
 
         /// The provider's stake, unbonding stake, usable TEE signer and accepted attestation (see `ProviderState`).
@@ -505,6 +607,11 @@ pub mod inference {
         }
 
         // ------------------------------------------------------------------ internals
+
+        /// Runs this call's message in the full build (see [`FULL`], `service_core::forward`).
+        fn forward<T>(&self) -> Result<T, Error> {
+            service_core::forward(self.full_code.get())
+        }
 
         fn domain(&self) -> Domain {
             Domain::inference(self.core.chain_id(), *self.env().account_id().as_ref())
@@ -721,7 +828,7 @@ mod tests {
         test::set_caller::<Env>(a.alice);
         test::set_callee::<Env>(ME);
         test::set_account_balance::<Env>(ME, 0);
-        Inference::new(a.django, 42, HOUR, 100).unwrap()
+        Inference::new(a.django, 42, HOUR, 100, ink::primitives::Hash::from([7; 32])).unwrap()
     }
 
     fn events() -> usize {

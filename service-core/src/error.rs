@@ -51,6 +51,9 @@ pub enum Error {
     InvalidBatchSignature,
     /// `set_max_settlements` outside 1..=`max` (`MAX_SETTLEMENTS_LIMIT`).
     BatchLimitOutOfRange { limit: u32, max: u32 },
+    /// A message that runs in the service's full build, while no code is uploaded under the stored full-build
+    /// hash (the owner's `set_full_code` mends it). Nothing changed.
+    FullCodeUnavailable,
 }
 
 impl From<OwnershipError> for Error {
