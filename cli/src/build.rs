@@ -78,7 +78,9 @@ pub fn build(root: &std::path::Path, contracts: &[String]) -> Result<Value, Stri
 /// cold build. The two folders cargo writes its work into are made links to one shared folder
 /// (`<target>/ink/.shared`): cargo then finds what an earlier contract compiled (fingerprints include features
 /// and flags, so nothing is reused wrongly), and each contract's `.contract`, `.wasm` and `.json` stay where they
-/// were. A folder left by an older, unshared build is removed once (it is only cargo's cache).
+/// were. A folder left by an older, unshared build is removed once (it is only cargo's cache). Builds into the
+/// shared folder must run one after another, as they do here and in ink_e2e (one at a time under a lock): the
+/// metadata generator each contract's build compiles and runs has one name there.
 fn share_build_dirs(manifest: &ManifestPath) -> Result<(), String> {
     let meta = contract_build::CrateMetadata::collect(manifest, Target::Wasm).map_err(|e| format!("{e:#}"))?;
     let own = meta.target_directory;

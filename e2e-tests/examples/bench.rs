@@ -837,16 +837,29 @@ async fn run() -> R<String> {
     }
     writeln!(out)?;
     writeln!(out, "## Code size (release Wasm)\n")?;
+    writeln!(
+        out,
+        "The three contracts are the code deployed at their addresses, loaded by every call to them. The services' \
+         full builds are only uploaded: their rarely used messages (owner, registration, stake withdrawal, \
+         attestation submission, two paged views) run there by delegate call, which loads both codes \
+         (docs/inference.md, \"Two builds\").\n"
+    )?;
     writeln!(out, "| contract | bytes | KiB | limit 123 KiB | target 64 KiB |")?;
     writeln!(out, "|---|---:|---:|---|---|")?;
-    for c in ["ledger", "inference", "fine_tuning"] {
+    for c in ["ledger", "inference", "fine_tuning", "inference_full", "fine_tuning_full"] {
         let size = std::fs::metadata(format!("target/ink/{c}/{c}.wasm"))?.len();
         let kib = size as f64 / 1024.0;
         writeln!(
             out,
             "| {c} | {size} | {kib:.1} | {} | {} |",
             if size <= 123 * 1024 { "ok" } else { "OVER" },
-            if size <= 64 * 1024 { "met" } else { "missed" }
+            if c.ends_with("_full") {
+                "— (uploaded only)"
+            } else if size <= 64 * 1024 {
+                "met"
+            } else {
+                "missed"
+            }
         )?;
     }
     Ok(out)

@@ -1075,6 +1075,79 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
     )
     .await?;
 
+    // ------------------------------------- the services' full builds (where their rarely used messages run)
+    refused(
+        c,
+        &mut w,
+        ("inference", "set_full_code", "wrong caller"),
+        &bob_kp,
+        &i.set_full_code(Hash::from([1; 32])),
+        0,
+        IError::Ownership(OwnershipError::NotOwner),
+    )
+    .await?;
+    refused(
+        c,
+        &mut w,
+        ("fine_tuning", "set_full_code", "wrong caller"),
+        &bob_kp,
+        &f.set_full_code(Hash::from([1; 32])),
+        0,
+        FError::Ownership(OwnershipError::NotOwner),
+    )
+    .await?;
+    // The owner points both services at a hash no code is uploaded under: every forwarded message is refused
+    // with `FullCodeUnavailable` (a stake sent with it stays with the sender); the owner's `set_full_code`, which
+    // is never forwarded, mends it.
+    let real_i = c.call(&alice, &i.full_code()).dry_run().await?.return_value().expect("a full build");
+    let real_f = c.call(&alice, &f.full_code()).dry_run().await?.return_value().expect("a full build");
+    for r in [
+        c.call(&alice, &i.set_full_code(Hash::from([9; 32]))).submit().await?.return_value(),
+        c.call(&alice, &f.set_full_code(Hash::from([9; 32]))).submit().await?.return_value(),
+    ] {
+        assert_eq!(r, Ok(()));
+    }
+    let p = serving_e2e_tests::inference_service("https://eve.example/v1", tee().address());
+    refused(
+        c,
+        &mut w,
+        ("inference", "add_or_update_service", "no code under the full-build hash"),
+        &eve_kp,
+        &i.add_or_update_service(p),
+        MIN_STAKE,
+        IError::FullCodeUnavailable,
+    )
+    .await?;
+    refused(
+        c,
+        &mut w,
+        ("inference", "update_lock_time", "no code under the full-build hash"),
+        &alice,
+        &i.update_lock_time(LOCK_MS),
+        0,
+        IError::FullCodeUnavailable,
+    )
+    .await?;
+    let q = serving_e2e_tests::fine_tuning_service("https://eve.example", 1, tee().address());
+    refused(
+        c,
+        &mut w,
+        ("fine_tuning", "add_or_update_service", "no code under the full-build hash"),
+        &eve_kp,
+        &f.add_or_update_service(q),
+        MIN_STAKE,
+        FError::FullCodeUnavailable,
+    )
+    .await?;
+    for r in [
+        c.call(&alice, &i.set_full_code(real_i)).submit().await?.return_value(),
+        c.call(&alice, &f.set_full_code(real_f)).submit().await?.return_value(),
+        c.call(&alice, &i.update_lock_time(LOCK_MS)).submit().await?.return_value(),
+        c.call(&alice, &f.update_lock_time(LOCK_MS)).submit().await?.return_value(),
+    ] {
+        assert_eq!(r, Ok(()), "the full builds answer again");
+    }
+
     // --------------------------------------------------------------- the table
     let mut table = String::new();
     table.push_str("| # | contract | message | attack | outcome (and: no balance moved) |\n|---:|---|---|---|---|\n");

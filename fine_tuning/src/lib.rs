@@ -527,7 +527,17 @@ pub mod fine_tuning {
             if FULL {
                 let (domain, now) = (self.domain(), self.env().block_timestamp());
                 let (c, ev) = (&mut self.core, &mut OnChain);
-                c.submit_attestation(&HostCrypto, &domain, provider, measurement, expires_at, attestor, &signature, now, ev)
+                c.submit_attestation(
+                    &HostCrypto,
+                    &domain,
+                    provider,
+                    measurement,
+                    expires_at,
+                    attestor,
+                    &signature,
+                    now,
+                    ev,
+                )
             } else {
                 self.forward()
             }
