@@ -32,11 +32,13 @@ for c in "${CONTRACTS[@]}"; do
   # (a later debug build makes them newer than the marker, and the next run rebuilds).
   touch "target/ink/$c/.release"
 done
-printf '\n%-12s %10s %10s %8s  %s\n' contract "wasm (B)" "KiB" "target" bundle
+printf '\n%-17s %10s %10s %8s  %s\n' contract "wasm (B)" "KiB" "target" bundle
 for c in "${CONTRACTS[@]}"; do
   wasm="target/ink/$c/$c.wasm"
   size=$(stat -c %s "$wasm")
   ok=$([ "$size" -le "$TARGET" ] && echo "<=64KiB" || { [ "$size" -le "$LIMIT" ] && echo ">64KiB" || echo "OVER LIMIT"; })
-  printf '%-12s %10d %10.1f %8s  %s\n' "$c" "$size" "$(awk -v s="$size" 'BEGIN{print s/1024}')" "$ok" "target/ink/$c/$c.contract"
+  # A full build is only uploaded (calls load it only for the rarely used messages): the 64 KiB target is not its.
+  case "$c" in *_full) [ "$ok" = "OVER LIMIT" ] || ok="upload" ;; esac
+  printf '%-17s %10d %10.1f %8s  %s\n' "$c" "$size" "$(awk -v s="$size" 'BEGIN{print s/1024}')" "$ok" "target/ink/$c/$c.contract"
   [ "$size" -le "$LIMIT" ] || { echo "[bundles] $c exceeds the 123 KiB code limit"; exit 1; }
 done
