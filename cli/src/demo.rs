@@ -1,6 +1,7 @@
 //! `serving demo`: the three release bundles (and the services' full builds) in ink!'s sandbox runtime (real
-//! pallet-contracts and pallet-balances, no node) and the whole story played as the owner, two providers and two users. After each
-//! step: the call's weight and every party's balances; at the end, a check that all money is accounted for.
+//! pallet-contracts and pallet-balances, no node) and the whole story played as the owner, two providers and two
+//! users. After each step: the call's weight and every party's balances; at the end, a check that all money is
+//! accounted for.
 //!
 //! Parties (ink_e2e's dev accounts): Alice owns the contracts; Charlie provides inference, Dave fine-tuning;
 //! Bob and Eve are users. The providers' TEE key is a fixed secp256k1 key, so every run signs the same bytes.
