@@ -304,27 +304,21 @@ impl Demo {
         // The services' full builds: the code their rarely used messages (the owner's, registration, stake
         // withdrawal) run in, by delegate call from the deployed builds. Uploaded once; the constructors take
         // their code hashes.
-        let (mut full, mut paid) = (Vec::<ink::primitives::Hash>::new(), 0u128);
-        for name in ["inference_full", "fine_tuning_full"] {
-            let r = ContractsBackend::<DefaultEnvironment>::upload(&mut self.client, name, &ink_e2e::alice())
-                .submit()
-                .await
-                .map_err(|e| format!("{e:?}"))?;
-            let deposit = r.dry_run.as_ref().map_err(|e| format!("{e:?}"))?.deposit;
-            self.flows(Who::Alice).deposits += i128::try_from(deposit).map_err(|_| "deposit too large")?;
-            paid = paid.checked_add(deposit).ok_or("overflow")?;
-            full.push(r.code_hash);
-        }
-        let hashes: Vec<String> =
-            full.iter().map(|h| h.as_ref().iter().map(|b| format!("{b:02x}")).collect::<String>()).collect();
+        let full = serving_sandbox::upload_full_builds(&mut self.client).await.map_err(|e| e.to_string())?;
+        self.flows(Who::Alice).deposits += i128::try_from(full.deposit).map_err(|_| "deposit too large")?;
         self.done(
             Who::Alice,
             "uploads the services' full builds (where their owner and registration messages run)",
-            format!("code hashes 0x{} and 0x{}; code deposit {}", hashes[0], hashes[1], tokens(paid)),
+            format!(
+                "code hashes {} and {}; code deposit {}",
+                crate::hex0(full.inference.as_ref()),
+                crate::hex0(full.fine_tuning.as_ref()),
+                tokens(full.deposit)
+            ),
             None::<&Weighed<()>>,
         )
         .await?;
-        let mut c = InferenceRef::new(self.ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, full[0]);
+        let mut c = InferenceRef::new(self.ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, full.inference);
         let r = self
             .client
             .instantiate("inference", &ink_e2e::alice(), &mut c)
@@ -338,7 +332,7 @@ impl Demo {
         self.done(Who::Alice, "deploys inference (lock time 1 h, minimum stake 10)", "deployed".into(), Some(&w))
             .await?;
 
-        let mut c = FineTuningRef::new(self.ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, PENALTY_PERCENT, full[1]);
+        let mut c = FineTuningRef::new(self.ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, PENALTY_PERCENT, full.fine_tuning);
         let r = self
             .client
             .instantiate("fine_tuning", &ink_e2e::alice(), &mut c)

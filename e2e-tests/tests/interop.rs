@@ -233,8 +233,8 @@ async fn event_fixtures(mut client: Client) -> E2EResult<()> {
     use serde_json::json;
     let mut c = LedgerRef::new(42, 3_000_000, 1_000_000);
     let ledger = client.instantiate("ledger", &ink_e2e::alice(), &mut c).submit().await?.account_id;
-    let (full, _) = serving_e2e_tests::upload_full_builds(&mut client).await?;
-    let mut c = InferenceRef::new(ledger, 42, 3_600_000, 100_000_000, full);
+    let full = serving_e2e_tests::upload_full_builds(&mut client).await?;
+    let mut c = InferenceRef::new(ledger, 42, 3_600_000, 100_000_000, full.inference);
     let inference = client.instantiate("inference", &ink_e2e::alice(), &mut c).submit().await?.account_id;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let mut i = ink_e2e::create_call_builder::<Inference>(inference);

@@ -25,10 +25,10 @@ async fn whole_story_on_a_node<Client: E2EBackend>(mut client: Client) -> E2ERes
     let (bob_id, charlie_id) = (id(&bob), id(&charlie));
     let mut c = LedgerRef::new(CHAIN_ID, UNIT, UNIT / 10);
     let ledger = client.instantiate("ledger", &alice, &mut c).submit().await?.account_id;
-    let (full_inference, full_ft) = serving_e2e_tests::upload_full_builds(&mut client).await?;
-    let mut c = InferenceRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, full_inference);
+    let full = serving_e2e_tests::upload_full_builds(&mut client).await?;
+    let mut c = InferenceRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, full.inference);
     let inference = client.instantiate("inference", &alice, &mut c).submit().await?.account_id;
-    let mut c = FineTuningRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, 30, full_ft);
+    let mut c = FineTuningRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, 30, full.fine_tuning);
     let ft = client.instantiate("fine_tuning", &alice, &mut c).submit().await?.account_id;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
     let mut i = ink_e2e::create_call_builder::<Inference>(inference);

@@ -105,23 +105,30 @@ pub fn inference_batch(
     (entries, key.sign_digest(&digest).to_vec())
 }
 
+/// The services' full builds once uploaded: their code hashes (which the services' constructors take) and the
+/// storage deposit the uploads held from the uploader.
+pub struct FullBuilds {
+    pub inference: ink::primitives::Hash,
+    pub fine_tuning: ink::primitives::Hash,
+    pub deposit: u128,
+}
+
 /// Uploads the services' full builds (`full/inference`, `full/fine_tuning`: the code their rarely used messages
-/// run in, see `FULL` in the contracts) as Alice; returns their code hashes (inference, fine-tuning), which the
-/// services' constructors take.
-pub async fn upload_full_builds<C>(
-    client: &mut C,
-) -> Result<(ink::primitives::Hash, ink::primitives::Hash), Box<dyn std::error::Error>>
+/// run in, see `FULL` in the contracts) as Alice.
+pub async fn upload_full_builds<C>(client: &mut C) -> Result<FullBuilds, Box<dyn std::error::Error>>
 where
     C: ink_e2e::E2EBackend<ink::env::DefaultEnvironment>,
     <C as ink_e2e::ContractsBackend<ink::env::DefaultEnvironment>>::Error: std::fmt::Debug,
 {
     let alice = ink_e2e::alice();
-    let mut hashes = Vec::new();
-    for name in ["inference_full", "fine_tuning_full"] {
+    let mut upload = async |name: &str| -> Result<(ink::primitives::Hash, u128), String> {
         let r = client.upload(name, &alice).submit().await.map_err(|e| format!("uploading {name}: {e:?}"))?;
-        hashes.push(r.code_hash);
-    }
-    Ok((hashes[0], hashes[1]))
+        let deposit = r.dry_run.as_ref().map_err(|e| format!("uploading {name}: {e:?}"))?.deposit;
+        Ok((r.code_hash, deposit))
+    };
+    let (inference, d1) = upload("inference_full").await?;
+    let (fine_tuning, d2) = upload("fine_tuning_full").await?;
+    Ok(FullBuilds { inference, fine_tuning, deposit: d1.checked_add(d2).ok_or("deposit overflow")? })
 }
 
 /// The three contracts instantiated by Alice (the owner): the ledger (minimum account 3 M, minimum transfer
@@ -139,13 +146,19 @@ pub async fn deploy_three(
 > {
     use ink_e2e::ContractsBackend;
     let alice = ink_e2e::alice();
-    let (full_inference, full_ft) = upload_full_builds(client).await?;
+    let full = upload_full_builds(client).await?;
     let mut c = ledger::ledger::LedgerRef::new(chain_id, 3_000_000, 1_000_000);
     let ledger = client.instantiate("ledger", &alice, &mut c).submit().await?.account_id;
-    let mut c = inference::inference::InferenceRef::new(ledger, chain_id, lock_ms, min_stake, full_inference);
+    let mut c = inference::inference::InferenceRef::new(ledger, chain_id, lock_ms, min_stake, full.inference);
     let inference = client.instantiate("inference", &alice, &mut c).submit().await?.account_id;
-    let mut c =
-        fine_tuning::fine_tuning::FineTuningRef::new(ledger, chain_id, lock_ms, min_stake, penalty_percent, full_ft);
+    let mut c = fine_tuning::fine_tuning::FineTuningRef::new(
+        ledger,
+        chain_id,
+        lock_ms,
+        min_stake,
+        penalty_percent,
+        full.fine_tuning,
+    );
     let ft = client.instantiate("fine_tuning", &alice, &mut c).submit().await?.account_id;
     Ok((ledger, inference, ft))
 }
