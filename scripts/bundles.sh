@@ -5,14 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
-# The three contracts and the services' full builds (full/: the code their rarely used messages run in).
+# The three contracts and the services' full builds (<service>/full: the code their rarely used messages run in).
 CONTRACTS=(ledger inference fine_tuning inference_full fine_tuning_full)
 LIMIT=$((123 * 1024))
 TARGET=$((64 * 1024))
 # A bundle is up to date when it is newer than every source it is built from (the contract, the crates it links,
 # the lockfile and toolchain file); then it is not rebuilt (a warm `make demo` takes seconds). FORCE=1 rebuilds.
 SOURCES=(service-core mem verifier/src verifier/Cargo.toml interface Cargo.lock rust-toolchain.toml)
-folder() { case "$1" in *_full) echo "full/${1%_full} ${1%_full}" ;; *) echo "$1" ;; esac; }
+folder() { case "$1" in *_full) echo "${1%_full}" ;; *) echo "$1" ;; esac; }
 for c in "${CONTRACTS[@]}"; do
   bundle="target/ink/$c/$c.contract"
   marker="target/ink/$c/.release"

@@ -21,13 +21,13 @@ rm -rf target/interop/events-all
 # ink_e2e builds each contract in a temporary workspace under TMPDIR: inside target/, cargo finds
 # .cargo/config.toml there, so the tests run the contracts with our memcpy (mem/), as the release bundles do.
 mkdir -p target/contract-build-tmp
-# ink_e2e gives each of the nine contracts it builds its own cargo folder (target/ink/<contract>), so their
-# common dependencies (core and alloc from source, ink!, the SCALE codec, our crates) would be compiled nine
+# ink_e2e gives each of the eleven contracts it builds its own cargo folder (target/ink/<contract>), so their
+# common dependencies (core and alloc from source, ink!, the SCALE codec, our crates) would be compiled eleven
 # times. Link the two folders cargo works in to one shared folder, as `serving build` does for the bundles
 # (cli/src/build.rs, share_build_dirs): the same fingerprints, one compilation each.
 share_ink_dirs() {
   local c sub
-  for c in ledger inference fine_tuning inference_full fine_tuning_full ledger_v2 inference_v2 fine_tuning_v2 mock_service; do
+  for c in ledger inference fine_tuning inference_full fine_tuning_full ledger_v2 inference_v2 fine_tuning_v2 inference_full_v2 fine_tuning_full_v2 mock_service; do
     for sub in wasm32-unknown-unknown release; do
       mkdir -p "target/ink/.shared/$sub" "target/ink/$c"
       [ -L "target/ink/$c/$sub" ] && continue

@@ -13,7 +13,7 @@ pub const CONTRACTS: [&str; 5] = ["ledger", "inference", "fine_tuning", "inferen
 /// The crate folder of a bundle.
 fn folder(name: &str) -> String {
     match name.strip_suffix("_full") {
-        Some(service) => format!("full/{service}"),
+        Some(service) => format!("{service}/full"),
         None => name.to_string(),
     }
 }

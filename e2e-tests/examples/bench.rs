@@ -754,7 +754,7 @@ async fn run() -> R<String> {
         "get_deliverables",
         "view, 4 tasks",
         &alice,
-        f.get_deliverables(ids[0], provider)
+        f.get_deliverables(ids[0], provider, 0, 0)
     );
 
     // ------------------------------------------------------------ report

@@ -848,7 +848,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &mut w,
         ("inference", "set_code", "wrong caller"),
         &bob_kp,
-        &i.set_code(Hash::from([1; 32])),
+        &i.set_code(Hash::from([1; 32]), Hash::from([2; 32])),
         0,
         IError::Ownership(OwnershipError::NotOwner),
     )
@@ -1069,7 +1069,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &mut w,
         ("fine_tuning", "set_code", "wrong caller"),
         &bob_kp,
-        &f.set_code(Hash::from([1; 32])),
+        &f.set_code(Hash::from([1; 32]), Hash::from([2; 32])),
         0,
         FError::Ownership(OwnershipError::NotOwner),
     )
@@ -1079,73 +1079,43 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
     refused(
         c,
         &mut w,
-        ("inference", "set_full_code", "wrong caller"),
-        &bob_kp,
-        &i.set_full_code(Hash::from([1; 32])),
+        ("inference", "set_code", "full build = thin build"),
+        &alice,
+        &i.set_code(Hash::from([1; 32]), Hash::from([1; 32])),
         0,
-        IError::Ownership(OwnershipError::NotOwner),
+        IError::FullCodeIsThinCode,
     )
     .await?;
     refused(
         c,
         &mut w,
-        ("fine_tuning", "set_full_code", "wrong caller"),
-        &bob_kp,
-        &f.set_full_code(Hash::from([1; 32])),
+        ("fine_tuning", "set_code", "full build = thin build"),
+        &alice,
+        &f.set_code(Hash::from([1; 32]), Hash::from([1; 32])),
         0,
-        FError::Ownership(OwnershipError::NotOwner),
+        FError::FullCodeIsThinCode,
     )
     .await?;
-    // The owner points both services at a hash no code is uploaded under: every forwarded message is refused
-    // with `FullCodeUnavailable` (a stake sent with it stays with the sender); the owner's `set_full_code`, which
-    // is never forwarded, mends it.
+    // An upgrade naming a full build no code is uploaded under traps as a whole (pallet-contracts refuses to lock
+    // it: `CodeNotFound`): the thin build and the full build stay as they were, and the forwarded messages work.
     let real_i = c.call(&alice, &i.full_code()).dry_run().await?.return_value().expect("a full build");
     let real_f = c.call(&alice, &f.full_code()).dry_run().await?.return_value().expect("a full build");
+    let thin_i = c.upload("inference", &alice).submit().await?.code_hash;
+    let thin_f = c.upload("fine_tuning", &alice).submit().await?.code_hash;
+    let before = snapshot(c).await?;
+    let r = c.call(&alice, &i.set_code(thin_i, Hash::from([9; 32]))).dry_run().await?;
+    assert!(format!("{:?}", r.exec_result.result).contains("CodeNotFound"), "{:?}", r.exec_result.result);
+    let r = c.call(&alice, &f.set_code(thin_f, Hash::from([9; 32]))).dry_run().await?;
+    assert!(format!("{:?}", r.exec_result.result).contains("CodeNotFound"), "{:?}", r.exec_result.result);
+    assert!(c.call(&alice, &i.set_code(thin_i, Hash::from([9; 32]))).submit().await.is_err());
+    assert_eq!(snapshot(c).await?, before, "a refused upgrade moves nothing");
+    assert_eq!(c.call(&alice, &i.full_code()).dry_run().await?.return_value(), Some(real_i));
+    assert_eq!(c.call(&alice, &f.full_code()).dry_run().await?.return_value(), Some(real_f));
     for r in [
-        c.call(&alice, &i.set_full_code(Hash::from([9; 32]))).submit().await?.return_value(),
-        c.call(&alice, &f.set_full_code(Hash::from([9; 32]))).submit().await?.return_value(),
-    ] {
-        assert_eq!(r, Ok(()));
-    }
-    let p = serving_e2e_tests::inference_service("https://eve.example/v1", tee().address());
-    refused(
-        c,
-        &mut w,
-        ("inference", "add_or_update_service", "no code under the full-build hash"),
-        &eve_kp,
-        &i.add_or_update_service(p),
-        MIN_STAKE,
-        IError::FullCodeUnavailable,
-    )
-    .await?;
-    refused(
-        c,
-        &mut w,
-        ("inference", "update_lock_time", "no code under the full-build hash"),
-        &alice,
-        &i.update_lock_time(LOCK_MS),
-        0,
-        IError::FullCodeUnavailable,
-    )
-    .await?;
-    let q = serving_e2e_tests::fine_tuning_service("https://eve.example", 1, tee().address());
-    refused(
-        c,
-        &mut w,
-        ("fine_tuning", "add_or_update_service", "no code under the full-build hash"),
-        &eve_kp,
-        &f.add_or_update_service(q),
-        MIN_STAKE,
-        FError::FullCodeUnavailable,
-    )
-    .await?;
-    for r in [
-        c.call(&alice, &i.set_full_code(real_i)).submit().await?.return_value(),
-        c.call(&alice, &f.set_full_code(real_f)).submit().await?.return_value(),
         c.call(&alice, &i.update_lock_time(LOCK_MS)).submit().await?.return_value(),
         c.call(&alice, &f.update_lock_time(LOCK_MS)).submit().await?.return_value(),
     ] {
-        assert_eq!(r, Ok(()), "the full builds answer again");
+        assert_eq!(r, Ok(()), "the full builds answer as before");
     }
 
     // --------------------------------------------------------------- the table

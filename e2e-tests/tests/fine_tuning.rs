@@ -2,7 +2,7 @@
 //! old deadlock (a penalty settlement followed by a new task), the ring, replays and cross-provider vouchers,
 //! with the native balances of every party after each money step.
 use fine_tuning::fine_tuning::{
-    DeliverableEvicted, Error as FError, FineTuning, FineTuningRef, ServiceParams, VerifierInput,
+    DeliverableEvicted, DeliverablesRemoved, Error as FError, FineTuning, FineTuningRef, ServiceParams, VerifierInput,
 };
 use inference::inference::InferenceRef;
 use ink::primitives::AccountId;
@@ -270,8 +270,15 @@ async fn abandon_checks_and_ring(mut client: Client) -> E2EResult<()> {
     let ev = take_events();
     let evicted = events_of::<DeliverableEvicted>(&ev, &bytes(&w.ft));
     assert_eq!((evicted[0].evicted_id.clone(), evicted[0].new_id.clone()), ("x".repeat(256), "t20".to_string()));
-    let all = client.call(&c, &f.get_deliverables(bob(), charlie())).dry_run().await?.return_value();
-    assert_eq!((all.len(), all[0].id.as_str(), all[19].id.as_str()), (20, "t1", "t20"));
+    let (all, total) =
+        client.call(&c, &f.get_deliverables(bob(), charlie(), 0, 0)).dry_run().await?.return_value().unwrap();
+    assert_eq!((total, all.len(), all[0].id.as_str(), all[19].id.as_str()), (20, 20, "t1", "t20"));
+    // Paged (review finding, issue 23): the page from 18 holds the last two.
+    let (page, _) =
+        client.call(&c, &f.get_deliverables(bob(), charlie(), 18, 5)).dry_run().await?.return_value().unwrap();
+    assert_eq!(page.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["t19", "t20"]);
+    let r = client.call(&c, &f.get_deliverables(bob(), charlie(), 0, 51)).dry_run().await?.return_value();
+    assert_eq!(r, Err(FError::LimitTooLarge { limit: 51, max: 50 }));
     // The evicted id can be reused later; a pending oldest can never be evicted.
     let r = client.call(&ink_e2e::bob(), &f.acknowledge_deliverable(charlie(), "t20".into())).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
@@ -368,6 +375,54 @@ async fn settles_through_an_attestation_until_it_expires(mut client: Client) -> 
     Ok(())
 }
 
+/// Review finding (issue 23): deleting a sub-account removed the provider's deliverables with it, and pallet-contracts
+/// refunds freed storage deposits to the signer of the call that frees them: the user was handed the provider's
+/// deposits. Deliverables now outlive the sub-account; the provider removes them and gets back exactly what it paid.
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn deliverable_deposits_go_back_to_the_provider(mut client: Client) -> E2EResult<()> {
+    let w = setup(&mut client).await?;
+    let mut l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
+    let mut f = ink_e2e::create_call_builder::<FineTuning>(w.ft);
+    let (c, bob_kp) = (ink_e2e::charlie(), ink_e2e::bob());
+    let r = client.call(&c, &f.add_deliverable(bob(), "t1".into(), ROOT.to_vec())).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let paid = storage_deposit(&r.dry_run);
+    assert!(paid > 0, "the provider paid for the deliverable's storage");
+    let r = client.call(&c, &f.remove_deliverables(bob())).submit().await?;
+    assert_eq!(r.return_value(), Err(FError::Task(TaskError::AccountStillOpen)));
+    // Bob takes everything back and deletes his ledger (and with it the sub-account).
+    let r = client.call(&bob_kp, &l.retrieve_fund(vec![charlie()], w.ft)).submit().await?;
+    assert_eq!(r.return_value(), Ok(0));
+    advance_ms(LOCK_MS);
+    let r = client.call(&bob_kp, &l.retrieve_fund(vec![charlie()], w.ft)).submit().await?;
+    assert_eq!(r.return_value(), Ok(10_000_000));
+    let r = client.call(&bob_kp, &l.refund(20_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&bob_kp, &l.delete_ledger()).submit().await?;
+    assert_eq!(r.return_value(), Ok(0));
+    // The deliverable is still there: Bob's call did not free (and was not refunded) the provider's storage.
+    let (left, total) =
+        client.call(&c, &f.get_deliverables(bob(), charlie(), 0, 0)).dry_run().await?.return_value().unwrap();
+    assert_eq!((left.len(), total), (1, 1), "deliverables outlive the sub-account");
+    // Another provider removes nothing; Charlie removes his and gets his deposit back to the unit.
+    let r = client.call(&ink_e2e::dave(), &f.remove_deliverables(bob())).submit().await?;
+    assert_eq!(r.return_value(), Ok(0));
+    take_events();
+    let r = client.call(&c, &f.remove_deliverables(bob())).submit().await?;
+    assert_eq!(storage_deposit(&r.dry_run), -paid, "the provider gets back exactly what it paid");
+    assert_eq!(r.return_value(), Ok(1));
+    assert_eq!(events_of::<DeliverablesRemoved>(&take_events(), &bytes(&w.ft)).len(), 1);
+    let (left, total) =
+        client.call(&c, &f.get_deliverables(bob(), charlie(), 0, 0)).dry_run().await?.return_value().unwrap();
+    assert_eq!((left.len(), total), (0, 0));
+    // Bob has no ledger left to check; both contracts hold exactly what they owe.
+    let liab = client.call(&bob_kp, &f.config()).dry_run().await?.return_value().liabilities;
+    assert_eq!(client.free_balance(w.ft).await?, liab + serving_e2e_tests::EXISTENTIAL_DEPOSIT);
+    let owes = client.call(&bob_kp, &l.liabilities()).dry_run().await?.return_value();
+    assert_eq!(client.free_balance(w.ledger).await?, owes + serving_e2e_tests::EXISTENTIAL_DEPOSIT);
+    Ok(())
+}
+
 #[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
 async fn owner_upgrade_keeps_deliverables_and_stakes(mut client: Client) -> E2EResult<()> {
     let w = setup(&mut client).await?;
@@ -376,20 +431,23 @@ async fn owner_upgrade_keeps_deliverables_and_stakes(mut client: Client) -> E2ER
     assert_eq!(add(&mut client, &w, &c, "t1").await?, Ok(()));
     let r = client.call(&ink_e2e::bob(), &f.acknowledge_deliverable(charlie(), "t1".into())).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
-    // A real second version (e2e-tests/upgrade-v2: the same source plus a new `Lazy` field and two messages),
-    // not the same code again (review finding 2).
-    let code_hash =
-        ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "fine_tuning-v2", &ink_e2e::alice())
-            .submit()
-            .await?
-            .code_hash;
+    // A real second version (fine_tuning/v2 and fine_tuning/full-v2: the same source plus a new `Lazy` field, a
+    // view, and `set_v2_note`, which runs only in the second full build), not the same code again.
+    let alice = ink_e2e::alice();
+    let v2_thin = client.upload("fine_tuning-v2", &alice).submit().await?.code_hash;
+    let v2_full = client.upload("fine_tuning-full-v2", &alice).submit().await?.code_hash;
+    let r = client.call(&alice, &f.set_code(v2_full, v2_full)).submit().await?;
+    assert_eq!(r.return_value(), Err(FError::FullCodeIsThinCode));
     let balance0 = client.free_balance(w.ft).await?;
-    let r = client.call(&ink_e2e::alice(), &f.set_code(code_hash)).submit().await?;
+    let r = client.call(&alice, &f.set_code(v2_thin, v2_full)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
     let mut v2 = ink_e2e::create_call_builder::<fine_tuning_v2::fine_tuning::FineTuning>(w.ft);
-    assert_eq!(client.call(&ink_e2e::alice(), &v2.v2_note()).dry_run().await?.return_value(), 0, "new state");
-    client.call(&ink_e2e::alice(), &v2.set_v2_note(7)).submit().await?;
-    assert_eq!(client.call(&ink_e2e::alice(), &v2.v2_note()).dry_run().await?.return_value(), 7);
+    assert_eq!(client.call(&alice, &v2.full_code()).dry_run().await?.return_value(), Some(v2_full));
+    assert_eq!(client.call(&alice, &v2.v2_note()).dry_run().await?.return_value(), 0, "new state");
+    // `set_v2_note` exists only in the second full build: it fails when the full build was left behind.
+    let r = client.call(&alice, &v2.set_v2_note(7)).submit().await?;
+    assert_eq!(r.return_value(), Ok(7), "the message ran in the second full build");
+    assert_eq!(client.call(&alice, &v2.v2_note()).dry_run().await?.return_value(), 7);
     assert_eq!(client.free_balance(w.ft).await?, balance0, "money intact");
     assert_eq!(state(&mut client, &w, charlie(), "t1").await?, DeliverableState::Acknowledged);
     assert_eq!(settle(&mut client, &w, &c, w.voucher(charlie(), "t1", b"key", 1_000_000, 1)).await?, Ok(1_000_000));

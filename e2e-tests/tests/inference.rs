@@ -6,6 +6,7 @@ use inference::inference::{
     SubAccountBalance, TeeSettlementData, TeeSettlementResult, TeeSettlementResults,
 };
 use ink::primitives::AccountId;
+use ink_e2e::subxt::dynamic::Value;
 use ink_e2e::{ChainBackend, ContractsBackend};
 use ledger::ledger::{Ledger, LedgerRef};
 use service_core::book::AccountFilter;
@@ -706,8 +707,15 @@ async fn attestation_makes_a_signer_usable_until_it_ends(mut client: Client) -> 
     assert_eq!(r.return_value(), Ok(()));
     let ev = take_events();
     assert_eq!(events_of::<TeeAttestationAccepted>(&ev, &bytes(&w.inference))[0].expires_at, until);
-    let r = client.call(&ink_e2e::eve(), &submit(sig.clone(), m, until, attestor.address())).submit().await?;
+    let r = client.call(&ink_e2e::charlie(), &submit(sig.clone(), m, until, attestor.address())).submit().await?;
     assert_eq!(r.return_value(), Err(IError::Attestation(AttestationRuleError::AttestationNotNewer)), "replay");
+    // While it counts, only the provider may replace it (issue 23): Eve cannot swap in a longer-lived statement
+    // (say, of an attestor about to be removed), nor replay the same one.
+    let longer = attest(&w, &attestor, tee().address(), m2, until + LOCK_MS);
+    let r = client.call(&ink_e2e::eve(), &submit(longer, m2, until + LOCK_MS, attestor.address())).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::Attestation(AttestationRuleError::AttestationInPlace)));
+    let r = client.call(&ink_e2e::eve(), &submit(sig.clone(), m, until, attestor.address())).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::Attestation(AttestationRuleError::AttestationInPlace)));
     let (out, _) = settle(&mut client, &w, vec![w.voucher(bob(), 1, 2)]).await?;
     assert_eq!(out[0].status, S::Success, "settles through the attestation");
 
@@ -797,23 +805,37 @@ async fn owner_upgrade_keeps_accounts_services_and_refunds(mut client: Client) -
     assert_eq!(out[0].status, S::Success);
     let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
     assert_eq!(r.return_value(), Ok(0));
-    // A real second version (e2e-tests/upgrade-v2: the same source plus a new `Lazy` field and two messages),
-    // not the same code again (review finding 2).
-    let code_hash =
-        ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "inference-v2", &ink_e2e::alice())
-            .submit()
-            .await?
-            .code_hash;
-    let r = client.call(&ink_e2e::bob(), &i.set_code(code_hash)).submit().await?;
+    // A real second version (inference/v2 and inference/full-v2: the same source plus a new `Lazy` field, a view,
+    // and `set_v2_note`, which runs only in the second full build), not the same code again (review finding 2).
+    let alice = ink_e2e::alice();
+    let v2_thin = client.upload("inference-v2", &alice).submit().await?.code_hash;
+    let v2_full = client.upload("inference-full-v2", &alice).submit().await?.code_hash;
+    let v1_full = client.call(&alice, &i.full_code()).dry_run().await?.return_value().expect("a full build");
+    let r = client.call(&ink_e2e::bob(), &i.set_code(v2_thin, v2_full)).submit().await?;
     assert_eq!(r.return_value(), Err(IError::Ownership(OwnershipError::NotOwner)));
+    let r = client.call(&alice, &i.set_code(v2_thin, v2_thin)).submit().await?;
+    assert_eq!(r.return_value(), Err(IError::FullCodeIsThinCode), "a thin build never delegates to itself");
     let balance0 = client.free_balance(w.inference).await?;
-    let r = client.call(&ink_e2e::alice(), &i.set_code(code_hash)).submit().await?;
+    take_events();
+    // One call moves both builds (issue 23): the second thin build never runs on the first full build.
+    let r = client.call(&alice, &i.set_code(v2_thin, v2_full)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
+    let ev = take_events();
+    let upgraded = events_of::<service_core::events::CodeUpgraded>(&ev, &bytes(&w.inference));
+    let moved = events_of::<service_core::events::FullCodeUpdated>(&ev, &bytes(&w.inference));
+    assert_eq!((upgraded.len(), moved.len()), (1, 1));
+    assert_eq!((upgraded[0].code_hash, moved[0].code_hash), (v2_thin.into(), v2_full.into()));
     let mut v2 = ink_e2e::create_call_builder::<inference_v2::inference::Inference>(w.inference);
-    assert_eq!(client.call(&ink_e2e::alice(), &v2.v2_note()).dry_run().await?.return_value(), 0, "new state");
-    client.call(&ink_e2e::alice(), &v2.set_v2_note(7)).submit().await?;
-    assert_eq!(client.call(&ink_e2e::alice(), &v2.v2_note()).dry_run().await?.return_value(), 7);
+    assert_eq!(client.call(&alice, &v2.full_code()).dry_run().await?.return_value(), Some(v2_full));
+    assert_eq!(client.call(&alice, &v2.v2_note()).dry_run().await?.return_value(), 0, "new state");
+    // `set_v2_note` exists only in the second full build: it fails when the full build was left behind.
+    let r = client.call(&alice, &v2.set_v2_note(7)).submit().await?;
+    assert_eq!(r.return_value(), Ok(7), "the message ran in the second full build");
+    assert_eq!(client.call(&alice, &v2.v2_note()).dry_run().await?.return_value(), 7);
     assert_eq!(client.free_balance(w.inference).await?, balance0, "money intact");
+    // The first full build is no longer locked: its uploader can remove it now.
+    let r = client.runtime_call(&alice, "Contracts", "remove_code", vec![Value::from_bytes(v1_full)]).await;
+    assert!(r.is_ok(), "the old full build was unlocked: {r:?}");
     // Everything survives and keeps working: the account (nonce 1, 9 M pending), the service, the refund.
     assert_eq!(sub_of(&mut client, &w, bob()).await?, (9_000_000, 9_000_000, 1));
     let svc = client.call(&ink_e2e::bob(), &i.get_service(charlie())).dry_run().await?.return_value().unwrap();
@@ -824,6 +846,42 @@ async fn owner_upgrade_keeps_accounts_services_and_refunds(mut client: Client) -
     let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], w.inference)).submit().await?;
     assert_eq!(r.return_value(), Ok(8_000_000));
     check(&mut client, &w, &[bob()]).await?;
+    Ok(())
+}
+
+/// Review finding (issue 23): the services delegated to their full build without locking it, so whoever uploaded
+/// the (reproducible) full build first owned its code and could `remove_code` it later: every forwarded message
+/// (registration, stake withdrawal, the owner's parameters) then failed. The constructor now locks the full build as
+/// a delegate dependency of the contract, and a full build equal to the thin one is refused.
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn nobody_can_remove_a_full_build_in_use(mut client: Client) -> E2EResult<()> {
+    let (alice, eve) = (ink_e2e::alice(), ink_e2e::eve());
+    // Eve uploads both full builds before the deployer: she owns their code.
+    let fi = client.upload("inference_full", &eve).submit().await?.code_hash;
+    let ff = client.upload("fine_tuning_full", &eve).submit().await?.code_hash;
+    // The deployer's uploads store nothing new; the services are instantiated with the same hashes.
+    let (ledger, inference, ft) =
+        serving_e2e_tests::deploy_three(&mut client, CHAIN_ID, LOCK_MS, MIN_STAKE, 30).await.expect("deployed");
+    let mut i = ink_e2e::create_call_builder::<Inference>(inference);
+    let mut f = ink_e2e::create_call_builder::<fine_tuning::fine_tuning::FineTuning>(ft);
+    assert_eq!(client.call(&alice, &i.full_code()).dry_run().await?.return_value(), Some(fi));
+    assert_eq!(client.call(&alice, &f.full_code()).dry_run().await?.return_value(), Some(ff));
+    for h in [fi, ff] {
+        let r = client.runtime_call(&eve, "Contracts", "remove_code", vec![Value::from_bytes(h)]).await;
+        let e = format!("{:?}", r.expect_err("a locked full build cannot be removed"));
+        assert!(e.contains("CodeInUse"), "{e}");
+    }
+    // The forwarded messages keep working: a registration with a stake, an owner parameter on each service.
+    let register = i.add_or_update_service(params(tee().address()));
+    let r = client.call(&ink_e2e::charlie(), &register).value(MIN_STAKE).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    assert_eq!(client.call(&alice, &i.update_lock_time(2 * LOCK_MS)).submit().await?.return_value(), Ok(()));
+    assert_eq!(client.call(&alice, &f.update_lock_time(2 * LOCK_MS)).submit().await?.return_value(), Ok(()));
+    // A service whose full build is its own code is refused at instantiation.
+    let thin = client.upload("inference", &alice).submit().await?.code_hash;
+    let mut c = InferenceRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, thin);
+    let r = client.instantiate("inference", &alice, &mut c).dry_run().await?;
+    assert_eq!(r.constructor_result::<Result<(), IError>>(), Ok(Err(IError::FullCodeIsThinCode)));
     Ok(())
 }
 

@@ -116,6 +116,16 @@ pub mod fine_tuning {
         pub new_id: String,
     }
 
+    /// The provider removed the deliverables of a deleted sub-account.
+    #[ink(event)]
+    pub struct DeliverablesRemoved {
+        #[ink(topic)]
+        pub user: AccountId,
+        #[ink(topic)]
+        pub provider: AccountId,
+        pub count: u32,
+    }
+
     #[ink(event)]
     pub struct DeliverableAcknowledged {
         #[ink(topic)]
@@ -164,12 +174,12 @@ pub mod fine_tuning {
         /// (user, provider, keccak256(id)) → deliverable
         deliverables: Mapping<DeliverableKey, Deliverable>,
         /// Only in the upgrade test's second build (cfg `serving_upgrade_v2`, set by the build script of
-        /// `e2e-tests/upgrade-v2`): the kind of state a new version may add, in a field with its own storage key,
+        /// `fine_tuning/v2`, `fine_tuning/full-v2`): the kind of state a new version may add, in a field with its own storage key,
         /// so the packed root stays as it was.
         #[cfg(serving_upgrade_v2)]
         v2_note: ink::storage::Lazy<u32>,
-        /// The code hash of this contract's full build (`full/fine_tuning`), which the messages used rarely run
-        /// in: see [`FULL`]. Set by the constructor and the owner's `set_full_code`.
+        /// The code hash of this contract's full build (`fine_tuning/full`), which the messages used rarely run
+        /// in: see [`FULL`]. Set by the constructor and the owner's `set_code`, and locked on chain (`service_core::full`).
         full_code: ink::storage::Lazy<Hash>,
     }
 
@@ -177,8 +187,8 @@ pub mod fine_tuning {
     /// charges ≈ 33.5 k ps and 1 B of proof per byte, in every call), so the code deployed at the contract's
     /// address (the thin build, the default) carries only what users, providers' tasks and settlement, and the
     /// ledger call; the messages used rarely (the owner's, provider registration, stake withdrawal, attestation
-    /// submission and the two paged views) run in the full build of the same source (`full/fine_tuning`, cfg
-    /// `serving_full`), uploaded once, which the thin build reaches by a delegate call (`service_core::forward`:
+    /// submission and the two paged views) run in the full build of the same source (`fine_tuning/full`, cfg
+    /// `serving_full`), uploaded once, which the thin build reaches by a delegate call (`service_core::full::forward`:
     /// same storage, caller and value; the call's input handed over, its output returned as is). Both builds have
     /// the same messages, selectors and metadata; unit tests run the full build.
     const FULL: bool = cfg!(any(test, serving_full));
@@ -209,7 +219,7 @@ pub mod fine_tuning {
     impl FineTuning {
         /// `penalty_percent` ≤ 100 (reference default 30); `lock_time_ms` in [1 h, 7 d]; `min_stake` for a
         /// first registration. The caller becomes the owner. `full_code`: the code hash of the full build
-        /// (`full/fine_tuning`), uploaded beforehand (see [`FULL`]).
+        /// (`fine_tuning/full`), uploaded beforehand (see [`FULL`]).
         #[ink(constructor)]
         pub fn new(
             ledger: AccountId,
@@ -231,7 +241,7 @@ pub mod fine_tuning {
                 v2_note: Default::default(),
                 full_code: Default::default(),
             };
-            this.full_code.set(&full_code);
+            service_core::full::install(&mut this.full_code, service_core::full::own_code(), full_code)?;
             Ok(this)
         }
 
@@ -358,6 +368,30 @@ pub mod fine_tuning {
             Ok(())
         }
 
+        /// Provider: removes the deliverables it added for `user` once their sub-account is deleted (deleting it
+        /// leaves them: pallet-contracts refunds freed storage to the signer of the call that frees it, and the
+        /// provider paid for them). Returns how many; `Task(AccountStillOpen)` while the sub-account exists.
+        #[ink(message)]
+        pub fn remove_deliverables(&mut self, user: AccountId) -> Result<u32, Error> {
+            if FULL {
+                let provider = self.env().caller();
+                if self.core.book.contains(user, provider) {
+                    return Err(TaskError::AccountStillOpen.into());
+                }
+                let ids = self.rings.take((user, provider)).map(|r| r.ids).unwrap_or_default();
+                for h in &ids {
+                    self.deliverables.remove((user, provider, *h));
+                }
+                let count = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+                if count > 0 {
+                    self.env().emit_event(DeliverablesRemoved { user, provider, count });
+                }
+                Ok(count)
+            } else {
+                self.forward()
+            }
+        }
+
         /// Settles one task (see docs/fine-tuning.md for the checks in order): judge (`tuning::judge_task`) →
         /// store → emit → pay. Charges the full fee with the key when the user acknowledged, the penalty share
         /// without a key otherwise. The ledger is not called: the sub-account is the record of what the user
@@ -471,25 +505,13 @@ pub mod fine_tuning {
             }
         }
 
-        /// Replaces this contract's code, keeping its storage.
+        /// Owner: upgrades both builds in one call, keeping the storage: `code_hash` becomes the code at this
+        /// address (the thin build) and `full_code` the full build its rarely used messages run in (see [`FULL`]),
+        /// the new full build locked on chain and the old one unlocked (`service_core::full`). Never forwarded.
         #[ink(message)]
-        pub fn set_code(&mut self, code_hash: Hash) -> Result<(), Error> {
+        pub fn set_code(&mut self, code_hash: Hash, full_code: Hash) -> Result<(), Error> {
             self.core.ensure_owner(self.env().caller())?;
-            self.env().set_code_hash(&code_hash).map_err(|_| Error::UpgradeFailed)?;
-            self.env().emit_event(service_core::events::CodeUpgraded { code_hash: code_hash.into() });
-            Ok(())
-        }
-
-        /// Owner: the code hash of the full build the rarely used messages run in (see [`FULL`]); after an
-        /// upgrade whose full build changed too. Never forwarded, so a wrong hash can always be corrected.
-        #[ink(message)]
-        pub fn set_full_code(&mut self, code_hash: Hash) -> Result<(), Error> {
-            self.core.ensure_owner(self.env().caller())?;
-            if self.full_code.get() != Some(code_hash) {
-                self.full_code.set(&code_hash);
-                self.env().emit_event(service_core::events::FullCodeUpdated { code_hash: code_hash.into() });
-            }
-            Ok(())
+            service_core::full::upgrade(&mut self.full_code, code_hash, full_code, &mut OnChain)
         }
 
         /// Owner: registers (`true`) or removes an attestor key. Removal ends every attestation it signed.
@@ -512,7 +534,8 @@ pub mod fine_tuning {
             }
         }
 
-        /// Anyone: submits a registered attestor's `TeeAttestation` for `provider`'s current signer. The signer
+        /// Submits a registered attestor's `TeeAttestation` for `provider`'s current signer: anyone, unless the
+        /// provider's current attestation still counts (then only the provider: `AttestationInPlace`). The signer
         /// then counts as acknowledged until `expires_at` (ms), unless the signer changes or the attestor or
         /// measurement is removed first.
         #[ink(message)]
@@ -525,11 +548,12 @@ pub mod fine_tuning {
             signature: Vec<u8>,
         ) -> Result<(), Error> {
             if FULL {
-                let (domain, now) = (self.domain(), self.env().block_timestamp());
+                let (domain, now, caller) = (self.domain(), self.env().block_timestamp(), self.env().caller());
                 let (c, ev) = (&mut self.core, &mut OnChain);
                 c.submit_attestation(
                     &HostCrypto,
                     &domain,
+                    caller,
                     provider,
                     measurement,
                     expires_at,
@@ -552,11 +576,17 @@ pub mod fine_tuning {
             self.v2_note.get().unwrap_or(0)
         }
 
-        /// Upgrade test only: writes the second build's new field.
+        /// Upgrade test only: writes the second build's new field, in the second version's full build (a message
+        /// the first full build does not have: it works only when an upgrade moved both builds).
         #[cfg(serving_upgrade_v2)]
         #[ink(message)]
-        pub fn set_v2_note(&mut self, note: u32) {
-            self.v2_note.set(&note);
+        pub fn set_v2_note(&mut self, note: u32) -> Result<u32, Error> {
+            if FULL {
+                self.v2_note.set(&note);
+                Ok(note)
+            } else {
+                self.forward()
+            }
         }
 
         /// Owner, pending owner, ledger, chain id, lock time, minimum stake, liabilities and surplus.
@@ -645,18 +675,30 @@ pub mod fine_tuning {
             Ok(self.deliverables.get((user, provider, id_hash(&id))).ok_or(TaskError::DeliverableNotExists)?)
         }
 
-        /// The pair's deliverables, oldest first (at most 20).
+        /// A page of the pair's deliverables, oldest first, and their number (at most 20); limit 0 = 50, at most
+        /// 50; as many as fit in the output buffer (continue from `offset + returned`). Deliverables outlive a
+        /// deleted sub-account until the provider's `remove_deliverables`.
         #[ink(message)]
-        pub fn get_deliverables(&self, user: AccountId, provider: AccountId) -> Vec<Deliverable> {
-            let ring = self.rings.get((user, provider)).unwrap_or_default();
-            service_core::fit(ring.ids.into_iter().filter_map(|h| self.deliverables.get((user, provider, h))))
+        pub fn get_deliverables(
+            &self,
+            user: AccountId,
+            provider: AccountId,
+            offset: u32,
+            limit: u32,
+        ) -> Result<(Vec<Deliverable>, u32), Error> {
+            let ids = self.rings.get((user, provider)).unwrap_or_default().ids;
+            let total = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+            let range = service_core::error::page_range(offset, limit, total)?;
+            let (skip, take) = (usize::try_from(range.start).unwrap_or(usize::MAX), range.len());
+            let page = ids.into_iter().skip(skip).take(take);
+            Ok((service_core::fit(page.filter_map(|h| self.deliverables.get((user, provider, h)))), total))
         }
 
         // ------------------------------------------------------------------ internals
 
-        /// Runs this call's message in the full build (see [`FULL`], `service_core::forward`).
+        /// Runs this call's message in the full build (see [`FULL`], `service_core::full::forward`).
         fn forward<T>(&self) -> Result<T, Error> {
-            service_core::forward(self.full_code.get())
+            service_core::full::forward(self.full_code.get())
         }
 
         fn domain(&self) -> Domain {
@@ -780,12 +822,8 @@ pub mod fine_tuning {
 
         #[ink(message)]
         fn delete_accounts(&mut self, user: AccountId, providers: Vec<AccountId>) -> Result<(), ServingError> {
-            for provider in self.core.delete_accounts(self.env().caller(), user, &providers, &mut OnChain)? {
-                for h in self.rings.take((user, provider)).map(|r| r.ids).unwrap_or_default() {
-                    self.deliverables.remove((user, provider, h));
-                }
-            }
-            Ok(())
+            // The deliverables stay: the provider paid their storage and removes them (`remove_deliverables`).
+            self.core.delete_accounts(self.env().caller(), user, &providers, &mut OnChain).map(|_| ())
         }
     }
 }

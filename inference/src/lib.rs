@@ -168,12 +168,12 @@ pub mod inference {
         /// first, the owner may set 1..=`MAX_SETTLEMENTS_LIMIT` (80).
         max_settlements: u32,
         /// Only in the upgrade test's second build (cfg `serving_upgrade_v2`, set by the build script of
-        /// `e2e-tests/upgrade-v2`): the kind of state a new version may add, in a field with its own storage key,
+        /// `inference/v2`, `inference/full-v2`): the kind of state a new version may add, in a field with its own storage key,
         /// so the packed root stays as it was.
         #[cfg(serving_upgrade_v2)]
         v2_note: ink::storage::Lazy<u32>,
-        /// The code hash of this contract's full build (`full/inference`), which the messages used rarely run
-        /// in: see [`FULL`]. Set by the constructor and the owner's `set_full_code`.
+        /// The code hash of this contract's full build (`inference/full`), which the messages used rarely run
+        /// in: see [`FULL`]. Set by the constructor and the owner's `set_code`, and locked on chain (`service_core::full`).
         full_code: ink::storage::Lazy<Hash>,
     }
 
@@ -181,7 +181,7 @@ pub mod inference {
     /// charges ≈ 33.5 k ps and 1 B of proof per byte, in every call), so the code deployed at the contract's
     /// address (the thin build, the default) carries only what users, settlement and the ledger call; the
     /// messages used rarely (the owner's, provider registration, stake withdrawal, attestation submission and
-    /// the two paged views) run in the full build of the same source (`full/inference`, cfg `serving_full`),
+    /// the two paged views) run in the full build of the same source (`inference/full`, cfg `serving_full`),
     /// uploaded once, which the thin build reaches by a delegate call (same storage, same caller and value) that
     /// hands over the call's input and ends the call with the full build's output. Both builds have the same
     /// messages, selectors and metadata; unit tests run the full build.
@@ -213,7 +213,7 @@ pub mod inference {
         /// `lock_time_ms` in [1 h, 7 d] (reference default 24 h); `min_stake` for a first registration
         /// (reference: 100·10^18). The caller becomes the owner.
         ///
-        /// `full_code`: the code hash of the full build (`full/inference`), uploaded beforehand (see [`FULL`]).
+        /// `full_code`: the code hash of the full build (`inference/full`), uploaded beforehand (see [`FULL`]).
         #[ink(constructor)]
         pub fn new(
             ledger: AccountId,
@@ -231,7 +231,7 @@ pub mod inference {
                 v2_note: Default::default(),
                 full_code: Default::default(),
             };
-            this.full_code.set(&full_code);
+            service_core::full::install(&mut this.full_code, service_core::full::own_code(), full_code)?;
             Ok(this)
         }
 
@@ -448,25 +448,13 @@ pub mod inference {
             }
         }
 
-        /// Replaces this contract's code, keeping its storage.
+        /// Owner: upgrades both builds in one call, keeping the storage: `code_hash` becomes the code at this
+        /// address (the thin build) and `full_code` the full build its rarely used messages run in (see [`FULL`]),
+        /// the new full build locked on chain and the old one unlocked (`service_core::full`). Never forwarded.
         #[ink(message)]
-        pub fn set_code(&mut self, code_hash: Hash) -> Result<(), Error> {
+        pub fn set_code(&mut self, code_hash: Hash, full_code: Hash) -> Result<(), Error> {
             self.core.ensure_owner(self.env().caller())?;
-            self.env().set_code_hash(&code_hash).map_err(|_| Error::UpgradeFailed)?;
-            self.env().emit_event(service_core::events::CodeUpgraded { code_hash: code_hash.into() });
-            Ok(())
-        }
-
-        /// Owner: the code hash of the full build the rarely used messages run in (see [`FULL`]); after an
-        /// upgrade whose full build changed too. Never forwarded, so a wrong hash can always be corrected.
-        #[ink(message)]
-        pub fn set_full_code(&mut self, code_hash: Hash) -> Result<(), Error> {
-            self.core.ensure_owner(self.env().caller())?;
-            if self.full_code.get() != Some(code_hash) {
-                self.full_code.set(&code_hash);
-                self.env().emit_event(service_core::events::FullCodeUpdated { code_hash: code_hash.into() });
-            }
-            Ok(())
+            service_core::full::upgrade(&mut self.full_code, code_hash, full_code, &mut OnChain)
         }
 
         /// Owner: registers (`true`) or removes an attestor key. Removal ends every attestation it signed.
@@ -489,7 +477,8 @@ pub mod inference {
             }
         }
 
-        /// Anyone: submits a registered attestor's `TeeAttestation` for `provider`'s current signer. The signer
+        /// Submits a registered attestor's `TeeAttestation` for `provider`'s current signer: anyone, unless the
+        /// provider's current attestation still counts (then only the provider: `AttestationInPlace`). The signer
         /// then counts as acknowledged until `expires_at` (ms), unless the signer changes or the attestor or
         /// measurement is removed first.
         #[ink(message)]
@@ -502,11 +491,12 @@ pub mod inference {
             signature: Vec<u8>,
         ) -> Result<(), Error> {
             if FULL {
-                let (domain, now) = (self.domain(), self.env().block_timestamp());
+                let (domain, now, caller) = (self.domain(), self.env().block_timestamp(), self.env().caller());
                 let (c, ev) = (&mut self.core, &mut OnChain);
                 c.submit_attestation(
                     &HostCrypto,
                     &domain,
+                    caller,
                     provider,
                     measurement,
                     expires_at,
@@ -529,11 +519,17 @@ pub mod inference {
             self.v2_note.get().unwrap_or(0)
         }
 
-        /// Upgrade test only: writes the second build's new field.
+        /// Upgrade test only: writes the second build's new field, in the second version's full build (a message
+        /// the first full build does not have: it works only when an upgrade moved both builds).
         #[cfg(serving_upgrade_v2)]
         #[ink(message)]
-        pub fn set_v2_note(&mut self, note: u32) {
-            self.v2_note.set(&note);
+        pub fn set_v2_note(&mut self, note: u32) -> Result<u32, Error> {
+            if FULL {
+                self.v2_note.set(&note);
+                Ok(note)
+            } else {
+                self.forward()
+            }
         }
 
         /// Owner, pending owner, ledger, chain id, lock time, minimum stake, liabilities and surplus.
@@ -618,9 +614,9 @@ pub mod inference {
 
         // ------------------------------------------------------------------ internals
 
-        /// Runs this call's message in the full build (see [`FULL`], `service_core::forward`).
+        /// Runs this call's message in the full build (see [`FULL`], `service_core::full::forward`).
         fn forward<T>(&self) -> Result<T, Error> {
-            service_core::forward(self.full_code.get())
+            service_core::full::forward(self.full_code.get())
         }
 
         fn domain(&self) -> Domain {

@@ -99,7 +99,7 @@ pub mod ledger {
         versions_by_type: Mapping<String, Vec<AccountId>>,
         recommended: Mapping<String, AccountId>,
         /// Only in the upgrade test's second build (cfg `serving_upgrade_v2`, set by the build script of
-        /// `e2e-tests/upgrade-v2`): the kind of state a new version may add, in a field with its own storage key,
+        /// `ledger/v2`): the kind of state a new version may add, in a field with its own storage key,
         /// so the packed root stays as it was.
         #[cfg(serving_upgrade_v2)]
         v2_note: ink::storage::Lazy<u32>,

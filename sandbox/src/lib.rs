@@ -113,7 +113,7 @@ pub struct FullBuilds {
     pub deposit: u128,
 }
 
-/// Uploads the services' full builds (`full/inference`, `full/fine_tuning`: the code their rarely used messages
+/// Uploads the services' full builds (`inference/full`, `fine_tuning/full`: the code their rarely used messages
 /// run in, see `FULL` in the contracts) as Alice.
 pub async fn upload_full_builds<C>(client: &mut C) -> Result<FullBuilds, Box<dyn std::error::Error>>
 where

@@ -51,9 +51,12 @@ pub enum Error {
     InvalidBatchSignature,
     /// `set_max_settlements` outside 1..=`max` (`MAX_SETTLEMENTS_LIMIT`).
     BatchLimitOutOfRange { limit: u32, max: u32 },
-    /// A message that runs in the service's full build, while no code is uploaded under the stored full-build
-    /// hash (the owner's `set_full_code` mends it). Nothing changed.
+    /// A message that runs in the service's full build while the contract has none (cannot happen once
+    /// constructed: the constructor stores one and locks its code on chain). Nothing changed.
     FullCodeUnavailable,
+    /// A full build equal to the thin build (the code deployed at the address) in the constructor or `set_code`:
+    /// it would delegate to itself. Nothing changed.
+    FullCodeIsThinCode,
 }
 
 impl From<OwnershipError> for Error {

@@ -124,17 +124,19 @@ pub fn check_extends(file: &std::path::Path, actual: &str) {
 }
 
 /// The whole check of a contract's storage root `S`, for its unit test: against `storage-root.txt` in
-/// `manifest_dir`; or, for the upgrade tests' second build (`e2e-tests/upgrade-v2/<contract>`), that it only adds
-/// fields with their own keys to the first version's committed root.
+/// `manifest_dir`; for a service's full build (`<contract>/full`), against its contract's (the full build runs on
+/// the deployed contract's storage: the very same root); for the upgrade tests' second builds (`<contract>/v2`,
+/// `<contract>/full-v2`), that they only add fields with their own keys to the first version's committed root.
 pub fn check_root<S: StorageLayout + StorageKey>(manifest_dir: &str, contract: &str) {
     let root = describe_root(&S::layout(&S::KEY));
     let here = std::path::Path::new(manifest_dir);
-    if here.ends_with(std::path::Path::new("upgrade-v2").join(contract)) {
-        check_extends(&here.join("../../..").join(contract).join("storage-root.txt"), &root);
-    } else if here.ends_with(std::path::Path::new("full").join(contract)) {
-        // A service's full build runs its rare messages on the deployed contract's storage: the very same root.
-        check_against(&here.join("../..").join(contract).join("storage-root.txt"), &root);
-    } else {
-        check_against(&here.join("storage-root.txt"), &root);
+    let parent = here.join("..").join("storage-root.txt");
+    match here.file_name().and_then(|n| n.to_str()) {
+        Some("v2" | "full-v2") => check_extends(&parent, &root),
+        Some("full") => check_against(&parent, &root),
+        _ => {
+            assert!(here.ends_with(contract), "{manifest_dir} is not the {contract} contract's folder");
+            check_against(&here.join("storage-root.txt"), &root)
+        }
     }
 }

@@ -14,6 +14,7 @@ pub mod book;
 pub mod emit;
 pub mod error;
 pub mod events;
+pub mod full;
 pub mod indexed;
 #[cfg(feature = "std")]
 pub mod layout;
@@ -100,27 +101,6 @@ pub struct Charge {
     pub unsettled: Balance,
     /// Of `settled`, what came out of pending refunds (newest first).
     pub from_refunds: Balance,
-}
-
-/// Runs the current call's message in a service's full build (code hash `full_code`): a delegate call that hands
-/// it this call's input and, as a tail call, ends this call with its output (flags included, so its errors revert
-/// as they would in the caller). Returns only when there is no full build to run (`FullCodeUnavailable`: no hash
-/// stored, or no code uploaded under it); traps when the full build trapped. Why services have two builds: the
-/// `FULL` constant of the inference and fine-tuning contracts.
-pub fn forward<T>(full_code: Option<ink::primitives::Hash>) -> Result<T, Error> {
-    use ink::env::call::{build_call, ExecutionInput, Selector};
-    use ink::env::CallFlags;
-    let code = full_code.ok_or(Error::FullCodeUnavailable)?;
-    match build_call::<ink::env::DefaultEnvironment>()
-        .delegate(code)
-        .call_flags(CallFlags::FORWARD_INPUT | CallFlags::TAIL_CALL)
-        .exec_input(ExecutionInput::new(Selector::new([0; 4])))
-        .returns::<()>()
-        .try_invoke()
-    {
-        Err(ink::env::Error::ReturnError(ink::env::ReturnErrorCode::CodeNotFound)) => Err(Error::FullCodeUnavailable),
-        _ => panic!("the full build trapped"),
-    }
 }
 
 /// Checks a lock time against the allowed range.

@@ -200,6 +200,8 @@ pub enum AttestationRuleError {
     /// An attestation of this signer for this provider that lasted as long or longer already ended (a signer
     /// rotation, a critical service change, a removal): a statement made before that cannot revive it.
     AttestationEnded,
+    /// The provider's current attestation still counts: only the provider may replace it (docs/attestation.md).
+    AttestationInPlace,
 }
 
 /// (provider, TEE signer address)
@@ -277,14 +279,33 @@ impl AttestationBook {
         Ok(())
     }
 
+    /// Who may replace `provider`'s attestation at `now`: anyone while the current one no longer counts (none,
+    /// expired, its attestor or measurement removed, another signer); only the provider while it still does, so
+    /// nobody else can swap a good attestation for a longer-lived statement whose attestor or measurement is later
+    /// removed.
+    pub fn may_replace(
+        &self,
+        provider: AccountId,
+        submitter: AccountId,
+        signer: [u8; 20],
+        now: u64,
+    ) -> Result<(), AttestationRuleError> {
+        if submitter != provider && self.attests(provider, signer, now) {
+            return Err(AttestationRuleError::AttestationInPlace);
+        }
+        Ok(())
+    }
+
     /// Checks a submitted attestation of `provider`'s current `signer` end to end, in this order: a signer
     /// exists, the attestor is registered, the measurement accepted, not expired at `now`, the signature is the
-    /// attestor's over exactly this statement in `domain`, and it is newer than the current one. Stores it.
+    /// attestor's over exactly this statement in `domain`, `submitter` may replace the current one
+    /// ([`Self::may_replace`]), and it is newer than the current one. Stores it.
     #[allow(clippy::too_many_arguments)]
     pub fn submit(
         &mut self,
         c: &impl serving_verifier::Crypto,
         domain: &serving_verifier::Domain,
+        submitter: AccountId,
         provider: AccountId,
         signer: [u8; 20],
         measurement: [u8; 32],
@@ -310,6 +331,7 @@ impl AttestationBook {
                 _ => AttestationRuleError::InvalidAttestationSignature,
             },
         )?;
+        self.may_replace(provider, submitter, signer, now)?;
         let a = Attestation { signer, attestor, measurement, expires_at };
         self.accept(provider, a)?;
         Ok(a)
@@ -386,5 +408,22 @@ mod attestation_tests {
         assert_eq!(b.accept(p, other), Err(AttestationRuleError::AttestationEnded));
         let p2 = AccountId::from([5u8; 32]);
         assert_eq!(b.accept(p2, a), Ok(()), "another provider is not affected");
+    }
+
+    #[ink::test]
+    fn only_the_provider_replaces_an_attestation_that_still_counts() {
+        let mut b = AttestationBook::default();
+        let (p, anyone) = (AccountId::from([1u8; 32]), AccountId::from([7u8; 32]));
+        let a = Attestation { signer: [2; 20], attestor: [3; 20], measurement: [4; 32], expires_at: 100 };
+        b.set_attestor([3; 20], true);
+        b.set_measurement([4; 32], true);
+        assert_eq!(b.may_replace(p, anyone, [2; 20], 0), Ok(()), "none yet: anyone");
+        b.accept(p, a).unwrap();
+        assert_eq!(b.may_replace(p, anyone, [2; 20], 99), Err(AttestationRuleError::AttestationInPlace));
+        assert_eq!(b.may_replace(p, p, [2; 20], 99), Ok(()), "the provider may");
+        assert_eq!(b.may_replace(p, anyone, [2; 20], 100), Ok(()), "expired: anyone");
+        assert_eq!(b.may_replace(p, anyone, [8; 20], 0), Ok(()), "another signer's: anyone");
+        b.set_measurement([4; 32], false);
+        assert_eq!(b.may_replace(p, anyone, [2; 20], 0), Ok(()), "no longer trusted: anyone");
     }
 }

@@ -409,12 +409,14 @@ impl ServiceCore {
         Ok(())
     }
 
-    /// Anyone submits a registered attestor's statement for `provider`'s current signer.
+    /// `caller` submits a registered attestor's statement for `provider`'s current signer (anyone, unless the
+    /// current attestation still counts: then only the provider).
     #[allow(clippy::too_many_arguments)]
     pub fn submit_attestation(
         &mut self,
         c: &impl Crypto,
         domain: &Domain,
+        caller: AccountId,
         provider: AccountId,
         measurement: [u8; 32],
         expires_at: u64,
@@ -425,7 +427,7 @@ impl ServiceCore {
     ) -> Result<(), Error> {
         let signer = self.registry.get(provider).ok_or(Error::ServiceNotExist)?.signer.signer;
         let a = &mut self.attestations;
-        a.submit(c, domain, provider, signer, measurement, expires_at, attestor, signature, now)?;
+        a.submit(c, domain, caller, provider, signer, measurement, expires_at, attestor, signature, now)?;
         let e = TeeAttestationAccepted { provider, signer, attestor, measurement, expires_at };
         ev.emit(e);
         Ok(())

@@ -69,6 +69,8 @@ pub enum TaskError {
         balance: Balance,
         fee: Balance,
     },
+    /// `remove_deliverables` while the user's sub-account with the provider still exists.
+    AccountStillOpen,
 }
 
 /// The ids (keccak256 of the id string) of one pair's deliverables, oldest first.
