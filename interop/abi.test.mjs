@@ -176,3 +176,19 @@ test('every event emitted in the e2e suite decodes, and every event type was emi
   }
   assert.deepEqual(missing, [], `event types never emitted in the e2e suite (${logged.length} events, ${unknown} from other contracts)`);
 });
+
+// The thin build deployed at a service's address forwards its rarely used messages to the full build by delegate
+// call: both must describe the very same contract (constructors, messages with their selectors, argument and
+// return types, events, storage), or a caller encoding for one would be wrong for the other (issue 23).
+for (const c of ['inference', 'fine_tuning']) {
+  test(`${c}: the thin and the full build's metadata describe the same contract`, () => {
+    const thin = JSON.parse(readFileSync(metadataPath(c), 'utf8'));
+    const full = JSON.parse(readFileSync(metadataPath(`${c}_full`), 'utf8'));
+    for (const section of ['spec', 'types', 'storage']) {
+      assert.deepEqual(full[section], thin[section], `${c} ${section}`);
+    }
+    const selectors = (m) => m.spec.messages.map((x) => `${x.label} ${x.selector}`).sort();
+    assert.deepEqual(selectors(full), selectors(thin));
+    assert.ok(thin.spec.messages.some((x) => x.label === 'set_code' && x.args.length === 2), 'set_code(code, full)');
+  });
+}

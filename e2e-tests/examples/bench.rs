@@ -23,12 +23,12 @@ const MIN_STAKE: u128 = 100_000_000;
 const BLOCK_REF_TIME: u128 = 1_500_000_000_000;
 /// Proof size available in a block (5 MiB PoV, 75 %).
 const BLOCK_PROOF: u128 = 5 * 1024 * 1024 * 3 / 4;
-/// The reference on an EVM (design.md): gas per settled entry and entries per 30 M-gas block.
+/// The reference on an EVM (docs/performance.md): gas per settled entry and entries per 30 M-gas block.
 const EVM_GAS_PER_ENTRY: u128 = 73_000;
 const EVM_ENTRIES_PER_BLOCK: u128 = 410;
 /// An EVM block's gas (the reference's measurements are per 30 M-gas block).
 const EVM_BLOCK_GAS: u128 = 30_000_000;
-/// What a `Contracts::call` extrinsic costs beyond the contract's own weight (design.md "Performance targets",
+/// What a `Contracts::call` extrinsic costs beyond the contract's own weight (docs/performance.md,
 /// from pallet-contracts 31's weights): the extrinsic base, and per byte of call data.
 const EXTRINSIC_REF_TIME: u128 = 890_000_000;
 const EXTRINSIC_PROOF: u128 = 9_200;
@@ -780,8 +780,8 @@ async fn run() -> R<String> {
     )?;
     writeln!(
         out,
-        "Targets (design.md), whole extrinsic per entry at batch 50 with distinct users: ≤ 250 M ps and ≤ 2,000 B \
-         per-voucher signatures; ≤ 100 M ps and ≤ 1,000 B batch-signed. Blocks: 2 s with 75 % for normal \
+        "Targets (docs/performance.md), whole extrinsic per entry at batch 50 with distinct users: ≤ 280 M ps and \
+         ≤ 1,900 B per-voucher signatures; ≤ 230 M ps and ≤ 1,700 B batch-signed. Blocks: 2 s with 75 % for normal \
          transactions (1.5·10^12 ps) and a 5 MiB PoV (75 %). The reference on an EVM: about {EVM_GAS_PER_ENTRY} gas \
          per entry, about {EVM_ENTRIES_PER_BLOCK} entries per 30 M-gas block.\n"
     )?;

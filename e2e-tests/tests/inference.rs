@@ -1,6 +1,6 @@
 //! Ledger + inference deployed together in the real pallet-contracts runtime: the user story, every settlement
 //! status, replays and forgeries, stakes, acknowledgements, token revocation. Native balances of user,
-//! provider, ledger and contract are checked after each money step; the design.md invariants after each step.
+//! provider, ledger and contract are checked after each money step; the invariants of docs/reliability.md after each step.
 use inference::inference::{
     Error as IError, Inference, InferenceRef, ServiceParams, SettlementOutcome, SettlementStatus as S,
     SubAccountBalance, TeeSettlementData, TeeSettlementResult, TeeSettlementResults,
@@ -72,7 +72,7 @@ async fn setup(client: &mut Client) -> E2EResult<World> {
     Ok(World { ledger, inference })
 }
 
-/// design.md invariants for the given users with charlie, plus both contracts' solvency.
+/// The invariants (docs/reliability.md) for the given users with charlie, plus both contracts' solvency.
 async fn check(client: &mut Client, w: &World, users: &[AccountId]) -> E2EResult<()> {
     let l = ink_e2e::create_call_builder::<Ledger>(w.ledger);
     let i = ink_e2e::create_call_builder::<Inference>(w.inference);
@@ -359,7 +359,7 @@ async fn every_status_in_one_batch(mut client: Client) -> E2EResult<()> {
     Ok(())
 }
 
-/// Batch-signed settlement (design.md): one TEE signature over the whole batch; entries judged as vouchers
+/// Batch-signed settlement (docs/signed-messages.md): one TEE signature over the whole batch; entries judged as vouchers
 /// (statuses, one event, one payment); a bad batch signature refuses the whole call and moves nothing; a
 /// replayed batch settles nothing; without a usable signer the call is refused.
 #[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
@@ -887,7 +887,7 @@ async fn nobody_can_remove_a_full_build_in_use(mut client: Client) -> E2EResult<
 
 /// Review finding 1 (issue 14): withdrawing consent used to take effect at once, so a user could be served,
 /// withdraw consent, and take everything back while every voucher settled as `NoTeeSigner`. The withdrawal now
-/// takes effect a lock time later (design.md difference 5): the provider settles what it served before.
+/// takes effect a lock time later (docs/differences.md, D5): the provider settles what it served before.
 #[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
 async fn withdrawn_consent_still_pays_for_what_was_served(mut client: Client) -> E2EResult<()> {
     let w = setup(&mut client).await?;

@@ -1,5 +1,5 @@
 //! The ledger in the real pallet-contracts runtime (ink_e2e sandbox), with a test-only service contract that
-//! plays honest or misbehaves. After every step the money invariants of design.md are checked, and native
+//! plays honest or misbehaves. After every step the money invariants of docs/reliability.md are checked, and native
 //! balances are compared to the expected flows (storage deposits accounted for exactly).
 use ink::primitives::AccountId;
 use ink_e2e::{account_id, AccountKeyring, ChainBackend, ContractsBackend};
@@ -40,7 +40,7 @@ async fn deploy(client: &mut Client, n: usize) -> E2EResult<(AccountId, Vec<Acco
     Ok((ledger, services))
 }
 
-/// Checks every invariant of design.md for the given users, services and providers: the ledger's total is
+/// Checks every invariant of docs/reliability.md for the given users, services and providers: the ledger's total is
 /// available plus the live sub-account balances, no honest service holds more for a user than the user funded it
 /// with net, liabilities are the sum of available balances and the ledger holds exactly them (no surplus unless a
 /// test made one on purpose).

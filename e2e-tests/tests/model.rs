@@ -3,7 +3,7 @@
 //! random sequences of operations by 3 users, 2 services (inference, fine-tuning) and 2 providers, composed the
 //! way the contracts compose them, against a simple reference model of what each party should have.
 //!
-//! After every step: design.md's invariants (per user, per sub-account, per contract), conservation of native
+//! After every step: the invariants of docs/reliability.md (per user, per sub-account, per contract), conservation of native
 //! money across all accounts, fees paid = fees earned, and the model's expectations (accepted vouchers only
 //! with rising nonces and valid signatures; every failed operation changes nothing).
 //!

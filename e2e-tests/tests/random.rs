@@ -2,7 +2,7 @@
 //! deposits, withdrawals, transfers, refunds and clock moves, inference batches with valid, forged, replayed and
 //! unknown-account vouchers, fine-tuning tasks (acknowledged or penalised), token revocations, acknowledgement and
 //! service toggles, ledger deletions, lock-time changes, the owner revoking or restoring signers, and providers
-//! leaving (stake unbonding), withdrawing their stake and registering again, and attestations submitted by anyone. After every step: design.md's invariants read from the contracts, exact conservation of all
+//! leaving (stake unbonding), withdrawing their stake and registering again, and attestations submitted by anyone. After every step: the invariants of docs/reliability.md read from the contracts, exact conservation of all
 //! native money (free + held) across every account, and each party's wallet and ledger against a model built
 //! from the operations. A refused call changes nothing.
 //!

@@ -348,7 +348,7 @@ pub mod inference {
         // ------------------------------------------------------------------ user
 
         /// Grants or withdraws the caller's consent to settlements by `provider`'s TEE signer, at any time. A
-        /// grant takes effect at once; a withdrawal only after the lock time (design.md difference 5), so the
+        /// grant takes effect at once; a withdrawal only after the lock time (docs/differences.md, D5), so the
         /// provider can still settle what it served before; from then on settlements report `NoTeeSigner`.
         /// Emits `UserAcknowledgementChanged` only when something changes.
         #[ink(message)]
@@ -887,7 +887,7 @@ mod tests {
         assert_eq!(c.withdraw_surplus(a.frank), Err(Error::NoSurplus));
     }
 
-    /// The packed storage root is frozen (design.md "Upgrades"): this fails when it changes.
+    /// The packed storage root is frozen (docs/owner-guide.md, "Upgrades"): this fails when it changes.
     #[test]
     fn storage_root_never_changes() {
         service_core::layout::check_root::<Inference>(env!("CARGO_MANIFEST_DIR"), "inference");

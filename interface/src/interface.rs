@@ -5,7 +5,7 @@
 //!
 //! Nothing goes from a service to the ledger but tokens: a service pays unlocked refunds back with a plain
 //! transfer that the ledger credits by the value received. Settlement happens in the service alone and never
-//! calls the ledger (design.md difference 3).
+//! calls the ledger (docs/differences.md, D3).
 use crate::Balance;
 use ink::prelude::string::String;
 use ink::prelude::vec::Vec;

@@ -2,7 +2,7 @@
 //! loads a user's [`UserBalance`] and what the user has funded a service with, applies one of these, and
 //! stores the result; it does no arithmetic on balances itself.
 //!
-//! The model (docs/ledger.md, design.md difference 3): the ledger holds each user's `available` balance. What a
+//! The model (docs/ledger.md; docs/differences.md, D3): the ledger holds each user's `available` balance. What a
 //! user gives a service sits in that service's contract and the service's sub-accounts are its only record;
 //! settlement happens in the service alone and never calls the ledger. The ledger keeps, per (user, service),
 //! `funded`: what it sent the service for the user minus what came back. A refund from a service is credited by
@@ -130,7 +130,7 @@ pub struct LedgerRecord {
     pub index: u32,
     /// (service, what the ledger sent it for the user minus what came back), non-zero amounts only; at most
     /// `MAX_SERVICES_PER_USER` entries. It caps what a refund from that service can credit. It is not what the
-    /// service holds now: settlement happens in the service alone (design.md difference 3).
+    /// service holds now: settlement happens in the service alone (docs/differences.md, D3).
     pub funded: Vec<(AccountId, Balance)>,
 }
 
@@ -197,6 +197,11 @@ pub struct Deletion {
     pub deleted: bool,
 }
 
+/// (user, service)
+pub type UserService = (AccountId, AccountId);
+/// (user, service, provider)
+pub type SubAccountKey = (AccountId, AccountId, AccountId);
+
 /// Users' main accounts and what the ledger tracks of their sub-accounts.
 #[ink::storage_item]
 #[derive(Default, Debug)]
@@ -208,12 +213,12 @@ pub struct LedgerBook {
     at: Mapping<u32, AccountId>,
     count: u32,
     /// (user, service) → providers the user has sub-accounts with there.
-    providers: Mapping<(AccountId, AccountId), Vec<AccountId>>,
+    providers: Mapping<UserService, Vec<AccountId>>,
     /// user → services the user has sub-accounts in.
     services: Mapping<AccountId, Vec<AccountId>>,
     /// (user, service, provider) sub-accounts a service failed to delete during `delete_ledger`. The ledger stopped
     /// tracking them; funding the pair again first retries the deletion, so the pair is never stuck.
-    orphans: Mapping<(AccountId, AccountId, AccountId), ()>,
+    orphans: Mapping<SubAccountKey, ()>,
 }
 
 /// `TooLong` for a string longer than `max` bytes.

@@ -860,7 +860,7 @@ mod tests {
         assert_eq!(l.get_ledger(a.bob).unwrap().available_balance, MIN);
     }
 
-    /// The packed storage root is frozen (design.md "Upgrades"): this fails when it changes.
+    /// The packed storage root is frozen (docs/owner-guide.md, "Upgrades"): this fails when it changes.
     #[test]
     fn storage_root_never_changes() {
         service_core::layout::check_root::<Ledger>(env!("CARGO_MANIFEST_DIR"), "ledger");

@@ -3,7 +3,7 @@
 //! ink! 5 decodes the contract's packed root struct (every field that is not behind a `Mapping` or `Lazy`, which
 //! have storage keys of their own) before every message. A new code version whose packed root differs cannot
 //! decode the old storage: every call traps, `set_code` included, and the funds are locked for good. So the packed
-//! root must never change after a release (design.md "Upgrades"): new state goes into new `Mapping`/`Lazy` fields.
+//! root must never change after a release (docs/owner-guide.md, "Upgrades"): new state goes into new `Mapping`/`Lazy` fields.
 //! Each contract has a unit test that renders its root with [`describe_root`] and compares it with the
 //! `storage-root.txt` committed next to its `Cargo.toml`.
 use ink::metadata::layout::{Layout, StructLayout};

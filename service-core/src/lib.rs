@@ -86,7 +86,7 @@ pub struct SubAccount {
     /// The user's consent to settlements signed by the provider's acknowledged TEE signer.
     pub acknowledged: bool,
     /// A withdrawal of consent takes effect at this time (ms), a lock time after the user asked, so that the
-    /// provider can still settle what it served before (design.md difference 5). `None`: no withdrawal pending.
+    /// provider can still settle what it served before (docs/differences.md, D5). `None`: no withdrawal pending.
     pub consent_ends_at: Option<u64>,
     /// Session-token generation; revoking all tokens or deleting the account starts a new one.
     pub generation: u32,
