@@ -6,7 +6,7 @@
 //! serving keygen [--out FILE]
 //! serving address --key FILE | SS58 | 0x<32 bytes>
 //! serving digest FILE|-
-//! serving sign [--batch] --key FILE FILE|-
+//! serving sign [--batch] --key FILE [--url WS] FILE|-
 //! serving settle --url WS --contract ACCOUNT (--suri SURI | --suri-file FILE) [--state FILE] [--max-batch N] FILE|-
 //! serving attest --key FILE --domain inference|fine-tuning --chain-id N --contract 0x<32 bytes>
 //!                --provider 0x<32 bytes> --signer 0x<20 bytes> --measurement 0x<32 bytes> --expires-at MS
@@ -36,10 +36,11 @@ const USAGE: &str = "usage:
   serving address --key FILE           the Ethereum address of a key file
   serving address SS58|0xHEX           a Substrate account in both forms: {hex, ss58}
   serving digest FILE|-                EIP-712 digest of a typed message (JSON, see docs/signed-messages.md)
-  serving sign [--batch] --key FILE FILE|-
+  serving sign [--batch] --key FILE [--url WS] FILE|-
                                        sign inference or fine-tuning vouchers (JSON) with a TEE key; prints
                                        the signed vouchers and the settle message's SCALE call data; --batch:
-                                       one signature over all inference vouchers (settle_fees_with_tee_batch)
+                                       one signature over all inference vouchers (settle_fees_with_tee_batch);
+                                       --url: refuse more vouchers than the contract's config().max_batch
   serving settle --url WS --contract ACCOUNT (--suri SURI | --suri-file FILE) [--state FILE] [--max-batch N] FILE|-
                                        submit what `sign` printed to a node as the provider (sr25519 account
                                        SURI): preview, batches of <= N (default 50), wait for inclusion, each
@@ -126,8 +127,12 @@ fn run_settle(args: &[String]) {
             };
             let uri: ink_e2e::subxt_signer::SecretUri = suri.parse().map_err(|e| format!("--suri: {e}"))?;
             let signer = ink_e2e::Keypair::from_uri(&uri).map_err(|e| format!("--suri: {e}"))?;
+            let limit = usize::try_from(inference::inference::MAX_SETTLEMENTS_LIMIT).unwrap_or(usize::MAX);
             let max = match f.get("max-batch") {
-                Some(n) => num::<usize>(n, "max-batch")?,
+                Some(n) => match num::<usize>(n, "max-batch")? {
+                    n @ 1.. if n <= limit => n,
+                    n => return Err(format!("--max-batch must be 1..={limit} (no contract accepts more), got {n}")),
+                },
                 None => serving_cli::settle::DEFAULT_MAX_BATCH,
             };
             let input = serving_cli::settle::Input::parse(&read_json(path)?)?;
@@ -175,7 +180,71 @@ fn read_json(path: &str) -> R<Value> {
     } else {
         std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?
     };
-    serde_json::from_str(&big_ints_as_strings(&text)).map_err(|e| format!("{path} is not JSON: {e}"))
+    strict_json(&big_ints_as_strings(&text)).map_err(|e| format!("{path} is not JSON: {e}"))
+}
+
+/// Parses JSON, refusing what a lenient reader would silently resolve: a key given twice in one object (serde_json
+/// keeps the last). Numbers with leading zeros or a `+` sign are not JSON at all; as decimal strings, [`num`]
+/// refuses them.
+pub(crate) fn strict_json(text: &str) -> Result<Value, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v = Strict.deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
+/// A [`Value`] seed that refuses duplicate keys.
+struct Strict;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Strict {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(Strict)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Strict {
+    type Value = Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::from(n))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::from(n))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_string()))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(Strict)? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            if out.contains_key(&k) {
+                return Err(serde::de::Error::custom(format!("key \"{k}\" given twice")));
+            }
+            let v = map.next_value_seed(Strict)?;
+            out.insert(k, v);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 /// serde_json reads integers above 2^64 as floats and loses digits. Amounts are u128, so integer literals of
@@ -270,9 +339,18 @@ fn run(args: &[String]) -> R<Value> {
             if path.starts_with("--") || opts.len() % 2 == 1 {
                 return Err("sign needs --key FILE and then an input file (or - for standard input)".into());
             }
-            let f = flags(opts, &["key"])?;
+            let f = flags(opts, &["key", "url"])?;
             let key = load_key(need(&f, "key")?)?;
-            sign::sign(&key, &read_json(path)?, batch)
+            let input = read_json(path)?;
+            // With --url, the batch limit is the contract's own (`config().max_batch`), read from the node.
+            let max_batch = match f.get("url") {
+                Some(url) if field(&input, "kind")? == "inference" => {
+                    let contract = account(field(&input, "contract")?, "contract")?;
+                    Some(node::max_batch(url, ink::primitives::AccountId::from(contract))?)
+                }
+                _ => None,
+            };
+            sign::sign(&key, &input, batch, max_batch)
         }
         "attest" => {
             let f = flags(
@@ -336,7 +414,12 @@ pub(crate) fn hex0(b: &[u8]) -> String {
 
 pub(crate) fn bytes(s: &str, what: &str) -> R<Vec<u8>> {
     let h = s.strip_prefix("0x").ok_or_else(|| format!("{what}: expected 0x-prefixed hex, got `{s}`"))?;
-    hex::decode(h).map_err(|e| format!("{what}: bad hex: {e}"))
+    if !h.bytes().all(|b| b.is_ascii_hexdigit()) || h.len() % 2 == 1 {
+        let hex_digits = h.bytes().all(|b| b.is_ascii_hexdigit());
+        let why = if hex_digits { "an odd number of digits" } else { "characters that are not hex digits" };
+        return Err(format!("{what}: `{s}` is not hex ({why}; expected 0x and two hex digits per byte)"));
+    }
+    hex::decode(h).map_err(|e| format!("{what}: `{s}` is not hex: {e}"))
 }
 
 pub(crate) fn bytes_n<const N: usize>(s: &str, what: &str) -> R<[u8; N]> {
@@ -350,6 +433,11 @@ pub(crate) fn bytes32(s: &str, what: &str) -> R<[u8; 32]> {
 }
 
 pub(crate) fn num<T: std::str::FromStr>(s: &str, what: &str) -> R<T> {
+    // Plain decimal only: Rust's parser would also take `+5` and `00001`, which are easy typos for something else.
+    let plain = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    if !plain {
+        return Err(format!("{what}: `{s}` is not a plain decimal integer (digits only, no sign, no leading zeros)"));
+    }
     s.parse().map_err(|_| {
         format!("{what}: expected a non-negative integer of at most {} bits, got `{s}`", 8 * std::mem::size_of::<T>())
     })
@@ -386,7 +474,20 @@ fn load_key(path: &str) -> R<LocalSigner> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("reading key {path}: {e}"))?;
     let v: Value = serde_json::from_str(&text).map_err(|e| format!("key {path} is not JSON: {e}"))?;
     let secret = v["secret"].as_str().ok_or_else(|| format!("key {path} has no \"secret\""))?;
-    LocalSigner::from_bytes(&bytes32(secret, "secret")?).map_err(|e| format!("key {path}: {e}"))
+    let key = LocalSigner::from_bytes(&bytes32(secret, "secret")?).map_err(|e| format!("key {path}: {e}"))?;
+    // A key file written by hand (or with two keys' halves pasted together) may name another address than its
+    // secret signs for: the contract would then refuse every signature.
+    if let Some(address) = v.get("address") {
+        let address = address.as_str().ok_or_else(|| format!("key {path}: \"address\" is not a string"))?;
+        let named = bytes_n::<20>(address, "address").map_err(|e| format!("key {path}: {e}"))?;
+        if named != key.address() {
+            return Err(format!(
+                "key {path}: its \"address\" {address} is not the address of its secret ({})",
+                hex0(&key.address())
+            ));
+        }
+    }
+    Ok(key)
 }
 
 pub(crate) fn field<'a>(v: &'a Value, name: &str) -> R<&'a str> {
@@ -404,6 +505,74 @@ pub(crate) fn int(v: &Value, name: &str) -> R<u128> {
     }
 }
 
+/// The vouchers under "settlements": 1..=`MAX_SETTLEMENTS_LIMIT` (80, the most any contract accepts per call).
+pub(crate) fn settlements(v: &Value) -> R<&Vec<Value>> {
+    let list = v["settlements"].as_array().ok_or("missing array \"settlements\"")?;
+    let max = usize::try_from(inference::inference::MAX_SETTLEMENTS_LIMIT).unwrap_or(usize::MAX);
+    if list.is_empty() || list.len() > max {
+        return Err(format!(
+            "\"settlements\" must hold 1..={max} vouchers (no contract accepts more per call), got {}",
+            list.len()
+        ));
+    }
+    Ok(list)
+}
+
+/// One inference voucher of a batch for `provider`: an entry may repeat the batch's provider, never name another
+/// (the signature would be over another provider than the one the contract checks).
+pub(crate) fn voucher(s: &Value, provider: [u8; 32]) -> R<TeeSettlement> {
+    if s.get("provider").is_some() && account(field(s, "provider")?, "provider")? != provider {
+        return Err("names another provider than the top-level \"provider\"".into());
+    }
+    Ok(TeeSettlement {
+        requests_hash: bytes32(field(s, "requestsHash")?, "requestsHash")?,
+        nonce: int(s, "nonce")?,
+        provider,
+        user: account(field(s, "user")?, "user")?,
+        total_fee: int(s, "totalFee")?,
+    })
+}
+
+/// What every contract refuses in a batch whatever its state, checked over `{"user", "nonce"}` items in input order:
+/// nonce 0 (never above a sub-account's nonce), the same (user, nonce) twice, and a user's nonces not increasing
+/// (an entry at or below an earlier one of the same user is refused as `InvalidNonce`).
+pub(crate) fn check_nonces<'a>(items: impl Iterator<Item = &'a Value>) -> R<()> {
+    let mut last: HashMap<String, (usize, u128)> = HashMap::new();
+    for (n, item) in items.enumerate() {
+        let user = item["user"].as_str().unwrap_or_default().to_string();
+        let nonce: u128 = item["nonce"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+        if nonce == 0 {
+            return Err(format!("settlements[{n}]: nonce 0 is never accepted (nonces start at 1)"));
+        }
+        if let Some(&(m, before)) = last.get(&user) {
+            if nonce == before {
+                return Err(format!("settlements[{n}]: user {user} with nonce {nonce} again (also settlements[{m}])"));
+            }
+            if nonce < before {
+                return Err(format!(
+                    "settlements[{n}]: user {user}'s nonce {nonce} is below {before} (settlements[{m}]): the \
+                     contract judges entries in order and would refuse it (InvalidNonce)"
+                ));
+            }
+        }
+        last.insert(user, (n, nonce));
+    }
+    Ok(())
+}
+
+/// Warns (standard error) when a batch is larger than the contract's limit: `max` read from the chain, or the
+/// default 50 that the owner may have raised (up to 80).
+pub(crate) fn warn_batch_size(len: usize, max: Option<usize>) {
+    let default = usize::try_from(inference::inference::MAX_SETTLEMENTS).unwrap_or(usize::MAX);
+    if max.is_none() && len > default {
+        eprintln!(
+            "serving: warning: {len} vouchers in one call; the contract's default limit is {default} \
+             (`config().max_batch`, which the owner may raise up to 80): a contract at the default refuses this call \
+             (TooMany). `serving settle` splits into batches of the contract's limit; give --url to check it."
+        );
+    }
+}
+
 /// The digest of `{"kind": "inference" | "inference_batch" | "fine_tuning" | "attestation", "chainId", "contract",
 /// ...fields}` (formats in docs/provider-guide.md).
 fn digest(v: &Value) -> R<Value> {
@@ -412,6 +581,26 @@ fn digest(v: &Value) -> R<Value> {
     let contract = account(field(v, "contract")?, "contract")?;
     let c = LocalCrypto;
     let (domain, struct_hash) = match kind {
+        // `serving sign`'s input (vouchers under "settlements"): one digest per voucher.
+        "inference" if v.get("settlements").is_some() => {
+            let provider = account(field(v, "provider")?, "provider")?;
+            let list = settlements(v)?;
+            let domain = Domain::inference(chain_id, contract);
+            let mut out = Vec::new();
+            for (n, s) in list.iter().enumerate() {
+                let at = |e: String| format!("settlements[{n}]: {e}");
+                let m = voucher(s, provider).map_err(at)?;
+                let struct_hash = m.struct_hash(&c);
+                out.push(json!({
+                    "user": hex0(&m.user),
+                    "nonce": m.nonce.to_string(),
+                    "structHash": hex0(&struct_hash),
+                    "digest": hex0(&domain.digest(&c, &struct_hash)),
+                }));
+            }
+            check_nonces(out.iter())?;
+            return Ok(json!({ "domainSeparator": hex0(&domain.separator(&c)), "vouchers": out }));
+        }
         "inference" => (
             Domain::inference(chain_id, contract),
             TeeSettlement {
@@ -442,25 +631,17 @@ fn digest(v: &Value) -> R<Value> {
         }
         "inference_batch" => {
             let provider = account(field(v, "provider")?, "provider")?;
-            let list = v["settlements"].as_array().ok_or("missing array \"settlements\"")?;
+            let list = settlements(v)?;
             let mut hashes = Vec::new();
+            let mut keys = Vec::new();
             for (n, s) in list.iter().enumerate() {
                 let at = |e: String| format!("settlements[{n}]: {e}");
-                // An entry may repeat the batch's provider; it may not name another.
-                if s.get("provider").is_some()
-                    && account(field(s, "provider").map_err(at)?, "provider").map_err(at)? != provider
-                {
-                    return Err(at("names another provider than the batch".into()));
-                }
-                let entry = TeeSettlement {
-                    requests_hash: bytes32(field(s, "requestsHash").map_err(at)?, "requestsHash").map_err(at)?,
-                    nonce: int(s, "nonce").map_err(at)?,
-                    provider,
-                    user: account(field(s, "user").map_err(at)?, "user").map_err(at)?,
-                    total_fee: int(s, "totalFee").map_err(at)?,
-                };
+                let entry = voucher(s, provider).map_err(at)?;
+                keys.push(json!({ "user": hex0(&entry.user), "nonce": entry.nonce.to_string() }));
                 hashes.extend_from_slice(&entry.struct_hash(&c));
             }
+            check_nonces(keys.iter())?;
+            warn_batch_size(list.len(), None);
             (Domain::inference(chain_id, contract), serving_verifier::batch_struct_hash(&c, &provider, &hashes))
         }
         "attestation" => (

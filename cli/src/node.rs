@@ -44,6 +44,22 @@ impl NodeChain {
     }
 }
 
+/// The inference contract's batch limit (`config().max_batch`), read with a dry run on the node at `url`.
+pub fn max_batch(url: &str, contract: AccountId) -> R<usize> {
+    let rt = ink_e2e::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting the async runtime: {e}"))?;
+    rt.block_on(async {
+        // Any account can dry-run a view; nothing is signed or sent.
+        let mut chain = NodeChain::connect(url, ink_e2e::alice(), contract).await?;
+        let i = ink_e2e::create_call_builder::<Inference>(contract);
+        let dry = chain.client.call(&chain.signer, &i.config()).dry_run().await.map_err(err)?;
+        let config = dry.return_value();
+        usize::try_from(config.max_batch).map_err(|_| "max_batch too large".to_string())
+    })
+}
+
 fn err(e: impl std::fmt::Debug) -> String {
     format!("{e:?}")
 }

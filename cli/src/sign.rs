@@ -5,11 +5,12 @@
 //! Input (JSON; amounts and nonces as numbers or decimal strings, bytes as 0x-hex, accounts as 0x-hex of their
 //! 32 bytes):
 //! - `{"kind": "inference", "chainId", "contract", "provider", "settlements": [{"user", "totalFee",
-//!   "requestsHash", "nonce"}, ...]}`: 1..=50 vouchers for `settle_fees_with_tee`, each signed; with `--batch`,
+//!   "requestsHash", "nonce"}, ...]}`: 1..=80 vouchers (more than 50, the contracts' default limit, with a
+//!   warning) for `settle_fees_with_tee`, each signed; with `--batch`,
 //!   the same entries signed once as a `TEESettlementBatch` for `settle_fees_with_tee_batch`;
 //! - `{"kind": "fine_tuning", "chainId", "contract", "provider", "user", "id", "encryptedSecret",
 //!   "modelRootHash", "nonce", "taskFee"}`: one voucher for `settle_fees`.
-use crate::{account, bytes, bytes32, field, hex0, int, R};
+use crate::{account, bytes, field, hex0, int, R};
 use fine_tuning::fine_tuning::{FineTuning, VerifierInput};
 use inference::inference::{BatchEntry, Inference, TeeSettlementData};
 use ink::env::DefaultEnvironment;
@@ -17,39 +18,42 @@ use ink::primitives::AccountId;
 use ink::scale::Encode;
 use ink_e2e::CallBuilderFinal;
 use serde_json::{json, Value};
-use serving_verifier::{Domain, LocalCrypto, LocalSigner, TeeSettlement, VerifierMessage};
+use serving_verifier::{Domain, LocalCrypto, LocalSigner, VerifierMessage};
 
 /// The encoded input of a message call: its selector, then its SCALE-encoded arguments.
 pub fn call_data<Args: Encode + Clone, Ret>(msg: &CallBuilderFinal<DefaultEnvironment, Args, Ret>) -> Vec<u8> {
     msg.clone().params().exec_input().encode()
 }
 
-/// Signs the input: each voucher on its own, or (`batch`, inference only) the whole batch once.
-pub fn sign(key: &LocalSigner, v: &Value, batch: bool) -> R<Value> {
+/// Signs the input: each voucher on its own, or (`batch`, inference only) the whole batch once. Refuses what every
+/// contract would refuse (see `check_nonces`, `voucher`), and more vouchers than `max_batch` when it is known.
+pub fn sign(key: &LocalSigner, v: &Value, batch: bool, max_batch: Option<usize>) -> R<Value> {
     let chain_id = u64::try_from(int(v, "chainId")?).map_err(|_| "chainId too large")?;
     let contract = account(field(v, "contract")?, "contract")?;
     let provider = account(field(v, "provider")?, "provider")?;
     let c = LocalCrypto;
     match field(v, "kind")? {
         "inference" => {
-            let list = v["settlements"].as_array().ok_or("missing array \"settlements\"")?;
-            // The contract's owner may allow up to MAX_SETTLEMENTS_LIMIT per call (`config().max_batch`).
-            let max = usize::try_from(inference::inference::MAX_SETTLEMENTS_LIMIT).unwrap_or(usize::MAX);
-            if list.is_empty() || list.len() > max {
-                return Err(format!("\"settlements\" must hold 1..={max} vouchers, got {}", list.len()));
-            }
+            let list = crate::settlements(v)?;
             let domain = Domain::inference(chain_id, contract);
             let separator = domain.separator(&c);
             let mut msgs = Vec::new();
             for (n, s) in list.iter().enumerate() {
-                let at = |e: String| format!("settlements[{n}]: {e}");
-                msgs.push(TeeSettlement {
-                    requests_hash: bytes32(field(s, "requestsHash").map_err(at)?, "requestsHash").map_err(at)?,
-                    nonce: int(s, "nonce").map_err(at)?,
-                    provider,
-                    user: account(field(s, "user").map_err(at)?, "user").map_err(at)?,
-                    total_fee: int(s, "totalFee").map_err(at)?,
-                });
+                msgs.push(crate::voucher(s, provider).map_err(|e| format!("settlements[{n}]: {e}"))?);
+            }
+            let keys: Vec<Value> =
+                msgs.iter().map(|m| json!({ "user": hex0(&m.user), "nonce": m.nonce.to_string() })).collect();
+            crate::check_nonces(keys.iter())?;
+            match max_batch {
+                Some(max) if msgs.len() > max => {
+                    return Err(format!(
+                        "{} vouchers in one call, but the contract's limit (config().max_batch) is {max}: it would \
+                         refuse the call (TooMany); sign at most {max} per input, or let `serving settle` split",
+                        msgs.len()
+                    ))
+                }
+                Some(_) => {}
+                None => crate::warn_batch_size(msgs.len(), None),
             }
             let mut i = ink_e2e::create_call_builder::<Inference>(AccountId::from(contract));
             if batch {

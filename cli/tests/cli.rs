@@ -416,3 +416,185 @@ fn accounts_in_ss58_sign_the_same_as_hex_and_args_name_them() {
     assert!(err.contains("contract: `5Fnot-an-account` is neither 0x-hex of 32 bytes nor SS58"), "{err}");
     let _ = std::fs::remove_dir_all(std::path::Path::new(&key).parent().unwrap());
 }
+
+/// Issue 25: inputs the chain would refuse are refused (or warned about) by the tools, with the reason.
+mod strict {
+    use super::{serving, serving_stdin, temp_key};
+    use serde_json::{json, Value};
+
+    fn hex32(b: &str) -> String {
+        format!("0x{}", b.repeat(32))
+    }
+
+    fn voucher(user: &str, nonce: u64) -> Value {
+        json!({ "user": hex32(user), "totalFee": 5, "requestsHash": hex32("01"), "nonce": nonce })
+    }
+
+    fn input(kind: &str, settlements: Vec<Value>) -> String {
+        json!({ "kind": kind, "chainId": 42, "contract": hex32("11"), "provider": hex32("cc"),
+                "settlements": settlements })
+        .to_string()
+    }
+
+    /// Runs `sign` and `digest` (as an `inference_batch`) on the same vouchers.
+    fn both(settlements: Vec<Value>) -> [(i32, Value, String); 2] {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let key = temp_key(&format!("strict-{}", N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
+        [
+            serving_stdin(&["sign", "--key", &key, "-"], &input("inference", settlements.clone())),
+            serving_stdin(&["digest", "-"], &input("inference_batch", settlements)),
+        ]
+    }
+
+    fn refused(r: &(i32, Value, String), needle: &str) {
+        assert_ne!(r.0, 0, "accepted; expected `{needle}`");
+        assert!(r.2.contains(needle), "expected `{needle}` in `{}`", r.2);
+        assert!(!r.2.contains("panicked"), "{}", r.2);
+    }
+
+    #[test]
+    fn batch_sizes_the_chain_refuses() {
+        for r in both(vec![]) {
+            refused(&r, "must hold 1..=80");
+        }
+        for r in both((1..=81).map(|n| voucher("b0", n)).collect()) {
+            refused(&r, "must hold 1..=80");
+        }
+        // 51..=80: accepted by a contract whose owner raised the limit, refused at the default: a warning.
+        for (code, out, err) in both((1..=51).map(|n| voucher("b0", n)).collect()) {
+            assert_eq!(code, 0, "{err}");
+            assert!(out.is_object());
+            assert!(err.contains("default limit is 50"), "{err}");
+        }
+        let (code, _, err) = serving_stdin(&["digest", "-"], &input("inference_batch", vec![voucher("b0", 1)]));
+        assert_eq!((code, err.contains("warning")), (0, false), "{err}");
+    }
+
+    #[test]
+    fn an_entry_naming_another_provider() {
+        let mut v = voucher("b0", 1);
+        v["provider"] = hex32("dd").into();
+        for r in both(vec![voucher("b1", 1), v.clone()]) {
+            refused(&r, "settlements[1]: names another provider");
+        }
+        // Repeating the batch's own provider is fine.
+        v["provider"] = hex32("cc").into();
+        for (code, _, err) in both(vec![v]) {
+            assert_eq!(code, 0, "{err}");
+        }
+    }
+
+    #[test]
+    fn nonces_the_chain_refuses() {
+        for r in both(vec![voucher("b0", 0)]) {
+            refused(&r, "nonce 0");
+        }
+        for r in both(vec![voucher("b0", 3), voucher("b1", 3), voucher("b0", 3)]) {
+            refused(&r, "settlements[2]: user 0xb0b0");
+            refused(&r, "again (also settlements[0])");
+        }
+        for r in both(vec![voucher("b0", 3), voucher("b0", 2)]) {
+            refused(&r, "is below 3");
+        }
+        // Increasing per user, other users interleaved: fine.
+        for (code, _, err) in both(vec![voucher("b0", 1), voucher("b1", 1), voucher("b0", 2)]) {
+            assert_eq!(code, 0, "{err}");
+        }
+    }
+
+    #[test]
+    fn json_that_is_not_strict() {
+        let key = temp_key("strict-json");
+        let good = input("inference", vec![voucher("b0", 1)]);
+        for (text, needle) in [
+            (good.replace("\"nonce\":1", "\"nonce\":\"00001\""), "not a plain decimal"),
+            (good.replace("\"totalFee\":5", "\"totalFee\":\"+5\""), "not a plain decimal"),
+            (good.replace("\"nonce\":1", "\"nonce\":00001"), "is not JSON"),
+            (good.replace("\"totalFee\":5", "\"totalFee\":+5"), "is not JSON"),
+            (good.replace("\"nonce\":1", "\"nonce\":1,\"nonce\":2"), "key \"nonce\" given twice"),
+            (good.replace("\"chainId\":42", "\"chainId\":42,\"chainId\":43"), "key \"chainId\" given twice"),
+        ] {
+            assert_ne!(text, good, "the case changes the input");
+            refused(&serving_stdin(&["sign", "--key", &key, "-"], &text), needle);
+            refused(&serving_stdin(&["digest", "-"], &text.replace("\"inference\"", "\"inference_batch\"")), needle);
+        }
+        let (code, _, err) = serving_stdin(&["sign", "--key", &key, "-"], &good);
+        assert_eq!(code, 0, "{err}");
+    }
+
+    #[test]
+    fn hex_that_is_not_hex() {
+        for (hash, why) in [("0x123", "odd number of digits"), ("0x…", "not hex digits"), ("0xzz", "not hex digits")]
+        {
+            let mut v = voucher("b0", 1);
+            v["requestsHash"] = hash.into();
+            for r in both(vec![v.clone()]) {
+                refused(&r, &format!("`{hash}` is not hex ("));
+                refused(&r, why);
+            }
+        }
+    }
+
+    #[test]
+    fn a_key_file_whose_address_is_not_its_secrets() {
+        let key = temp_key("mismatch");
+        let mut k: Value = serde_json::from_str(&std::fs::read_to_string(&key).unwrap()).unwrap();
+        let (code, a, _) = serving(&["address", "--key", &key]);
+        assert_eq!(code, 0);
+        k["address"] = a["address"].clone();
+        std::fs::write(&key, k.to_string()).unwrap();
+        assert_eq!(serving(&["address", "--key", &key]).0, 0, "the right address is fine");
+        k["address"] = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8".into();
+        std::fs::write(&key, k.to_string()).unwrap();
+        refused(&serving(&["address", "--key", &key]), "is not the address of its secret");
+        refused(
+            &serving_stdin(&["sign", "--key", &key, "-"], &input("inference", vec![voucher("b0", 1)])),
+            "is not the address of its secret",
+        );
+    }
+
+    #[test]
+    fn digest_of_signs_input_is_one_digest_per_voucher() {
+        let key = temp_key("digest-sign");
+        let text = input("inference", vec![voucher("b0", 1), voucher("b1", 7)]);
+        let (code, out, err) = serving_stdin(&["digest", "-"], &text);
+        assert_eq!(code, 0, "{err}");
+        let (code, signed, err) = serving_stdin(&["sign", "--key", &key, "-"], &text);
+        assert_eq!(code, 0, "{err}");
+        let digests: Vec<&Value> = out["vouchers"].as_array().unwrap().iter().map(|v| &v["digest"]).collect();
+        let signed: Vec<&Value> = signed["settlements"].as_array().unwrap().iter().map(|v| &v["digest"]).collect();
+        assert_eq!(digests, signed, "the digests `sign` signs");
+        // One voucher on its own (the documented single shape) gives the same digest.
+        let one = json!({ "kind": "inference", "chainId": 42, "contract": hex32("11"), "provider": hex32("cc"),
+            "user": hex32("b1"), "totalFee": 5, "requestsHash": hex32("01"), "nonce": 7 });
+        let (code, single, _) = serving_stdin(&["digest", "-"], &one.to_string());
+        assert_eq!((code, &single["digest"]), (0, digests[1]));
+    }
+
+    #[test]
+    fn settle_refuses_a_batch_limit_no_contract_accepts_before_connecting() {
+        let dir = std::env::temp_dir().join(format!("serving-cli-settle-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("signed.json");
+        std::fs::write(&file, json!({ "message": "settle_fees_with_tee", "settlements": [] }).to_string()).unwrap();
+        for (n, needle) in
+            [("81", "--max-batch must be 1..=80"), ("0", "--max-batch must be 1..=80"), ("080", "not a plain decimal")]
+        {
+            let args = [
+                "settle",
+                "--url",
+                "ws://127.0.0.1:1",
+                "--contract",
+                &hex32("11"),
+                "--suri",
+                "//Charlie",
+                "--max-batch",
+                n,
+                file.to_str().unwrap(),
+            ];
+            let r = serving(&args);
+            refused(&r, needle);
+            assert!(!r.2.contains("connecting"), "refused before connecting: {}", r.2);
+        }
+    }
+}
