@@ -8,64 +8,36 @@
 //! Settlement never calls the ledger. See `docs/inference.md` for every message with its checks in order.
 #![cfg_attr(not(feature = "std"), no_std, no_main)]
 
+mod data;
+
 #[ink::contract]
 pub mod inference {
+    use crate::data::{self, RevokedBits};
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
     pub use service_core::book::AccountFilter;
     use service_core::book::Key;
     pub use service_core::provider::{Attestation, Unbonding};
-    use service_core::service::{AccountState, OnChain, ServiceCore};
+    use service_core::service::ServiceCore;
     pub use service_core::service::{ProviderState, ServiceConfig};
-    use service_core::settle::{judge_batch, judge_signed_batch, BatchError, Judgement, Settler};
-    use service_core::{check_count, check_len, AccountError, Refund};
-    use serving_interface::{Retrieval, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+    use service_core::settle::{judge_batch, judge_signed_batch, Judgement, Settler};
+    use service_core::shell::{caller, now, pay, views};
+    use service_core::{check_count, AccountError, Refund};
+    use serving_interface::{Retrieval, Serving, ServingError, ServingInfo};
     use serving_verifier::{Domain, HostCrypto};
 
+    pub use crate::data::{
+        ServiceParams, SubAccountBalance, TeeSettlementResult, MAX_BATCH_USERS, MAX_INFO_LENGTH, MAX_SHORT_FIELD,
+        MAX_TOKEN_IDS, MAX_URL_LENGTH,
+    };
     pub use service_core::settle::{
         batch_digest, BatchEntry, SettlementOutcome, SettlementStatus, TeeSettlementData, MAX_SETTLEMENTS,
         MAX_SETTLEMENTS_LIMIT,
     };
     pub use service_core::Error;
-    /// Most users in `get_batch_accounts_by_users`.
-    pub const MAX_BATCH_USERS: u32 = 50;
-    /// Most token ids in one `revoke_tokens`.
-    pub const MAX_TOKEN_IDS: u32 = 256;
-    /// Longest service type and verifiability, in bytes.
-    pub const MAX_SHORT_FIELD: u32 = 64;
-    /// Longest url and model, in bytes.
-    pub const MAX_URL_LENGTH: u32 = 512;
-    /// Longest additional info, in bytes.
-    pub const MAX_INFO_LENGTH: u32 = 4096;
-
-    /// What a provider publishes.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    #[ink::scale_derive(Encode, Decode, TypeInfo)]
-    #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
-    pub struct ServiceParams {
-        pub service_type: String,
-        pub url: String,
-        /// Price per input token, in the smallest unit.
-        pub input_price: Balance,
-        /// Price per output token.
-        pub output_price: Balance,
-        pub model: String,
-        pub verifiability: String,
-        pub additional_info: String,
-        /// Ethereum address of the key inside the provider's TEE that signs vouchers.
-        pub tee_signer: [u8; 20],
-    }
 
     /// A service as the views return it.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    #[ink::scale_derive(Encode, Decode, TypeInfo)]
-    pub struct ServiceView {
-        pub provider: AccountId,
-        pub params: ServiceParams,
-        pub updated_at: u64,
-        pub tee_signer_acknowledged: bool,
-        pub stake: Balance,
-    }
+    pub type ServiceView = service_core::views::ServiceView<ServiceParams>;
 
     /// A sub-account as the views return it.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,26 +69,6 @@ pub mod inference {
         pub model: String,
         pub verifiability: String,
         pub tee_signer: [u8; 20],
-    }
-
-    /// One voucher's outcome in a [`TeeSettlementResults`] event.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[ink::scale_derive(Encode, Decode, TypeInfo)]
-    pub struct TeeSettlementResult {
-        pub user: AccountId,
-        pub status: SettlementStatus,
-        pub settled: Balance,
-        pub unsettled: Balance,
-        pub nonce: u128,
-    }
-
-    /// A sub-account's balances after a settlement batch, in a [`TeeSettlementResults`] event.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[ink::scale_derive(Encode, Decode, TypeInfo)]
-    pub struct SubAccountBalance {
-        pub user: AccountId,
-        pub balance: Balance,
-        pub pending_refund: Balance,
     }
 
     /// Every voucher's outcome in one settlement batch, in order, with the provider (so indexers need no
@@ -177,43 +129,16 @@ pub mod inference {
         full_code: ink::storage::Lazy<Hash>,
     }
 
-    /// Whether this is the full build. Every call loads the whole code of the contract it calls (pallet-contracts
-    /// charges ≈ 33.5 k ps and 1 B of proof per byte, in every call), so the code deployed at the contract's
-    /// address (the thin build, the default) carries only what users, settlement and the ledger call; the
-    /// messages used rarely (the owner's, provider registration, stake withdrawal, attestation submission and
-    /// the two paged views) run in the full build of the same source (`inference/full`, cfg `serving_full`),
-    /// uploaded once, which the thin build reaches by a delegate call (same storage, same caller and value) that
-    /// hands over the call's input and ends the call with the full build's output. Both builds have the same
-    /// messages, selectors and metadata; unit tests run the full build.
+    /// Whether this is the full build (`inference/full`, cfg `serving_full`; unit tests run it too). Every call
+    /// loads the whole code it calls, so the code at the address (the thin build) leaves out the rarely used
+    /// messages and hands them to the full build, uploaded once and locked on chain, by a delegate call
+    /// ([`Inference::full`]; docs/inference.md, "Two builds"). Same messages, selectors and metadata.
     const FULL: bool = cfg!(any(test, serving_full));
-
-    /// (the token generation the bits belong to, revoked token ids 0..=255 as bits)
-    type RevokedBits = (u32, [u8; 32]);
-
-    impl ServiceParams {
-        fn check(&self) -> Result<(), Error> {
-            check_len(self.service_type.len(), MAX_SHORT_FIELD)?;
-            check_len(self.verifiability.len(), MAX_SHORT_FIELD)?;
-            check_len(self.url.len(), MAX_URL_LENGTH)?;
-            check_len(self.model.len(), MAX_URL_LENGTH)?;
-            check_len(self.additional_info.len(), MAX_INFO_LENGTH)
-        }
-
-        /// A change that ends the owner's acknowledgement and the attestation (url and prices do not).
-        fn critical_change(&self, new: &Self) -> bool {
-            self.service_type != new.service_type
-                || self.model != new.model
-                || self.verifiability != new.verifiability
-                || self.tee_signer != new.tee_signer
-                || self.additional_info != new.additional_info
-        }
-    }
 
     impl Inference {
         /// `lock_time_ms` in [1 h, 7 d] (reference default 24 h); `min_stake` for a first registration
-        /// (reference: 100·10^18). The caller becomes the owner.
-        ///
-        /// `full_code`: the code hash of the full build (`inference/full`), uploaded beforehand (see [`FULL`]).
+        /// (reference: 100·10^18). The caller becomes the owner. `full_code`: the code hash of the full build
+        /// (`inference/full`), uploaded beforehand and locked by this constructor (see [`FULL`]).
         #[ink(constructor)]
         pub fn new(
             ledger: AccountId,
@@ -223,7 +148,7 @@ pub mod inference {
             full_code: Hash,
         ) -> Result<Self, Error> {
             let mut this = Self {
-                core: ServiceCore::new(Self::env().caller(), ledger, chain_id, lock_time_ms, min_stake)?,
+                core: ServiceCore::new(caller(), ledger, chain_id, lock_time_ms, min_stake)?,
                 services: Mapping::default(),
                 revoked: Mapping::default(),
                 max_settlements: MAX_SETTLEMENTS,
@@ -242,95 +167,58 @@ pub mod inference {
         /// owner's acknowledgement of the signer and the attestation; url and price changes keep them.
         #[ink(message, payable)]
         pub fn add_or_update_service(&mut self, params: ServiceParams) -> Result<(), Error> {
-            if FULL {
-                let (provider, now) = (self.env().caller(), self.env().block_timestamp());
-                params.check()?;
-                let critical = self.services.get(provider).is_none_or(|old| old.critical_change(&params));
-                let value = self.env().transferred_value();
-                self.core.register(provider, value, params.tee_signer, critical, now, &mut OnChain)?;
-                self.env().emit_event(ServiceUpdated {
-                    provider,
-                    service_type: params.service_type.clone(),
-                    url: params.url.clone(),
-                    input_price: params.input_price,
-                    output_price: params.output_price,
-                    updated_at: now,
-                    model: params.model.clone(),
-                    verifiability: params.verifiability.clone(),
-                    tee_signer: params.tee_signer,
-                });
-                self.services.insert(provider, &params);
-                Ok(())
-            } else {
-                self.forward()
-            }
+            self.full(|s| s.register(params))
         }
 
         /// Removes the caller's service. Its stake unbonds for the lock time (`withdraw_stake` then pays
         /// it); sub-accounts are untouched, so users can still retrieve their funds.
         #[ink(message)]
         pub fn remove_service(&mut self) -> Result<(), Error> {
-            if FULL {
-                let provider = self.env().caller();
-                self.core.remove(provider, self.env().block_timestamp(), &mut OnChain)?;
-                self.services.remove(provider);
-                Ok(())
-            } else {
-                self.forward()
-            }
+            self.full(|s| s.core.msg().remove_service().map(|p| s.services.remove(p)))
         }
 
         /// Pays the caller's unbonded stake once its release time has come.
         #[ink(message)]
         pub fn withdraw_stake(&mut self) -> Result<Balance, Error> {
-            if FULL {
-                let provider = self.env().caller();
-                let amount = self.core.withdraw_stake(provider, self.env().block_timestamp(), &mut OnChain)?;
-                self.pay(provider, amount)
-            } else {
-                self.forward()
-            }
+            self.full(|s| s.core.msg().withdraw_stake())
         }
 
         /// Owner: sends the tokens the contract holds beyond what it owes (plain transfers to the contract, which
         /// no code can refuse on pallet-contracts) to `to`. Never touches sub-accounts or stakes.
         #[ink(message)]
         pub fn withdraw_surplus(&mut self, to: AccountId) -> Result<Balance, Error> {
-            if FULL {
-                let amount = self.core.withdraw_surplus(self.env().caller(), to, self.env().balance(), &mut OnChain)?;
-                self.pay(to, amount)
-            } else {
-                self.forward()
-            }
+            self.full(|s| s.core.msg().withdraw_surplus(to))
         }
 
-        /// Settles 1..=`config().max_batch` (default 50) vouchers for the caller (the provider). Each entry gets a status; a bad entry does
-        /// not revert the batch. Fees come from the free balance first, then from pending refunds newest first.
-        /// Judge, store, emit, pay: the sub-accounts are the only record of what users hold here, so the ledger
-        /// is not called; the provider is paid once for the whole batch.
+        /// Settles 1..=`config().max_batch` (default 50) vouchers for the caller (the provider). Each entry gets
+        /// a status; a bad entry does not revert the batch. Fees come from the free balance first, then from
+        /// pending refunds newest first. Judge, store, emit, pay: the sub-accounts are the only record of what
+        /// users hold here, so the ledger is not called; the provider is paid once for the whole batch.
         #[ink(message)]
         pub fn settle_fees_with_tee(
             &mut self,
             settlements: Vec<TeeSettlementData>,
         ) -> Result<Vec<SettlementOutcome>, Error> {
-            let provider = self.env().caller();
+            let provider = caller();
             let judgement = self.judge(provider, &settlements)?;
             self.settle(provider, judgement, &mut settlements.iter().map(|e| e.nonce))
         }
 
-        /// Settles 1..=`config().max_batch` entries for the caller (the provider) under one signature by its TEE signer over
-        /// `TEESettlementBatch(bytes32 provider,TEESettlement[] settlements)` (every entry's provider is the
-        /// caller). A bad signature refuses the whole call (`InvalidBatchSignature`; `NoTeeSigner` when the
-        /// provider has no usable signer); otherwise each entry is judged as a voucher of
-        /// `settle_fees_with_tee` is, with the same statuses, event and payment.
+        /// Settles 1..=`config().max_batch` entries for the caller (the provider) under one signature by its TEE
+        /// signer over `TEESettlementBatch(bytes32 provider,TEESettlement[] settlements)` (every entry's provider
+        /// is the caller). A bad signature refuses the whole call (`InvalidBatchSignature`; `NoTeeSigner` when the
+        /// provider has no usable signer); otherwise each entry is judged as a voucher of `settle_fees_with_tee`
+        /// is, with the same statuses, event and payment.
         #[ink(message)]
         pub fn settle_fees_with_tee_batch(
             &mut self,
             entries: Vec<BatchEntry>,
             signature: Vec<u8>,
         ) -> Result<Vec<SettlementOutcome>, Error> {
-            let provider = self.env().caller();
-            let judgement = self.judge_signed(provider, &entries, &signature)?;
+            let provider = caller();
+            let settler = self.settler(provider);
+            let account = |user| self.core.book.get(user, provider);
+            let judgement = judge_signed_batch(&HostCrypto, &settler, &entries, &signature, account)?;
             self.settle(provider, judgement, &mut entries.iter().map(|e| e.nonce))
         }
 
@@ -353,16 +241,16 @@ pub mod inference {
         /// Emits `UserAcknowledgementChanged` only when something changes.
         #[ink(message)]
         pub fn acknowledge_tee_signer(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
-            let (user, now) = (self.env().caller(), self.env().block_timestamp());
-            self.core.set_consent(user, provider, acknowledged, now, &mut OnChain)
+            self.core.msg().set_consent(provider, acknowledged)
         }
 
         /// Revokes token ids of the current generation (1..=256 of them; duplicates are harmless).
         #[ink(message)]
         pub fn revoke_tokens(&mut self, provider: AccountId, token_ids: Vec<u8>) -> Result<(), Error> {
-            let user = self.env().caller();
+            let user = caller();
             check_count(token_ids.len(), MAX_TOKEN_IDS)?;
-            self.set_revoked(user, provider, &token_ids)?;
+            let (generation, bits) = self.revoked_bits(user, provider)?;
+            self.revoked.insert((user, provider), &(generation, data::revoke(bits, &token_ids)));
             self.env().emit_event(TokensRevoked { user, provider, token_ids });
             Ok(())
         }
@@ -370,7 +258,7 @@ pub mod inference {
         /// Revokes every token: starts a new generation with nothing revoked.
         #[ink(message)]
         pub fn revoke_all_tokens(&mut self, provider: AccountId) -> Result<u32, Error> {
-            let user = self.env().caller();
+            let user = caller();
             let generation = self.core.update_account(user, provider, |a| {
                 a.generation = a.generation.checked_add(1).ok_or(AccountError::Overflow)?;
                 Ok(a.generation)
@@ -384,68 +272,36 @@ pub mod inference {
 
         #[ink(message)]
         pub fn update_lock_time(&mut self, lock_time_ms: u64) -> Result<(), Error> {
-            if FULL {
-                self.core.update_lock_time(self.env().caller(), lock_time_ms, &mut OnChain)
-            } else {
-                self.forward()
-            }
+            self.full(|s| s.core.msg().update_lock_time(lock_time_ms))
         }
 
         #[ink(message)]
         pub fn update_min_stake(&mut self, min_stake: Balance) -> Result<(), Error> {
-            if FULL {
-                self.core.update_min_stake(self.env().caller(), min_stake, &mut OnChain)
-            } else {
-                self.forward()
-            }
+            self.full(|s| s.core.msg().update_min_stake(min_stake))
         }
 
         /// The most vouchers one settlement call may carry, 1..=80 (`MAX_SETTLEMENTS_LIMIT`: what ink!'s 16 KiB
         /// input buffer holds with a margin). `MaxSettlementsUpdated` when it changes.
         #[ink(message)]
         pub fn set_max_settlements(&mut self, max: u32) -> Result<(), Error> {
-            if FULL {
-                self.core.ensure_owner(self.env().caller())?;
-                if max == 0 || max > MAX_SETTLEMENTS_LIMIT {
-                    return Err(Error::BatchLimitOutOfRange { limit: max, max: MAX_SETTLEMENTS_LIMIT });
-                }
-                if max != self.max_settlements {
-                    self.max_settlements = max;
-                    self.env().emit_event(MaxSettlementsUpdated { max });
-                }
-                Ok(())
-            } else {
-                self.forward()
-            }
+            self.full(|s| s.set_max(max))
         }
 
         /// The owner vouches for (`true`, after checking its attestation) or stops vouching for the provider's
         /// current TEE signer.
         #[ink(message)]
         pub fn set_tee_signer_acknowledgement(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
-            if FULL {
-                self.core.set_owner_acknowledgement(self.env().caller(), provider, acknowledged, &mut OnChain)
-            } else {
-                self.forward()
-            }
+            self.full(|s| s.core.msg().set_owner_acknowledgement(provider, acknowledged))
         }
 
         #[ink(message)]
         pub fn transfer_ownership(&mut self, new_owner: AccountId) -> Result<(), Error> {
-            if FULL {
-                self.core.transfer_ownership(self.env().caller(), new_owner, &mut OnChain)
-            } else {
-                self.forward()
-            }
+            self.full(|s| s.core.msg().transfer_ownership(new_owner))
         }
 
         #[ink(message)]
         pub fn accept_ownership(&mut self) -> Result<(), Error> {
-            if FULL {
-                self.core.accept_ownership(self.env().caller(), &mut OnChain)
-            } else {
-                self.forward()
-            }
+            self.full(|s| s.core.msg().accept_ownership())
         }
 
         /// Owner: upgrades both builds in one call, keeping the storage: `code_hash` becomes the code at this
@@ -453,28 +309,19 @@ pub mod inference {
         /// the new full build locked on chain and the old one unlocked (`service_core::full`). Never forwarded.
         #[ink(message)]
         pub fn set_code(&mut self, code_hash: Hash, full_code: Hash) -> Result<(), Error> {
-            self.core.ensure_owner(self.env().caller())?;
-            service_core::full::upgrade(&mut self.full_code, code_hash, full_code, &mut OnChain)
+            self.core.msg().set_code(&mut self.full_code, code_hash, full_code)
         }
 
         /// Owner: registers (`true`) or removes an attestor key. Removal ends every attestation it signed.
         #[ink(message)]
         pub fn set_attestor(&mut self, attestor: [u8; 20], registered: bool) -> Result<(), Error> {
-            if FULL {
-                self.core.set_attestor(self.env().caller(), attestor, registered, &mut OnChain)
-            } else {
-                self.forward()
-            }
+            self.full(|s| s.core.msg().set_attestor(attestor, registered))
         }
 
         /// Owner: accepts (`true`) or removes a TEE measurement. Removal ends every attestation for it.
         #[ink(message)]
         pub fn set_measurement(&mut self, measurement: [u8; 32], accepted: bool) -> Result<(), Error> {
-            if FULL {
-                self.core.set_measurement(self.env().caller(), measurement, accepted, &mut OnChain)
-            } else {
-                self.forward()
-            }
+            self.full(|s| s.core.msg().set_measurement(measurement, accepted))
         }
 
         /// Submits a registered attestor's `TeeAttestation` for `provider`'s current signer: anyone, unless the
@@ -490,24 +337,10 @@ pub mod inference {
             attestor: [u8; 20],
             signature: Vec<u8>,
         ) -> Result<(), Error> {
-            if FULL {
-                let (domain, now, caller) = (self.domain(), self.env().block_timestamp(), self.env().caller());
-                let (c, ev) = (&mut self.core, &mut OnChain);
-                c.submit_attestation(
-                    &HostCrypto,
-                    &domain,
-                    caller,
-                    provider,
-                    measurement,
-                    expires_at,
-                    attestor,
-                    &signature,
-                    now,
-                    ev,
-                )
-            } else {
-                self.forward()
-            }
+            let domain = self.domain();
+            self.full(|s| {
+                s.core.msg().submit_attestation(&domain, provider, (measurement, expires_at), attestor, &signature)
+            })
         }
 
         // ------------------------------------------------------------------ views
@@ -524,18 +357,13 @@ pub mod inference {
         #[cfg(serving_upgrade_v2)]
         #[ink(message)]
         pub fn set_v2_note(&mut self, note: u32) -> Result<u32, Error> {
-            if FULL {
-                self.v2_note.set(&note);
-                Ok(note)
-            } else {
-                self.forward()
-            }
+            self.full(|s| Ok(s.v2_note.set(&note)).map(|_| note))
         }
 
         /// Owner, pending owner, ledger, chain id, lock time, minimum stake, liabilities and surplus.
         #[ink(message)]
         pub fn config(&self) -> ServiceConfig {
-            ServiceConfig { max_batch: self.max_settlements, ..self.core.config(self.env().balance()) }
+            ServiceConfig { max_batch: self.max_settlements, ..self.core.config_now() }
         }
 
         /// The code hash of the full build the rarely used messages run in (see [`FULL`]).
@@ -558,12 +386,9 @@ pub mod inference {
             offset: u32,
             limit: u32,
         ) -> Result<(Vec<AccountView>, u32), Error> {
-            if FULL {
-                let (keys, total) = self.core.book.page(filter, offset, limit)?;
-                Ok((self.views(keys), total))
-            } else {
-                self.forward()
-            }
+            self.full_view(|s| {
+                s.core.book.page(filter, offset, limit).map(|(k, total)| (views(k, |k| s.view(k)), total))
+            })
         }
 
         /// The sub-accounts of up to 50 users with `provider`, in input order (`None` where there is none).
@@ -585,74 +410,89 @@ pub mod inference {
         /// (page, total); limit 0 = 50, at most 50.
         #[ink(message)]
         pub fn get_all_services(&self, offset: u32, limit: u32) -> Result<(Vec<ServiceView>, u32), Error> {
-            if FULL {
-                let (providers, total) = self.core.providers(offset, limit)?;
-                Ok((service_core::fit(providers.into_iter().filter_map(|p| self.service_view(p))), total))
-            } else {
-                self.forward()
-            }
+            self.full_view(|s| {
+                s.core.providers(offset, limit).map(|(p, total)| (views(p, |p| s.service_view(p)), total))
+            })
         }
 
         /// The provider's stake, unbonding stake, usable TEE signer and accepted attestation (see `ProviderState`).
         #[ink(message)]
         pub fn provider_state(&self, provider: AccountId) -> ProviderState {
-            self.core.provider_state(provider, self.env().block_timestamp())
+            self.core.provider_state_now(provider)
         }
 
         /// Whether `attestor` is a registered attestor, and whether `measurement` is an accepted measurement.
         #[ink(message)]
         pub fn attestation_trust(&self, attestor: [u8; 20], measurement: [u8; 32]) -> (bool, bool) {
-            (self.core.is_attestor(attestor), self.core.is_measurement(measurement))
+            self.core.attestation_trust(attestor, measurement)
         }
 
         /// Whether `token_id` is revoked in the sub-account's current generation.
         #[ink(message)]
         pub fn is_token_revoked(&self, user: AccountId, provider: AccountId, token_id: u8) -> Result<bool, Error> {
-            let (_, bits) = self.revoked_bits(user, provider)?;
-            Ok(bits[usize::from(token_id / 8)] & (1u8 << (token_id % 8)) != 0)
+            Ok(data::is_revoked(&self.revoked_bits(user, provider)?.1, token_id))
         }
 
         // ------------------------------------------------------------------ internals
 
-        /// Runs this call's message in the full build (see [`FULL`], `service_core::full::forward`).
-        fn forward<T>(&self) -> Result<T, Error> {
-            service_core::full::forward(self.full_code.get())
+        /// Runs `body` here in the full build; in the thin build, hands the whole call to the full build
+        /// (`service_core::full::forward`, see [`FULL`]). The thin build compiles `body` out.
+        fn full<T>(&mut self, body: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
+            if FULL {
+                body(self)
+            } else {
+                service_core::full::forward(self.full_code.get())
+            }
+        }
+
+        /// [`Self::full`] for a view.
+        fn full_view<T>(&self, body: impl FnOnce(&Self) -> Result<T, Error>) -> Result<T, Error> {
+            if FULL {
+                body(self)
+            } else {
+                service_core::full::forward(self.full_code.get())
+            }
+        }
+
+        /// `add_or_update_service` in the full build.
+        fn register(&mut self, params: ServiceParams) -> Result<(), Error> {
+            params.check()?;
+            let critical = self.services.get(caller()).is_none_or(|old| old.critical_change(&params));
+            let (provider, updated_at) = self.core.msg().register(params.tee_signer, critical)?;
+            self.env().emit_event(params.updated(provider, updated_at));
+            self.services.insert(provider, &params);
+            Ok(())
+        }
+
+        /// `set_max_settlements` in the full build.
+        fn set_max(&mut self, max: u32) -> Result<(), Error> {
+            self.core.ensure_owner(caller())?;
+            if max == 0 || max > MAX_SETTLEMENTS_LIMIT {
+                return Err(Error::BatchLimitOutOfRange { limit: max, max: MAX_SETTLEMENTS_LIMIT });
+            }
+            if max != self.max_settlements {
+                self.max_settlements = max;
+                self.env().emit_event(MaxSettlementsUpdated { max });
+            }
+            Ok(())
         }
 
         fn domain(&self) -> Domain {
-            Domain::inference(self.core.chain_id(), *self.env().account_id().as_ref())
-        }
-
-        fn pay(&self, to: AccountId, amount: Balance) -> Result<Balance, Error> {
-            if amount > 0 {
-                self.env().transfer(to, amount).map_err(|_| Error::TransferFailed)?;
-            }
-            Ok(amount)
+            Domain::inference(self.core.chain_id(), service_core::shell::own_account())
         }
 
         /// What settlement checks `provider`'s batch against, read once.
         fn settler(&self, provider: AccountId) -> Settler {
-            let now = self.env().block_timestamp();
-            Settler { max_batch: self.max_settlements, ..self.core.settler(provider, &self.domain(), &HostCrypto, now) }
+            Settler {
+                max_batch: self.max_settlements,
+                ..self.core.settler(provider, &self.domain(), &HostCrypto, now())
+            }
         }
 
         /// Judges a batch without writing (`service_core::settle::judge_batch` against this contract's state).
         fn judge(&self, provider: AccountId, settlements: &[TeeSettlementData]) -> Result<Judgement, Error> {
             let settler = self.settler(provider);
-            judge_batch(&HostCrypto, &settler, settlements, |user| self.core.book.get(user, provider))
-                .map_err(batch_error)
-        }
-
-        /// Judges a batch-signed settlement without writing (`service_core::settle::judge_signed_batch`).
-        fn judge_signed(
-            &self,
-            provider: AccountId,
-            entries: &[BatchEntry],
-            signature: &[u8],
-        ) -> Result<Judgement, Error> {
-            let settler = self.settler(provider);
-            judge_signed_batch(&HostCrypto, &settler, entries, signature, |user| self.core.book.get(user, provider))
-                .map_err(batch_error)
+            Ok(judge_batch(&HostCrypto, &settler, settlements, |user| self.core.book.get(user, provider))?)
         }
 
         /// Stores a judged batch, emits its one event (`nonces`: the entries' nonces, in order) and pays the
@@ -663,100 +503,32 @@ pub mod inference {
             judgement: Judgement,
             nonces: &mut dyn Iterator<Item = u128>,
         ) -> Result<Vec<SettlementOutcome>, Error> {
-            let Judgement { outcomes, changed } = judgement;
-            let total = outcomes.iter().try_fold(0u128, |sum, o| sum.checked_add(o.settled)).ok_or(Error::Overflow)?;
-            self.core.store_settled(provider, &changed)?;
-            let balances = changed
-                .iter()
-                .map(|(user, _, a)| SubAccountBalance {
-                    user: *user,
-                    balance: a.balance,
-                    pending_refund: a.pending_refund,
-                })
-                .collect();
-            let results = outcomes
-                .iter()
-                .zip(nonces)
-                .map(|(o, nonce)| TeeSettlementResult {
-                    user: o.user,
-                    status: o.status,
-                    settled: o.settled,
-                    unsettled: o.unsettled,
-                    nonce,
-                })
-                .collect();
-            self.env().emit_event(TeeSettlementResults { provider, results, balances });
-            self.pay(provider, total)?;
-            Ok(outcomes)
+            let (event, total) = data::settlement_event(provider, &judgement, nonces)?;
+            self.core.store_settled(provider, &judgement.changed)?;
+            self.env().emit_event(event);
+            pay(provider, total)?;
+            Ok(judgement.outcomes)
         }
 
         /// The sub-account's current token generation and the bits revoked in it.
         fn revoked_bits(&self, user: AccountId, provider: AccountId) -> Result<RevokedBits, Error> {
             let generation = self.core.book.load(user, provider)?.generation;
-            Ok(match self.revoked.get((user, provider)) {
-                Some((g, bits)) if g == generation => (generation, bits),
-                _ => (generation, [0u8; 32]),
-            })
-        }
-
-        fn set_revoked(&mut self, user: AccountId, provider: AccountId, ids: &[u8]) -> Result<(), Error> {
-            let (generation, mut bits) = self.revoked_bits(user, provider)?;
-            for id in ids {
-                bits[usize::from(id / 8)] |= 1u8 << (id % 8);
-            }
-            self.revoked.insert((user, provider), &(generation, bits));
-            Ok(())
+            Ok((generation, data::current_bits(self.revoked.get((user, provider)), generation)))
         }
 
         fn view(&self, (user, provider): Key) -> Option<AccountView> {
-            let AccountState { account: a, additional_info, acknowledged } =
-                self.core.account(user, provider, self.env().block_timestamp())?;
-            Some(AccountView {
-                user,
-                provider,
-                nonce: a.nonce,
-                balance: a.balance,
-                pending_refund: a.pending_refund,
-                refunds: a.refunds,
-                additional_info,
-                acknowledged,
-                consent_ends_at: a.consent_ends_at,
-                generation: a.generation,
-            })
-        }
-
-        /// The views of `keys`, in order, as many as fit in the output buffer (`service_core::fit`).
-        fn views(&self, keys: Vec<Key>) -> Vec<AccountView> {
-            service_core::fit(keys.into_iter().filter_map(|k| self.view(k)))
+            Some(data::account_view(user, provider, self.core.account_now(user, provider)?))
         }
 
         fn service_view(&self, provider: AccountId) -> Option<ServiceView> {
-            let status = self.core.service_status(provider, self.env().block_timestamp())?;
-            Some(ServiceView {
-                provider,
-                params: self.services.get(provider)?,
-                updated_at: status.updated_at,
-                tee_signer_acknowledged: status.tee_signer_acknowledged,
-                stake: status.stake,
-            })
-        }
-    }
-
-    /// A batch refused as a whole, as the contract's error.
-    fn batch_error(e: BatchError) -> Error {
-        match e {
-            BatchError::Empty => Error::NoSettlementsProvided,
-            BatchError::TooLarge { len, max } => Error::TooMany { len, max },
-            BatchError::NoService => Error::ServiceNotExist,
-            BatchError::NoSigner => Error::NoTeeSigner,
-            BatchError::BadSignature => Error::InvalidBatchSignature,
+            self.core.service_view(provider, self.services.get(provider))
         }
     }
 
     impl Serving for Inference {
         #[ink(message)]
         fn serving_info(&self) -> ServingInfo {
-            ServingInfo { interface_version: SERVING_INTERFACE_VERSION, ledger: self.core.ledger() }
+            self.core.serving_info()
         }
 
         #[ink(message)]
@@ -771,7 +543,7 @@ pub mod inference {
 
         #[ink(message)]
         fn get_pending_refund(&self, user: AccountId, provider: AccountId) -> Result<Balance, ServingError> {
-            Ok(self.core.book.load(user, provider)?.pending_refund)
+            self.core.pending_refund(user, provider)
         }
 
         /// Opens the sub-account with the transferred value; the provider must have a service.
@@ -782,8 +554,7 @@ pub mod inference {
             provider: AccountId,
             additional_info: String,
         ) -> Result<(), ServingError> {
-            let (caller, value) = (self.env().caller(), self.env().transferred_value());
-            self.core.ledger_open(caller, user, provider, value, &additional_info, &mut OnChain)
+            self.core.msg().add_account(user, provider, &additional_info)
         }
 
         #[ink(message, payable)]
@@ -793,23 +564,17 @@ pub mod inference {
             provider: AccountId,
             cancel_refund: Balance,
         ) -> Result<(), ServingError> {
-            let (caller, value) = (self.env().caller(), self.env().transferred_value());
-            self.core.ledger_deposit(caller, user, provider, value, cancel_refund, &mut OnChain)
+            self.core.msg().deposit_fund(user, provider, cancel_refund)
         }
 
         #[ink(message)]
         fn retrieve(&mut self, user: AccountId, providers: Vec<AccountId>) -> Result<Vec<Retrieval>, ServingError> {
-            let (caller, now) = (self.env().caller(), self.env().block_timestamp());
-            let (out, paid) = self.core.retrieve(caller, user, &providers, now, &mut OnChain)?;
-            if paid > 0 {
-                self.env().transfer(caller, paid).map_err(|_| ServingError::TransferFailed)?;
-            }
-            Ok(out)
+            self.core.msg().retrieve(user, &providers)
         }
 
         #[ink(message)]
         fn delete_accounts(&mut self, user: AccountId, providers: Vec<AccountId>) -> Result<(), ServingError> {
-            for provider in self.core.delete_accounts(self.env().caller(), user, &providers, &mut OnChain)? {
+            for provider in self.core.msg().delete_accounts(user, &providers)? {
                 self.revoked.remove((user, provider));
             }
             Ok(())
@@ -817,79 +582,5 @@ pub mod inference {
     }
 }
 
-/// Off-chain tests of the owner and user messages that make no cross-contract call. Settlement judging is tested
-/// as plain code in `service_core::settle`; the flows between contracts in `e2e-tests/`.
 #[cfg(test)]
-mod tests {
-    use super::inference::*;
-    use ink::env::test;
-    use ink::env::DefaultEnvironment as Env;
-    use service_core::provider::OwnershipError;
-
-    const HOUR: u64 = 3_600_000;
-    const ME: ink::primitives::AccountId = ink::primitives::AccountId([0x42; 32]);
-
-    fn setup() -> Inference {
-        let a = test::default_accounts::<Env>();
-        test::set_caller::<Env>(a.alice);
-        test::set_callee::<Env>(ME);
-        test::set_account_balance::<Env>(ME, 0);
-        Inference::new(a.django, 42, HOUR, 100, ink::primitives::Hash::from([7; 32])).unwrap()
-    }
-
-    fn events() -> usize {
-        test::recorded_events().count()
-    }
-
-    #[ink::test]
-    fn parameter_updates_emit_only_on_change() {
-        let mut c = setup();
-        let n = events();
-        assert_eq!(c.update_lock_time(HOUR), Ok(()));
-        assert_eq!(c.update_min_stake(100), Ok(()));
-        assert_eq!(events(), n, "no change, no event");
-        assert_eq!(c.update_lock_time(2 * HOUR), Ok(()));
-        assert_eq!(c.update_min_stake(5), Ok(()));
-        assert_eq!(events(), n + 2);
-        assert_eq!((c.config().lock_time_ms, c.config().min_stake), (2 * HOUR, 5));
-        assert_eq!(c.update_lock_time(HOUR - 1), Err(Error::LockTimeOutOfRange));
-        test::set_caller::<Env>(test::default_accounts::<Env>().bob);
-        assert_eq!(c.update_lock_time(HOUR), Err(Error::Ownership(OwnershipError::NotOwner)));
-    }
-
-    #[ink::test]
-    fn pending_owner_is_visible_until_accepted() {
-        let mut c = setup();
-        let a = test::default_accounts::<Env>();
-        assert_eq!(c.config().pending_owner, None);
-        assert_eq!(c.transfer_ownership(a.bob), Ok(()));
-        assert_eq!(c.config().pending_owner, Some(a.bob));
-        test::set_caller::<Env>(a.bob);
-        assert_eq!(c.accept_ownership(), Ok(()));
-        assert_eq!((c.config().owner, c.config().pending_owner), (a.bob, None));
-    }
-
-    #[ink::test]
-    fn surplus_goes_to_whom_the_owner_names() {
-        let mut c = setup();
-        let a = test::default_accounts::<Env>();
-        assert_eq!(c.withdraw_surplus(a.frank), Err(Error::NoSurplus));
-        // A plain transfer to the contract (no code runs for it on chain) is surplus: nobody's balance.
-        test::set_account_balance::<Env>(ME, 1_000_077);
-        assert_eq!(c.config().surplus, 1_000_077);
-        test::set_caller::<Env>(a.bob);
-        assert_eq!(c.withdraw_surplus(a.bob), Err(Error::Ownership(OwnershipError::NotOwner)));
-        test::set_caller::<Env>(a.alice);
-        let frank0 = test::get_account_balance::<Env>(a.frank).unwrap_or(0);
-        assert_eq!(c.withdraw_surplus(a.frank), Ok(1_000_077));
-        assert_eq!(test::get_account_balance::<Env>(a.frank).unwrap(), frank0 + 1_000_077);
-        assert_eq!((c.config().surplus, c.config().liabilities), (0, 0));
-        assert_eq!(c.withdraw_surplus(a.frank), Err(Error::NoSurplus));
-    }
-
-    /// The packed storage root is frozen (docs/owner-guide.md, "Upgrades"): this fails when it changes.
-    #[test]
-    fn storage_root_never_changes() {
-        service_core::layout::check_root::<Inference>(env!("CARGO_MANIFEST_DIR"), "inference");
-    }
-}
+mod tests;

@@ -24,7 +24,11 @@ pub mod registry;
 #[cfg(feature = "service-events")]
 pub mod service;
 pub mod settle;
+#[cfg(feature = "service-events")]
+pub mod shell;
 pub mod tuning;
+#[cfg(feature = "service-events")]
+pub mod views;
 
 pub use error::{check_count, check_len, Error};
 

@@ -115,6 +115,19 @@ pub struct SettlementOutcome {
     pub unsettled: Balance,
 }
 
+/// A batch refused as a whole, as the services' error.
+impl From<BatchError> for crate::Error {
+    fn from(e: BatchError) -> Self {
+        match e {
+            BatchError::Empty => crate::Error::NoSettlementsProvided,
+            BatchError::TooLarge { len, max } => crate::Error::TooMany { len, max },
+            BatchError::NoService => crate::Error::ServiceNotExist,
+            BatchError::NoSigner => crate::Error::NoTeeSigner,
+            BatchError::BadSignature => crate::Error::InvalidBatchSignature,
+        }
+    }
+}
+
 /// Why a batch is refused as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchError {
