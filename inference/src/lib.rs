@@ -357,7 +357,10 @@ pub mod inference {
         #[cfg(serving_upgrade_v2)]
         #[ink(message)]
         pub fn set_v2_note(&mut self, note: u32) -> Result<u32, Error> {
-            self.full(|s| Ok(s.v2_note.set(&note)).map(|_| note))
+            self.full(|s| {
+                s.v2_note.set(&note);
+                Ok(note)
+            })
         }
 
         /// Owner, pending owner, ledger, chain id, lock time, minimum stake, liabilities and surplus.
