@@ -1100,8 +1100,10 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
     // it: `CodeNotFound`): the thin build and the full build stay as they were, and the forwarded messages work.
     let real_i = c.call(&alice, &i.full_code()).dry_run().await?.return_value().expect("a full build");
     let real_f = c.call(&alice, &f.full_code()).dry_run().await?.return_value().expect("a full build");
-    let thin_i = c.upload("inference", &alice).submit().await?.code_hash;
-    let thin_f = c.upload("fine_tuning", &alice).submit().await?.code_hash;
+    let thin_i =
+        ContractsBackend::<ink::env::DefaultEnvironment>::upload(c, "inference", &alice).submit().await?.code_hash;
+    let thin_f =
+        ContractsBackend::<ink::env::DefaultEnvironment>::upload(c, "fine_tuning", &alice).submit().await?.code_hash;
     let before = snapshot(c).await?;
     let r = c.call(&alice, &i.set_code(thin_i, Hash::from([9; 32]))).dry_run().await?;
     assert!(format!("{:?}", r.exec_result.result).contains("CodeNotFound"), "{:?}", r.exec_result.result);

@@ -434,8 +434,14 @@ async fn owner_upgrade_keeps_deliverables_and_stakes(mut client: Client) -> E2ER
     // A real second version (fine_tuning/v2 and fine_tuning/full-v2: the same source plus a new `Lazy` field, a
     // view, and `set_v2_note`, which runs only in the second full build), not the same code again.
     let alice = ink_e2e::alice();
-    let v2_thin = client.upload("fine_tuning-v2", &alice).submit().await?.code_hash;
-    let v2_full = client.upload("fine_tuning-full-v2", &alice).submit().await?.code_hash;
+    let v2_thin = ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "fine_tuning-v2", &alice)
+        .submit()
+        .await?
+        .code_hash;
+    let v2_full = ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "fine_tuning-full-v2", &alice)
+        .submit()
+        .await?
+        .code_hash;
     let r = client.call(&alice, &f.set_code(v2_full, v2_full)).submit().await?;
     assert_eq!(r.return_value(), Err(FError::FullCodeIsThinCode));
     let balance0 = client.free_balance(w.ft).await?;

@@ -808,8 +808,14 @@ async fn owner_upgrade_keeps_accounts_services_and_refunds(mut client: Client) -
     // A real second version (inference/v2 and inference/full-v2: the same source plus a new `Lazy` field, a view,
     // and `set_v2_note`, which runs only in the second full build), not the same code again (review finding 2).
     let alice = ink_e2e::alice();
-    let v2_thin = client.upload("inference-v2", &alice).submit().await?.code_hash;
-    let v2_full = client.upload("inference-full-v2", &alice).submit().await?.code_hash;
+    let v2_thin = ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "inference-v2", &alice)
+        .submit()
+        .await?
+        .code_hash;
+    let v2_full = ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "inference-full-v2", &alice)
+        .submit()
+        .await?
+        .code_hash;
     let v1_full = client.call(&alice, &i.full_code()).dry_run().await?.return_value().expect("a full build");
     let r = client.call(&ink_e2e::bob(), &i.set_code(v2_thin, v2_full)).submit().await?;
     assert_eq!(r.return_value(), Err(IError::Ownership(OwnershipError::NotOwner)));
@@ -857,8 +863,14 @@ async fn owner_upgrade_keeps_accounts_services_and_refunds(mut client: Client) -
 async fn nobody_can_remove_a_full_build_in_use(mut client: Client) -> E2EResult<()> {
     let (alice, eve) = (ink_e2e::alice(), ink_e2e::eve());
     // Eve uploads both full builds before the deployer: she owns their code.
-    let fi = client.upload("inference_full", &eve).submit().await?.code_hash;
-    let ff = client.upload("fine_tuning_full", &eve).submit().await?.code_hash;
+    let fi = ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "inference_full", &eve)
+        .submit()
+        .await?
+        .code_hash;
+    let ff = ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "fine_tuning_full", &eve)
+        .submit()
+        .await?
+        .code_hash;
     // The deployer's uploads store nothing new; the services are instantiated with the same hashes.
     let (ledger, inference, ft) =
         serving_e2e_tests::deploy_three(&mut client, CHAIN_ID, LOCK_MS, MIN_STAKE, 30).await.expect("deployed");
@@ -878,7 +890,10 @@ async fn nobody_can_remove_a_full_build_in_use(mut client: Client) -> E2EResult<
     assert_eq!(client.call(&alice, &i.update_lock_time(2 * LOCK_MS)).submit().await?.return_value(), Ok(()));
     assert_eq!(client.call(&alice, &f.update_lock_time(2 * LOCK_MS)).submit().await?.return_value(), Ok(()));
     // A service whose full build is its own code is refused at instantiation.
-    let thin = client.upload("inference", &alice).submit().await?.code_hash;
+    let thin = ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "inference", &alice)
+        .submit()
+        .await?
+        .code_hash;
     let mut c = InferenceRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, thin);
     let r = client.instantiate("inference", &alice, &mut c).dry_run().await?;
     assert_eq!(r.constructor_result::<Result<(), IError>>(), Ok(Err(IError::FullCodeIsThinCode)));

@@ -2,15 +2,11 @@
 //! without linking the ledger contract.
 #![cfg_attr(not(feature = "std"), no_std)]
 
-mod errors;
 pub mod interface;
-pub mod ownership;
 
-pub use errors::Error;
 pub use interface::{
     AccountError, Retrieval, Serving, ServingError, ServingInfo, MAX_ACCOUNTS_PER_CALL, SERVING_INTERFACE_VERSION,
 };
-pub use ownership::{Ownership, OwnershipError};
 
 /// The chain's balance type.
 pub type Balance = u128;

@@ -28,8 +28,8 @@ use crate::{
 use ink::prelude::{string::String, vec::Vec};
 use ink::primitives::AccountId;
 use ink::storage::Mapping;
-use service_core::emit::Emit;
-use service_core::indexed::{push, read, swap_remove};
+use serving_common::emit::Emit;
+use serving_common::indexed::{push, read, swap_remove};
 
 /// A user's main account at the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -117,7 +117,7 @@ pub fn split_transfer(amount: Balance, pending_refund: Balance) -> (Balance, Bal
 /// The page `[offset, offset + limit)` of a list of `len` items, clipped to the list; `limit = 0` means
 /// `max`, and a limit above `max` is an error.
 pub fn page(offset: u32, limit: u32, len: u32, max: u32) -> Result<core::ops::Range<u32>, Error> {
-    service_core::page(offset, limit, len, max).ok_or(Error::LimitTooLarge { limit, max })
+    serving_common::page(offset, limit, len, max).ok_or(Error::LimitTooLarge { limit, max })
 }
 
 /// A user's main account as stored.
@@ -187,6 +187,25 @@ impl Retrieval {
         self.credited = self.credited.checked_add(credited).ok_or(Error::Overflow)?;
         Ok(credited)
     }
+
+    /// Credits the tokens that actually arrived (the ledger's balance after the service's call less before it), shared out over the service's report in its order
+    /// (each provider up to what the service says it paid for it, any excess to the last one), each share capped
+    /// by what is still funded. Returns (provider, credited, refund requested) per report entry.
+    pub fn credit_report(
+        &mut self,
+        (balance_before, balance_after): (Balance, Balance),
+        report: &[serving_interface::Retrieval],
+    ) -> Result<Vec<(AccountId, Balance, Balance)>, Error> {
+        let mut left = balance_after.saturating_sub(balance_before);
+        let last = report.len().saturating_sub(1);
+        let mut out = Vec::with_capacity(report.len());
+        for (i, x) in report.iter().enumerate() {
+            let share = if i == last { left } else { x.paid.min(left) };
+            left = left.saturating_sub(share);
+            out.push((x.provider, self.credit(share)?, x.requested));
+        }
+        Ok(out)
+    }
 }
 
 /// One sub-account `delete_ledger` asked a service to delete, and whether the service did.
@@ -233,6 +252,11 @@ pub fn check_len(s: &str, max: u32) -> Result<(), Error> {
 impl LedgerBook {
     pub fn liabilities(&self) -> Balance {
         self.liabilities
+    }
+
+    /// What a contract holding `balance` has beyond what it owes.
+    pub fn surplus(&self, balance: Balance) -> Balance {
+        balance.saturating_sub(self.liabilities)
     }
 
     pub fn count(&self) -> u32 {
@@ -636,7 +660,7 @@ mod tests {
 
     mod storage {
         use super::super::*;
-        use service_core::emit::Recorder;
+        use serving_common::emit::Recorder;
 
         fn acc(b: u8) -> AccountId {
             AccountId::from([b; 32])
@@ -691,6 +715,40 @@ mod tests {
             assert!(b.take_orphan(acc(U), acc(S), acc(7)));
             assert!(!b.take_orphan(acc(U), acc(S), acc(7)));
             assert_eq!((b.count(), b.liabilities()), (0, 0));
+        }
+
+        #[ink::test]
+        fn a_refund_is_shared_out_as_the_service_reported_and_capped_by_funding() {
+            let mut b = LedgerBook::default();
+            let mut r = Recorder::default();
+            b.open(acc(U), 100, 10, String::new(), &mut r).unwrap();
+            for p in [7, 8] {
+                b.fund(acc(U), b.record(acc(U)).unwrap(), acc(S), acc(p), 30, || unreachable!(), 4, &mut r).unwrap();
+            }
+            let report = |paid: [u128; 2]| {
+                [7u8, 8]
+                    .iter()
+                    .zip(paid)
+                    .map(|(p, paid)| serving_interface::Retrieval { provider: acc(*p), paid, requested: 1 })
+                    .collect::<Vec<_>>()
+            };
+            // 25 arrived for a report of 10 + 15: each gets what the service says.
+            let mut ret = b.start_retrieval(acc(U), acc(S)).unwrap();
+            assert_eq!(
+                ret.credit_report((1_000, 1_025), &report([10, 15])),
+                Ok(vec![(acc(7), 10, 1), (acc(8), 15, 1)])
+            );
+            assert_eq!(b.finish_retrieval(ret), Ok(25));
+            // The service claims 20 + 20 but 12 arrived: the first takes what is there, the last nothing.
+            let mut ret = b.start_retrieval(acc(U), acc(S)).unwrap();
+            assert_eq!(ret.credit_report((0, 12), &report([20, 20])), Ok(vec![(acc(7), 12, 1), (acc(8), 0, 1)]));
+            assert_eq!(b.finish_retrieval(ret), Ok(12));
+            // More arrives than reported: the excess goes to the last, all capped by the 23 still funded.
+            let mut ret = b.start_retrieval(acc(U), acc(S)).unwrap();
+            assert_eq!(ret.credit_report((0, 50), &report([0, 1])), Ok(vec![(acc(7), 0, 1), (acc(8), 23, 1)]));
+            assert_eq!(b.finish_retrieval(ret), Ok(23));
+            assert_eq!((b.record(acc(U)).unwrap().funded(&acc(S)), b.liabilities()), (0, 100));
+            assert_eq!((b.surplus(100), b.surplus(150), b.surplus(7)), (0, 50, 0));
         }
 
         #[ink::test]

@@ -8,9 +8,11 @@
 #![cfg_attr(not(feature = "std"), no_std, no_main)]
 
 pub mod book;
+mod errors;
 pub mod events;
 
-pub use serving_interface::{Balance, Error, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
+pub use errors::Error;
+pub use serving_interface::{Balance, Serving, ServingError, ServingInfo, SERVING_INTERFACE_VERSION};
 
 /// Most providers handled by one `retrieve_fund`.
 pub const MAX_PROVIDERS_PER_BATCH: u32 = 20;
@@ -39,10 +41,10 @@ pub mod ledger {
     use ink::codegen::TraitCallBuilder;
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
-    use service_core::emit::OnChain;
-    use service_core::events::{CodeUpgraded, OwnershipTransferStarted, OwnershipTransferred, SurplusWithdrawn};
-    use service_core::indexed::push;
-    use service_core::provider::Ownership;
+    use serving_common::emit::OnChain;
+    use serving_common::events::{CodeUpgraded, OwnershipTransferStarted, OwnershipTransferred, SurplusWithdrawn};
+    use serving_common::indexed::push;
+    use serving_common::Ownership;
     use serving_interface::{Serving, ServingInfo, SERVING_INTERFACE_VERSION};
 
     /// A user's main account as returned by the views.
@@ -238,14 +240,8 @@ pub mod ledger {
                     return Err(Error::ServiceCallFailed);
                 }
                 // Credit what actually arrived (capped by what the user funded the service with, net), shared
-                // out over the providers in order as the service reported it; any excess goes to the last one.
-                let mut left = self.env().balance().saturating_sub(before);
-                let last = report.len().saturating_sub(1);
-                for (i, x) in report.iter().enumerate() {
-                    let share = if i == last { left } else { x.paid.min(left) };
-                    left = left.saturating_sub(share);
-                    let amount = r.credit(share)?;
-                    let (provider, refund_requested) = (x.provider, x.requested);
+                // out over the providers in the order the service reported (`Retrieval::credit_report`).
+                for (provider, amount, refund_requested) in r.credit_report((before, self.env().balance()), &report)? {
                     self.env().emit_event(FundRetrieved { user, service, provider, amount, refund_requested });
                 }
             }
@@ -481,7 +477,7 @@ pub mod ledger {
         /// Native tokens beyond what the ledger owes.
         #[ink(message)]
         pub fn surplus(&self) -> Balance {
-            self.env().balance().saturating_sub(self.book.liabilities())
+            self.book.surplus(self.env().balance())
         }
 
         /// The user's ledger; `total_balance` asks each of the user's services for its live balance (one call
@@ -499,7 +495,7 @@ pub mod ledger {
             let users = self.book.users(offset, limit)?;
             // Each view asks the user's services for live balances: compute only those that fit.
             let views = users.into_iter().filter_map(|u| self.book.record(u).ok().map(|record| self.view(u, record)));
-            Ok((service_core::try_fit(views)?, self.book.count()))
+            Ok((serving_common::try_fit(views)?, self.book.count()))
         }
 
         /// The providers the user has sub-accounts with at `service`.
@@ -542,7 +538,7 @@ pub mod ledger {
             let entries = range
                 .filter_map(|i| self.service_at.get(i))
                 .filter_map(|address| self.services.get(address).map(|info| ServiceEntry { address, info }));
-            Ok((service_core::fit(entries), self.service_count))
+            Ok((serving_common::fit(entries), self.service_count))
         }
 
         /// (version, address) of the recommended service of a type.
@@ -554,10 +550,10 @@ pub mod ledger {
         }
 
         /// Every version of a type (at most `MAX_VERSIONS_PER_TYPE`), in registration order, as many as fit in the
-        /// output buffer (`service_core::fit`; with long descriptions page through `get_all_services` for the rest).
+        /// output buffer (`serving_common::fit`; with long descriptions page through `get_all_services` for the rest).
         #[ink(message)]
         pub fn get_all_versions(&self, service_type: String) -> Vec<ServiceEntry> {
-            service_core::fit(
+            serving_common::fit(
                 self.versions_by_type
                     .get(&service_type)
                     .unwrap_or_default()
@@ -619,7 +615,7 @@ mod tests {
     use ink::env::test::{self, DefaultAccounts};
     use ink::env::DefaultEnvironment as Env;
     use ink::primitives::AccountId;
-    use serving_interface::OwnershipError;
+    use serving_common::OwnershipError;
 
     const MIN: Balance = 300;
     const MIN_T: Balance = 100;
@@ -863,6 +859,6 @@ mod tests {
     /// The packed storage root is frozen (docs/owner-guide.md, "Upgrades"): this fails when it changes.
     #[test]
     fn storage_root_never_changes() {
-        service_core::layout::check_root::<Ledger>(env!("CARGO_MANIFEST_DIR"), "ledger");
+        serving_common::layout::check_root::<Ledger>(env!("CARGO_MANIFEST_DIR"), "ledger");
     }
 }

@@ -1,47 +1,13 @@
-//! Events defined once and emitted by several contracts (ink! collects every `#[ink::event]` of a linked crate
-//! into a contract's metadata, so the service events sit behind the `service-events` feature, which only the
-//! service contracts enable; the ledger gets just the administration events it emits).
-use crate::Balance;
-use ink::primitives::AccountId;
-
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OwnershipTransferStarted {
-    #[ink(topic)]
-    pub owner: AccountId,
-    #[ink(topic)]
-    pub pending_owner: AccountId,
-}
-
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OwnershipTransferred {
-    #[ink(topic)]
-    pub previous_owner: AccountId,
-    #[ink(topic)]
-    pub new_owner: AccountId,
-}
-
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CodeUpgraded {
-    pub code_hash: [u8; 32],
-}
+//! The events both services emit (ink! collects every `#[ink::event]` of a linked crate into a contract's metadata:
+//! the sub-account and provider events sit behind the `service-events` feature, which the service contracts
+//! enable). The administration events the ledger emits too are in `serving_common::events`, re-exported here.
+pub use serving_common::events::*;
 
 /// The owner changed the code hash of the full build that a service's rarely used messages run in.
 #[ink::event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FullCodeUpdated {
     pub code_hash: [u8; 32],
-}
-
-/// The owner sent tokens the contract held beyond what it owes (plain transfers to it, over-payments).
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SurplusWithdrawn {
-    #[ink(topic)]
-    pub to: AccountId,
-    pub amount: Balance,
 }
 
 #[cfg(feature = "service-events")]

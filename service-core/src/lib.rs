@@ -11,13 +11,12 @@
 extern crate alloc;
 
 pub mod book;
-pub mod emit;
+pub use serving_common::{emit, fit, indexed, page, try_fit, MAX_VIEW_BYTES};
 pub mod error;
 pub mod events;
 pub mod full;
-pub mod indexed;
 #[cfg(feature = "std")]
-pub mod layout;
+pub use serving_common::layout;
 pub mod provider;
 #[cfg(feature = "service-events")]
 pub mod registry;
@@ -262,48 +261,6 @@ impl SubAccount {
         }
         Ok(())
     }
-}
-
-/// Most bytes a list view returns. ink! 5 encodes a message's return value into a 16 KiB static buffer and traps
-/// when it does not fit; list views stop adding items before this much (leaving room for the `Result`, the
-/// vector's length and the total), and the caller continues from `offset + returned`.
-pub const MAX_VIEW_BYTES: usize = 15 * 1024;
-
-/// Takes `items` in order while their SCALE encoding fits in [`MAX_VIEW_BYTES`]; stops at the first that does not
-/// (later items are not looked at, so no item is skipped: the caller continues from where this stopped).
-pub fn fit<T: ink::scale::Encode>(items: impl Iterator<Item = T>) -> Vec<T> {
-    match try_fit(items.map(Ok::<T, core::convert::Infallible>)) {
-        Ok(out) => out,
-        Err(never) => match never {},
-    }
-}
-
-/// [`fit`] for items that are computed on the way and can fail (the ledger's views call the services): stops at
-/// the first error or the first item that does not fit, so no item past the budget is computed.
-pub fn try_fit<T: ink::scale::Encode, E>(items: impl Iterator<Item = Result<T, E>>) -> Result<Vec<T>, E> {
-    let mut used: usize = 0;
-    let mut out = Vec::new();
-    for item in items {
-        let item = item?;
-        let next = used.saturating_add(item.encoded_size());
-        if next > MAX_VIEW_BYTES {
-            break;
-        }
-        used = next;
-        out.push(item);
-    }
-    Ok(out)
-}
-
-/// The page `[offset, offset + limit)` of a list of `len` items, clipped to the list; `limit = 0` means `max`.
-/// `None` when `limit > max`.
-pub fn page(offset: u32, limit: u32, len: u32, max: u32) -> Option<core::ops::Range<u32>> {
-    if limit > max {
-        return None;
-    }
-    let limit = if limit == 0 { max } else { limit };
-    let start = offset.min(len);
-    Some(start..start.saturating_add(limit).min(len))
 }
 
 #[cfg(test)]

@@ -129,7 +129,7 @@ impl SignerState {
     }
 }
 
-pub use serving_interface::{Ownership, OwnershipError};
+pub use serving_common::{Ownership, OwnershipError};
 
 #[cfg(test)]
 mod tests {

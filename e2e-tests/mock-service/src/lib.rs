@@ -142,7 +142,7 @@ pub mod mock_service {
                 .call(self.ledger)
                 .transferred_value(value)
                 .exec_input(ExecutionInput::new(Selector::new(ink::selector_bytes!("deposit_fund_for"))).push_arg(user))
-                .returns::<Result<(), serving_interface::Error>>()
+                .returns::<Result<(), ()>>() // success or not is all the test asks; the ledger's error is not decoded
                 .try_invoke();
             self.reentry_succeeded = Some(matches!(r, Ok(Ok(Ok(())))));
         }

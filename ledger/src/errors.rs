@@ -1,4 +1,6 @@
-use crate::{interface::ServingError, ownership::OwnershipError, Balance};
+//! Every way a ledger message can fail.
+use serving_common::OwnershipError;
+use serving_interface::{Balance, ServingError};
 
 /// Every way a ledger message can fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
