@@ -385,8 +385,8 @@ async fn deliverable_deposits_go_back_to_the_provider(mut client: Client) -> E2E
     let mut f = ink_e2e::create_call_builder::<FineTuning>(w.ft);
     let (c, bob_kp) = (ink_e2e::charlie(), ink_e2e::bob());
     let r = client.call(&c, &f.add_deliverable(bob(), "t1".into(), ROOT.to_vec())).submit().await?;
-    assert_eq!(r.return_value(), Ok(()));
     let paid = storage_deposit(&r.dry_run);
+    assert_eq!(r.return_value(), Ok(()));
     assert!(paid > 0, "the provider paid for the deliverable's storage");
     let r = client.call(&c, &f.remove_deliverables(bob())).submit().await?;
     assert_eq!(r.return_value(), Err(FError::Task(TaskError::AccountStillOpen)));
