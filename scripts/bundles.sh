@@ -11,7 +11,7 @@ LIMIT=$((123 * 1024))
 TARGET=$((64 * 1024))
 # A bundle is up to date when it is newer than every source it is built from (the contract, the crates it links,
 # the lockfile and toolchain file); then it is not rebuilt (a warm `make demo` takes seconds). FORCE=1 rebuilds.
-SOURCES=(service-core mem verifier/src verifier/Cargo.toml interface Cargo.lock rust-toolchain.toml)
+SOURCES=(service-core common mem verifier/src verifier/Cargo.toml interface Cargo.lock rust-toolchain.toml)
 folder() { case "$1" in *_full) echo "${1%_full}" ;; *) echo "$1" ;; esac; }
 for c in "${CONTRACTS[@]}"; do
   bundle="target/ink/$c/$c.contract"
