@@ -46,6 +46,12 @@ const USAGE: &str = "usage:
                                        SURI): preview, batches of <= N (default 50), wait for inclusion, each
                                        voucher's outcome from the settlement event; the state file (default
                                        FILE.state.json) records every voucher so a rerun never resends one
+  serving settle --watch --url WS --contract ACCOUNT (--suri SURI | --suri-file FILE) --spool DIR --state FILE
+                 [--max-batch N] [--interval S] [--max-age S] [--margin S] [--json]
+                                       the settlement agent: settles the vouchers the TEE writes into DIR
+                                       when a batch is full, the oldest is --max-age old (600), or a user's
+                                       refund or consent withdrawal takes effect within --margin (600 s);
+                                       until SIGINT/SIGTERM; --json: progress as JSON lines on stdout
   serving attest --key FILE --domain inference|fine-tuning --chain-id N --contract 0x.. --provider 0x..
                  --signer 0x.. --measurement 0x.. --expires-at MS
                                        sign a TeeAttestation as an attestor";
@@ -105,6 +111,10 @@ fn run_demo(args: &[String]) {
 }
 
 fn run_settle(args: &[String]) {
+    if args.iter().any(|a| a == "--watch") {
+        let rest: Vec<String> = args.iter().filter(|a| *a != "--watch").cloned().collect();
+        return run_watch(&rest);
+    }
     let Some((path, opts)) = args.split_last() else { fail("settle needs options and an input file (or -)") };
     if path.starts_with("--") {
         fail("settle needs an input file (or - for standard input) after its options");
@@ -156,6 +166,133 @@ fn run_settle(args: &[String]) {
     match out {
         Ok(v) => println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default()),
         Err(e) => fail(&e),
+    }
+}
+
+/// `serving settle --watch`: the settlement agent (`serving_cli::watch`), until SIGINT or SIGTERM.
+fn run_watch(args: &[String]) {
+    let names =
+        ["url", "contract", "suri", "suri-file", "state", "max-batch", "spool", "interval", "max-age", "margin"];
+    let json_lines = args.iter().any(|a| a == "--json");
+    let args: Vec<String> = args.iter().filter(|a| *a != "--json").cloned().collect();
+    let f = flags(&args, &names).unwrap_or_else(|e| fail(&e));
+    let setup = (|| -> R<_> {
+        let url = need(&f, "url")?.to_string();
+        let contract = ink::primitives::AccountId::from(account(need(&f, "contract")?, "contract")?);
+        let suri = match (f.get("suri"), f.get("suri-file")) {
+            (Some(s), None) => s.clone(),
+            (None, Some(file)) => std::fs::read_to_string(file)
+                .map_err(|e| format!("reading --suri-file {file}: {e}"))?
+                .trim()
+                .to_string(),
+            _ => return Err("give exactly one of --suri and --suri-file (the provider's sr25519 account)".into()),
+        };
+        let uri: ink_e2e::subxt_signer::SecretUri = suri.parse().map_err(|e| format!("--suri: {e}"))?;
+        let signer = ink_e2e::Keypair::from_uri(&uri).map_err(|e| format!("--suri: {e}"))?;
+        let spool = std::path::PathBuf::from(need(&f, "spool")?);
+        let state = std::path::PathBuf::from(need(&f, "state")?);
+        let secs = |name: &str, default: u64| -> R<u64> { f.get(name).map_or(Ok(default), |v| num::<u64>(v, name)) };
+        let (interval, max_age, margin) = (secs("interval", 6)?, secs("max-age", 600)?, secs("margin", 600)?);
+        let max_batch = match f.get("max-batch") {
+            Some(n) => Some(num::<usize>(n, "max-batch")?),
+            None => None,
+        };
+        if interval == 0 {
+            return Err("--interval must be at least 1 second".into());
+        }
+        Ok((url, contract, signer, spool, state, interval, max_age, margin, max_batch))
+    })();
+    let (url, contract, signer, spool, state_path, interval, max_age, margin, max_batch) =
+        setup.unwrap_or_else(|e| fail(&e));
+    let limit = serving_cli::settle::MAX_BATCH_LIMIT;
+    if max_batch.is_some_and(|n| n == 0 || n > limit) {
+        fail(&format!("--max-batch must be 1..={limit} (no contract accepts more)"));
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, stop.clone()).unwrap_or_else(|e| fail(&format!("signal handler: {e}")));
+    }
+    let stopped = || stop.load(std::sync::atomic::Ordering::Relaxed);
+    let say = |v: Value| {
+        if json_lines {
+            println!("{}", serde_json::to_string(&v).unwrap_or_default());
+        } else {
+            eprintln!(
+                "[watch] {}",
+                v.get("line").and_then(Value::as_str).map_or_else(|| v.to_string(), str::to_string)
+            );
+        }
+    };
+    let rt = ink_e2e::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| fail(&format!("starting the async runtime: {e}")));
+    let mut state = serving_cli::settle::State::open(&state_path, &contract).unwrap_or_else(|e| fail(&e));
+    let policy = serving_cli::watch::Policy {
+        max_batch: max_batch.unwrap_or(serving_cli::settle::DEFAULT_MAX_BATCH),
+        max_age_ms: max_age.saturating_mul(1000),
+        margin_ms: margin.saturating_mul(1000),
+    };
+    let mut agent = serving_cli::watch::Agent::new(spool, policy);
+    let mut backoff = 1u64;
+    let mut chain: Option<node::NodeChain> = None;
+    while !stopped() {
+        let outcome = rt.block_on(async {
+            if chain.is_none() {
+                let mut c = node::NodeChain::connect(&url, signer.clone(), contract).await?;
+                // The contract's own limit, unless --max-batch chose a smaller one.
+                let on_chain = c.max_batch().await?;
+                agent.policy.max_batch = max_batch.map_or(on_chain, |n| n.min(on_chain));
+                say(json!({ "event": "connected", "url": url, "maxBatch": agent.policy.max_batch,
+                            "line": format!("connected to {url}; batches of up to {}", agent.policy.max_batch) }));
+                chain = Some(c);
+            }
+            let c = chain.as_mut().ok_or("not connected")?;
+            let mut lines = Vec::new();
+            let tick = agent.tick(c, &mut state, |l| lines.push(l.to_string())).await?;
+            Ok::<_, String>((tick, lines))
+        });
+        match outcome {
+            Ok((tick, lines)) => {
+                backoff = 1;
+                for l in lines {
+                    say(json!({ "event": "settle", "line": l }));
+                }
+                let mut p = serving_cli::watch::progress(&tick, &state);
+                p["event"] = "tick".into();
+                p["line"] = format!(
+                    "{} pending, due: {}, states {}, earned {}",
+                    tick.pending,
+                    p["due"].as_str().unwrap_or("no"),
+                    p["states"],
+                    p["earned"].as_str().unwrap_or("0")
+                )
+                .into();
+                if tick.due.is_some() || json_lines {
+                    say(p);
+                }
+                sleep_unless(interval, &stopped);
+            }
+            Err(e) => {
+                // The node went away (or the spool holds a bad file): drop the connection, wait, try again.
+                say(json!({ "event": "error", "error": e, "retryInSeconds": backoff,
+                            "line": format!("{e}; retrying in {backoff} s") }));
+                chain = None;
+                sleep_unless(backoff, &stopped);
+                backoff = backoff.saturating_mul(2).min(60);
+            }
+        }
+    }
+    say(json!({ "event": "stopped", "line": format!("stopped; state in {}", state_path.display()) }));
+}
+
+/// Sleeps `seconds`, waking early when `stopped()`.
+fn sleep_unless(seconds: u64, stopped: &impl Fn() -> bool) {
+    for _ in 0..seconds.saturating_mul(10) {
+        if stopped() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
 

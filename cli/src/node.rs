@@ -8,6 +8,7 @@ use ink::primitives::AccountId;
 use ink::scale::Decode;
 use ink_e2e::{CallBuilderFinal, ContractsBackend, Keypair, PolkadotConfig};
 use serving_cli::settle::Chain;
+use serving_cli::watch::Watch;
 
 type R<T> = Result<T, String>;
 
@@ -60,6 +61,15 @@ pub fn max_batch(url: &str, contract: AccountId) -> R<usize> {
     })
 }
 
+impl NodeChain {
+    /// The contract's batch limit (`config().max_batch`).
+    pub async fn max_batch(&mut self) -> R<usize> {
+        let i = ink_e2e::create_call_builder::<Inference>(self.contract);
+        let config = self.client.call(&self.signer, &i.config()).dry_run().await.map_err(err)?.return_value();
+        usize::try_from(config.max_batch).map_err(|_| "max_batch too large".to_string())
+    }
+}
+
 fn err(e: impl std::fmt::Debug) -> String {
     format!("{e:?}")
 }
@@ -94,6 +104,21 @@ impl Chain for NodeChain {
     ) -> R<Result<Vec<TeeSettlementResult>, Error>> {
         let mut i = ink_e2e::create_call_builder::<Inference>(self.contract);
         self.submit(&i.settle_fees_with_tee_batch(entries, signature)).await
+    }
+}
+
+impl Watch for NodeChain {
+    async fn accounts(&mut self, users: &[AccountId]) -> R<Vec<Option<inference::inference::AccountView>>> {
+        let i = ink_e2e::create_call_builder::<Inference>(self.contract);
+        let msg = i.get_batch_accounts_by_users(self.provider(), users.to_vec());
+        let views = self.client.call(&self.signer, &msg).dry_run().await.map_err(err)?.return_value();
+        views.map_err(|e| format!("get_batch_accounts_by_users: {e:?}"))
+    }
+
+    fn now_ms(&mut self) -> u64 {
+        // Block times follow the wall clock; a little early is on the safe side of every deadline.
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
     }
 }
 

@@ -10,6 +10,7 @@ use ink_e2e::{ChainBackend, ContractsBackend};
 use ledger::ledger::Ledger;
 use serde_json::Value;
 use serving_cli::settle::{run, Chain, Input, State};
+use serving_cli::watch::{Agent, Due, Policy, Watch};
 use serving_e2e_tests::{
     bob, bytes, charlie, dave, eve, events_of, inference_batch, inference_voucher, take_events, tee, Client,
 };
@@ -27,6 +28,8 @@ struct SandboxChain<'a> {
     contract: AccountId,
     submissions: usize,
     interrupt_after: Option<usize>,
+    /// The node went away: every call fails as a transport error.
+    down: bool,
 }
 
 impl SandboxChain<'_> {
@@ -37,7 +40,15 @@ impl SandboxChain<'_> {
     }
 
     fn count(&mut self) -> R<()> {
+        self.up()?;
         self.submissions += 1;
+        Ok(())
+    }
+
+    fn up(&self) -> R<()> {
+        if self.down {
+            return Err("connection refused (test: the node is down)".into());
+        }
         Ok(())
     }
 
@@ -48,6 +59,7 @@ impl SandboxChain<'_> {
 
 impl Chain for SandboxChain<'_> {
     async fn preview(&mut self, v: &[TeeSettlementData]) -> R<Result<Vec<SettlementOutcome>, Error>> {
+        self.up()?;
         let i = ink_e2e::create_call_builder::<Inference>(self.contract);
         let msg = i.preview_settlement_results(charlie(), v.to_vec());
         Ok(self.client.call(&ink_e2e::charlie(), &msg).dry_run().await.map_err(|e| format!("{e:?}"))?.return_value())
@@ -87,6 +99,20 @@ impl SandboxChain<'_> {
             return Err("connection lost after submission (test)".into());
         }
         self.results().map(Ok)
+    }
+}
+
+impl Watch for SandboxChain<'_> {
+    async fn accounts(&mut self, users: &[AccountId]) -> R<Vec<Option<inference::inference::AccountView>>> {
+        self.up()?;
+        let i = ink_e2e::create_call_builder::<Inference>(self.contract);
+        let msg = i.get_batch_accounts_by_users(charlie(), users.to_vec());
+        let r = self.client.call(&ink_e2e::charlie(), &msg).dry_run().await.map_err(|e| format!("{e:?}"))?;
+        r.return_value().map_err(|e| format!("{e:?}"))
+    }
+
+    fn now_ms(&mut self) -> u64 {
+        serving_e2e_tests::now_ms()
     }
 }
 
@@ -162,7 +188,13 @@ async fn settle_runner_never_loses_or_resends_a_voucher(mut client: Client) -> E
     // Run 1: batches of 4; the second submission is included but the run is cut off before recording it.
     let mut lines = Vec::new();
     let mut state = State::open(&path, &inference)?;
-    let mut chain = SandboxChain { client: &mut client, contract: inference, submissions: 0, interrupt_after: Some(1) };
+    let mut chain = SandboxChain {
+        client: &mut client,
+        contract: inference,
+        submissions: 0,
+        interrupt_after: Some(1),
+        down: false,
+    };
     let err = run(&mut chain, &input, &mut state, 4, |l| lines.push(l.to_string())).await.unwrap_err();
     assert!(err.contains("connection lost"), "{err}");
     assert_eq!(chain.submissions, 2);
@@ -174,7 +206,8 @@ async fn settle_runner_never_loses_or_resends_a_voucher(mut client: Client) -> E
 
     // Run 2: the interrupted batch is recognised by its used nonces, the last one is sent.
     let mut state = State::open(&path, &inference)?;
-    let mut chain = SandboxChain { client: &mut client, contract: inference, submissions: 0, interrupt_after: None };
+    let mut chain =
+        SandboxChain { client: &mut client, contract: inference, submissions: 0, interrupt_after: None, down: false };
     let out = run(&mut chain, &input, &mut state, 4, |l| lines.push(l.to_string())).await?;
     assert_eq!(chain.submissions, 1, "only the batch that never went out: {lines:?}");
     let s = states(&state);
@@ -192,7 +225,8 @@ async fn settle_runner_never_loses_or_resends_a_voucher(mut client: Client) -> E
 
     // Run 3: nothing left to send.
     let mut state = State::open(&path, &inference)?;
-    let mut chain = SandboxChain { client: &mut client, contract: inference, submissions: 0, interrupt_after: None };
+    let mut chain =
+        SandboxChain { client: &mut client, contract: inference, submissions: 0, interrupt_after: None, down: false };
     run(&mut chain, &input, &mut state, 50, |_| {}).await?;
     assert_eq!(chain.submissions, 0);
 
@@ -208,8 +242,13 @@ async fn settle_runner_never_loses_or_resends_a_voucher(mut client: Client) -> E
     let _ = std::fs::remove_file(&path2);
     for expected in [1, 0] {
         let mut state = State::open(&path2, &inference)?;
-        let mut chain =
-            SandboxChain { client: &mut client, contract: inference, submissions: 0, interrupt_after: None };
+        let mut chain = SandboxChain {
+            client: &mut client,
+            contract: inference,
+            submissions: 0,
+            interrupt_after: None,
+            down: false,
+        };
         let out = run(&mut chain, &input, &mut state, 50, |_| {}).await?;
         assert_eq!(chain.submissions, expected);
         assert_eq!(out["counts"]["settled"], 2);
@@ -217,6 +256,105 @@ async fn settle_runner_never_loses_or_resends_a_voucher(mut client: Client) -> E
     assert_eq!(client.free_balance(charlie()).await? - provider0, 1_203_000);
     // A state file of another contract is refused.
     assert!(State::open(&path, &ledger).is_err());
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+/// Issue 25: the settlement agent (`serving settle --watch`'s ticks) against the real contracts. Bob's vouchers wait
+/// in the spool (no full batch, not old); Bob asks for his money back; the agent settles them before the refund
+/// unlocks, not before the margin; a node that goes away changes nothing and the next tick goes on; nothing is sent
+/// twice; the money adds up.
+#[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
+async fn the_agent_settles_before_a_refund_unlocks(mut client: Client) -> E2EResult<()> {
+    const LOCK: u64 = 3_600_000;
+    const MARGIN: u64 = 600_000;
+    let (ledger, inference, _) = serving_e2e_tests::deploy_three(&mut client, CHAIN_ID, LOCK, 1_000, 30).await?;
+    let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
+    let mut i = ink_e2e::create_call_builder::<Inference>(inference);
+    let r = client
+        .call(&ink_e2e::alice(), &l.register_service("inference".into(), "v1".into(), inference, String::new()))
+        .submit()
+        .await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let p = serving_e2e_tests::inference_service("https://provider.example/v1", tee().address());
+    let r = client.call(&ink_e2e::charlie(), &i.add_or_update_service(p)).value(1_000).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::alice(), &i.set_tee_signer_acknowledgement(charlie(), true)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::bob(), &l.add_ledger(String::new())).value(20_000_000).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+    let r = client.call(&ink_e2e::bob(), &l.transfer_fund(charlie(), inference, 10_000_000)).submit().await?;
+    assert_eq!(r.return_value(), Ok(()));
+
+    let dir = std::env::temp_dir().join(format!("serving-watch-{}", std::process::id()));
+    let spool = dir.join("spool");
+    std::fs::create_dir_all(&spool)?;
+    let path = dir.join("state.json");
+    let _ = std::fs::remove_file(&path);
+    let v = |fee, nonce| inference_voucher(&tee(), CHAIN_ID, inference, bob(), charlie(), fee, nonce);
+    std::fs::write(spool.join("a.json"), signed(&[v(1_000_000, 1), v(2_000_000, 2)]).to_string())?;
+    std::fs::write(spool.join("b.json"), signed(&[v(500_000, 3)]).to_string())?;
+    std::fs::write(spool.join("notes.txt"), "not a voucher file: left alone")?;
+    let policy = Policy { max_batch: 50, max_age_ms: 10 * LOCK, margin_ms: MARGIN };
+    let mut agent = Agent::new(spool.clone(), policy);
+    let mut state = State::open(&path, &inference)?;
+    let provider0 = client.free_balance(charlie()).await?;
+    let mut log = Vec::new();
+
+    // Nothing is due: three young vouchers, no deadline.
+    let mut chain =
+        SandboxChain { client: &mut client, contract: inference, submissions: 0, interrupt_after: None, down: false };
+    let t = agent.tick(&mut chain, &mut state, |l| log.push(l.to_string())).await?;
+    assert_eq!((t.pending, t.due.clone(), chain.submissions), (3, None, 0));
+
+    // Bob asks for everything back: a refund that unlocks a lock time from now.
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], inference)).submit().await?;
+    assert_eq!(r.return_value(), Ok(0));
+    let unlock = serving_e2e_tests::now_ms() + LOCK;
+    serving_e2e_tests::advance_ms(LOCK - MARGIN - 1);
+    let mut chain =
+        SandboxChain { client: &mut client, contract: inference, submissions: 0, interrupt_after: None, down: false };
+    let t = agent.tick(&mut chain, &mut state, |l| log.push(l.to_string())).await?;
+    assert_eq!((t.due.clone(), chain.submissions), (None, 0), "the deadline is just outside the margin");
+
+    // The node goes away: the tick fails, nothing is recorded, nothing is lost.
+    serving_e2e_tests::advance_ms(1);
+    chain.down = true;
+    let err = agent.tick(&mut chain, &mut state, |l| log.push(l.to_string())).await.unwrap_err();
+    assert!(err.contains("node is down"), "{err}");
+    assert!(State::open(&path, &inference)?.vouchers().is_empty(), "no voucher recorded while the node was down");
+
+    // Back: within the margin of the unlock, the agent settles all three, before the refund can be collected.
+    chain.down = false;
+    let t = agent.tick(&mut chain, &mut state, |l| log.push(l.to_string())).await?;
+    assert_eq!(t.due, Some(Due::Deadline { user: bob(), at: unlock }), "{log:?}");
+    assert_eq!(chain.submissions, 1);
+    assert!(serving_e2e_tests::now_ms() < unlock);
+    assert_eq!(t.summary.as_ref().map(|s| s["counts"]["settled"].clone()), Some(3.into()));
+    // A later tick (and a restarted agent with the same state file) sends nothing again.
+    let t = agent.tick(&mut chain, &mut state, |l| log.push(l.to_string())).await?;
+    assert_eq!((t.pending, chain.submissions), (0, 1));
+    let mut restarted = Agent::new(spool.clone(), policy);
+    let mut state = State::open(&path, &inference)?;
+    let t = restarted.tick(&mut chain, &mut state, |l| log.push(l.to_string())).await?;
+    assert_eq!((t.pending, chain.submissions), (0, 1));
+
+    // Money: the provider earned exactly the three fees; after the unlock Bob collects the rest.
+    assert_eq!(client.free_balance(charlie()).await? - provider0, 3_500_000);
+    serving_e2e_tests::advance_ms(MARGIN);
+    let r = client.call(&ink_e2e::bob(), &l.retrieve_fund(vec![charlie()], inference)).submit().await?;
+    assert_eq!(r.return_value(), Ok(6_500_000));
+    let r = client.call(&ink_e2e::bob(), &l.get_ledger(bob())).dry_run().await?.return_value().unwrap();
+    assert_eq!((r.available_balance, r.total_balance), (16_500_000, 16_500_000));
+    // A new voucher for a user without a deadline waits for its age.
+    std::fs::write(spool.join("c.json"), signed(&[v(1, 4)]).to_string())?;
+    let mut chain =
+        SandboxChain { client: &mut client, contract: inference, submissions: 0, interrupt_after: None, down: false };
+    let t = agent.tick(&mut chain, &mut state, |_| {}).await?;
+    assert_eq!((t.pending, t.due.clone()), (1, None));
+    serving_e2e_tests::advance_ms(10 * LOCK);
+    let t = agent.tick(&mut chain, &mut state, |_| {}).await?;
+    assert!(matches!(t.due, Some(Due::Age { .. })), "{t:?}");
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
