@@ -597,4 +597,28 @@ mod strict {
             assert!(!r.2.contains("connecting"), "refused before connecting: {}", r.2);
         }
     }
+
+    #[test]
+    fn the_agent_refuses_bad_options_before_connecting() {
+        let base = ["settle", "--watch", "--url", "ws://127.0.0.1:1", "--suri", "//Charlie"];
+        let contract = hex32("11");
+        for (extra, needle) in [
+            (vec!["--contract", &contract, "--state", "s.json"], "missing --spool"),
+            (vec!["--contract", &contract, "--spool", "."], "missing --state"),
+            (
+                vec!["--contract", &contract, "--spool", ".", "--state", "s.json", "--max-batch", "81"],
+                "--max-batch must be 1..=80",
+            ),
+            (
+                vec!["--contract", &contract, "--spool", ".", "--state", "s.json", "--interval", "0"],
+                "--interval must be",
+            ),
+            (vec!["--contract", &contract, "--spool", ".", "--state", "s.json", "--colour", "x"], "unknown option"),
+        ] {
+            let args: Vec<&str> = base.iter().copied().chain(extra).collect();
+            let r = serving(&args);
+            refused(&r, needle);
+            assert!(!r.2.contains("connect"), "refused before connecting: {}", r.2);
+        }
+    }
 }
