@@ -127,16 +127,7 @@ fn run_settle(args: &[String]) {
         (|| -> R<(String, serving_cli::settle::Input, ink::primitives::AccountId, ink_e2e::Keypair, usize)> {
             let url = need(&f, "url")?.to_string();
             let contract = ink::primitives::AccountId::from(account(need(&f, "contract")?, "contract")?);
-            let suri = match (f.get("suri"), f.get("suri-file")) {
-                (Some(s), None) => s.clone(),
-                (None, Some(file)) => std::fs::read_to_string(file)
-                    .map_err(|e| format!("reading --suri-file {file}: {e}"))?
-                    .trim()
-                    .to_string(),
-                _ => return Err("give exactly one of --suri and --suri-file (the provider's sr25519 account)".into()),
-            };
-            let uri: ink_e2e::subxt_signer::SecretUri = suri.parse().map_err(|e| format!("--suri: {e}"))?;
-            let signer = ink_e2e::Keypair::from_uri(&uri).map_err(|e| format!("--suri: {e}"))?;
+            let signer = provider_signer(&f)?;
             let limit = usize::try_from(inference::inference::MAX_SETTLEMENTS_LIMIT).unwrap_or(usize::MAX);
             let max = match f.get("max-batch") {
                 Some(n) => match num::<usize>(n, "max-batch")? {
@@ -169,6 +160,19 @@ fn run_settle(args: &[String]) {
     }
 }
 
+/// The provider's sr25519 account from exactly one of `--suri` and `--suri-file`.
+fn provider_signer(f: &HashMap<String, String>) -> R<ink_e2e::Keypair> {
+    let suri = match (f.get("suri"), f.get("suri-file")) {
+        (Some(s), None) => s.clone(),
+        (None, Some(file)) => {
+            std::fs::read_to_string(file).map_err(|e| format!("reading --suri-file {file}: {e}"))?.trim().to_string()
+        }
+        _ => return Err("give exactly one of --suri and --suri-file (the provider's sr25519 account)".into()),
+    };
+    let uri: ink_e2e::subxt_signer::SecretUri = suri.parse().map_err(|e| format!("--suri: {e}"))?;
+    ink_e2e::Keypair::from_uri(&uri).map_err(|e| format!("--suri: {e}"))
+}
+
 /// `serving settle --watch`: the settlement agent (`serving_cli::watch`), until SIGINT or SIGTERM.
 fn run_watch(args: &[String]) {
     let names =
@@ -179,16 +183,7 @@ fn run_watch(args: &[String]) {
     let setup = (|| -> R<_> {
         let url = need(&f, "url")?.to_string();
         let contract = ink::primitives::AccountId::from(account(need(&f, "contract")?, "contract")?);
-        let suri = match (f.get("suri"), f.get("suri-file")) {
-            (Some(s), None) => s.clone(),
-            (None, Some(file)) => std::fs::read_to_string(file)
-                .map_err(|e| format!("reading --suri-file {file}: {e}"))?
-                .trim()
-                .to_string(),
-            _ => return Err("give exactly one of --suri and --suri-file (the provider's sr25519 account)".into()),
-        };
-        let uri: ink_e2e::subxt_signer::SecretUri = suri.parse().map_err(|e| format!("--suri: {e}"))?;
-        let signer = ink_e2e::Keypair::from_uri(&uri).map_err(|e| format!("--suri: {e}"))?;
+        let signer = provider_signer(&f)?;
         let spool = std::path::PathBuf::from(need(&f, "spool")?);
         let state = std::path::PathBuf::from(need(&f, "state")?);
         let secs = |name: &str, default: u64| -> R<u64> { f.get(name).map_or(Ok(default), |v| num::<u64>(v, name)) };
