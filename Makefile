@@ -1,7 +1,7 @@
 # The two commands a newcomer needs (each installs what it needs first):
 #   make demo   build the release contract bundles and play the whole story in a sandbox chain
 #   make test   run every test
-.PHONY: demo test setup bundles vectors bench node node-e2e deploy model-long random-long
+.PHONY: demo test setup bundles vectors bench node node-e2e deploy model-long random-long web web-serve
 
 demo:
 	bash scripts/setup.sh
@@ -16,6 +16,13 @@ setup:
 
 bundles:
 	bash scripts/bundles.sh
+
+# The marketplace page for users (web/dist), and serving it against the node in ./deployment.json (make deploy).
+web:
+	bash scripts/web.sh build
+
+web-serve:
+	bash scripts/web.sh serve
 
 # Regenerates verifier/vectors/vectors.json with eth-account (an independent EIP-712 implementation).
 vectors:

@@ -42,3 +42,4 @@ phase "e2e tests (sandbox)" env SERVING_EVENT_LOG="$PWD/target/interop/events-al
 phase "release bundles" bash scripts/bundles.sh
 phase "demo (release bundles, sandbox)" bash -c 'cargo run -q --locked -p serving-cli -- demo --json > target/demo.json'
 phase "interop (polkadot.js, cargo contract encode)" bash scripts/interop.sh
+phase "web page (unit tests, Chromium against a scripted chain)" bash scripts/web.sh test
