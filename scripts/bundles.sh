@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
+# A test-chain build's shorter lock time (service-core's MIN_LOCK_TIME_MS) never reaches a release bundle.
+unset SERVING_DEV_LOCK
 # The three contracts and the services' full builds (<service>/full: the code their rarely used messages run in).
 CONTRACTS=(ledger inference fine_tuning inference_full fine_tuning_full)
 LIMIT=$((123 * 1024))

@@ -32,8 +32,10 @@ while [ $# -gt 0 ]; do
   shift 2 || { echo "$1 needs a value"; exit 2; }
 done
 
+# SERVING_BUNDLES: another folder of bundles (scripts/web-node-e2e.sh deploys a test-chain build from one).
+BUNDLES=${SERVING_BUNDLES:-target/ink}
 for c in ledger inference fine_tuning inference_full fine_tuning_full; do
-  [ -f "target/ink/$c/$c.contract" ] || bash scripts/bundles.sh
+  [ -f "$BUNDLES/$c/$c.contract" ] || bash scripts/bundles.sh
 done
 
 say() { printf '[deploy] %s\n' "$*" >&2; }
@@ -56,19 +58,19 @@ PY
 upload() {
   local name=$1 out
   say "uploading $name"
-  if ! out=$(cargo contract upload "target/ink/$name/$name.contract" --suri "$SURI" --url "$URL" -x --skip-confirm \
+  if ! out=$(cargo contract upload "$BUNDLES/$name/$name.contract" --suri "$SURI" --url "$URL" -x --skip-confirm \
       --output-json 2>&1); then
     grep -q "already been uploaded" <<<"$out" || { printf '%s\n' "$out" >&2; exit 1; }
     say "$name: already uploaded"
   fi
   python3 -c 'import hashlib, sys; print("0x" + hashlib.blake2b(open(sys.argv[1], "rb").read(), digest_size=32).hexdigest())' \
-    "target/ink/$name/$name.wasm"
+    "$BUNDLES/$name/$name.wasm"
 }
 
 instantiate() {
   local name=$1; shift
   say "instantiating $name"
-  cargo contract instantiate "target/ink/$name/$name.contract" --constructor new --args "$@" \
+  cargo contract instantiate "$BUNDLES/$name/$name.contract" --constructor new --args "$@" \
     --salt "$SALT" --suri "$SURI" --url "$URL" -x --skip-confirm --output-json | json_field contract
 }
 

@@ -37,3 +37,6 @@ t2=$(date +%s)
 mkdir -p target/contract-build-tmp   # the contracts built with the repository's memcpy, as in make test
 TMPDIR=$PWD/target/contract-build-tmp cargo test --locked -p serving-e2e-tests --features node --test node
 say "e2e story on a node (tests/node.rs): $(( $(date +%s) - t2 )) s"
+t3=$(date +%s)
+bash scripts/web-node-e2e.sh
+say "the marketplace page on a dev node (scripts/web-node-e2e.sh): $(( $(date +%s) - t3 )) s"

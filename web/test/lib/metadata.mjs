@@ -4,6 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+// SERVING_METADATA: another folder of bundles (scripts/web-node-e2e.sh: the test-chain build it deployed).
+const folder = process.env.SERVING_METADATA ?? path.join(root, 'target', 'ink');
 export const metadata = Object.fromEntries(
-  ['ledger', 'inference', 'fine_tuning'].map((c) => [c, JSON.parse(readFileSync(path.join(root, 'target', 'ink', c, `${c}.json`), 'utf8'))]),
+  ['ledger', 'inference', 'fine_tuning'].map((c) => [c, JSON.parse(readFileSync(path.join(folder, c, `${c}.json`), 'utf8'))]),
 );
