@@ -42,11 +42,7 @@ pub const MAX_REFUNDS: usize = 5;
 /// (`SERVING_DEV_LOCK=1` in the environment of the build, used by `scripts/web-node-e2e.sh` so a browser test can
 /// wait a lock time out on a dev node's wall clock) accepts 10 seconds; `scripts/bundles.sh` builds the release
 /// bundles with that variable removed.
-pub const MIN_LOCK_TIME_MS: u64 = if option_env!("SERVING_DEV_LOCK").is_some() {
-    10_000
-} else {
-    3_600_000
-};
+pub const MIN_LOCK_TIME_MS: u64 = if option_env!("SERVING_DEV_LOCK").is_some() { 10_000 } else { 3_600_000 };
 /// Longest lock time: 7 days, in milliseconds.
 pub const MAX_LOCK_TIME_MS: u64 = 604_800_000;
 /// The reference's default lock time: 24 hours.
