@@ -6,8 +6,8 @@
 //
 //   node test/node-e2e.mjs <deployment.json> <tee-key.json>
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
@@ -105,10 +105,13 @@ try {
 
   // Charlie settles 1.5 UNIT with the provider's tools (serving sign, serving settle).
   const dir = mkdtempSync(path.join(os.tmpdir(), 'web-node-'));
-  writeFileSync(path.join(dir, 'v.json'), JSON.stringify({ kind: 'inference', chainId: deployment.chainId, contract: deployment.inference, provider: CHARLIE, settlements: [{ user: BOB, totalFee: String(1_500_000_000_000n), requestsHash: '0x' + '11'.repeat(32), nonce: 1 }] }));
   const serving = path.join(root, 'target', 'debug', 'serving');
-  writeFileSync(path.join(dir, 's.json'), execFileSync(serving, ['sign', '--key', teeKey, path.join(dir, 'v.json')]));
-  execFileSync(serving, ['settle', '--url', deployment.url, '--contract', deployment.inference, '--suri', '//Charlie', path.join(dir, 's.json')], { stdio: 'inherit' });
+  const voucher = (nonce, fee, file) => {
+    writeFileSync(path.join(dir, `v${nonce}.json`), JSON.stringify({ kind: 'inference', chainId: deployment.chainId, contract: deployment.inference, provider: CHARLIE, settlements: [{ user: BOB, totalFee: String(fee), requestsHash: '0x' + String(nonce).padStart(2, '0').repeat(32), nonce }] }));
+    writeFileSync(file, execFileSync(serving, ['sign', '--key', teeKey, path.join(dir, `v${nonce}.json`)]));
+  };
+  voucher(1, 1_500_000_000_000n, path.join(dir, 's1.json'));
+  execFileSync(serving, ['settle', '--url', deployment.url, '--contract', deployment.inference, '--suri', '//Charlie', path.join(dir, 's1.json')], { stdio: 'inherit' });
   assert.equal((await account()).balance, 2_500_000_000_000n);
   say('Charlie settled 1.5 UNIT with serving settle');
 
@@ -122,13 +125,47 @@ try {
   assert.equal(await row.getByTestId('sub-balance').textContent(), '2.5 UNIT');
   say('Bob sees the charge');
 
+  // Charlie's settlement agent (issue 25) from here on: a second voucher (0.5 UNIT) waits in its spool. Nothing
+  // makes it due (its age limit is 10 minutes) until Bob asks for a refund: then it must settle before the unlock.
+  const spool = path.join(dir, 'spool');
+  mkdirSync(spool);
+  const agentLog = [];
+  const agent = spawn(serving, ['settle', '--watch', '--url', deployment.url, '--contract', deployment.inference, '--suri', '//Charlie', '--spool', spool, '--state', path.join(dir, 'agent-state.json'), '--interval', '1', '--max-age', '600', '--margin', '12', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let partial = '';
+  agent.stdout.on('data', (b) => {
+    const lines = (partial + String(b)).split('\n');
+    partial = lines.pop();
+    agentLog.push(...lines.filter(Boolean).map((l) => JSON.parse(l)));
+  });
+  voucher(2, 500_000_000_000n, path.join(dir, 'v2.signed'));
+  renameSync(path.join(dir, 'v2.signed'), path.join(spool, 'v2.json'));
+  const tAgent = Date.now();
+  await new Promise((r) => setTimeout(r, 4000));
+  assert.equal((await account()).balance, 2_500_000_000_000n, 'not due yet: the agent waits');
+  assert.ok(agentLog.some((e) => e.event === 'tick' && e.pending === 1), 'the agent sees the pending voucher');
+
   await act('request-refund', {}, /Request refund: done/, row);
-  const acc = await account();
-  assert.equal(acc.pendingRefund, 2_500_000_000_000n);
+  const requested = await account();
+  assert.equal(requested.pendingRefund, 2_500_000_000_000n);
   assert.match(await row.getByTestId('refund-countdown').textContent(), /^in \d+ s$/);
   await shot('refund');
-  const unlockAt = Number(acc.refunds[0].unlockAt);
+  const unlockAt = Number(requested.refunds[0].unlockAt);
   say(`refund requested; unlocks in ${Math.round((unlockAt - Date.now()) / 1000)} s (lock ${lockMs} ms)`);
+  for (;;) {
+    const a = await account();
+    if (a.balance === 2_000_000_000_000n) break;
+    assert.ok(Date.now() < unlockAt, 'the agent settled before the refund unlocked');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const settledAt = Date.now();
+  assert.ok(settledAt < unlockAt, `settled ${unlockAt - settledAt} ms before the unlock`);
+  say(`the agent settled the pending voucher ${((unlockAt - settledAt) / 1000).toFixed(1)} s before the unlock (${((settledAt - tAgent) / 1000).toFixed(1)} s after it saw the voucher)`);
+  agent.kill('SIGTERM');
+  const code = await new Promise((r) => agent.on('exit', r));
+  assert.equal(code, 0, 'the agent stops cleanly on SIGTERM');
+  assert.ok(agentLog.some((e) => e.event === 'stopped'), 'the agent reports that it stopped');
+  const agentState = readFileSync(path.join(dir, 'agent-state.json'), 'utf8');
+  assert.match(agentState, /settled/);
 
   // The dev node makes a block only for a transaction: wait out the lock time on the wall clock, then a filler
   // transaction (Alice's remark) gives the chain a block whose time is past the unlock.
@@ -139,17 +176,17 @@ try {
   await page.waitForFunction(() => /Collect/.test(document.querySelector('[data-testid="sub-row"][data-kind="inference"] [data-testid="request-refund"] button')?.textContent ?? ''), null, { timeout: 30000 });
   await act('request-refund', {}, /Collect refund: done/, row);
   assert.equal((await account()).balance, 0n);
-  assert.equal((await ledger()).availableBalance, 8_500_000_000_000n);
-  say('Bob collected his refund');
+  assert.equal((await ledger()).availableBalance, 8n * UNIT);
+  say('Bob collected his refund (2 UNIT: 4 funded, 1.5 + 0.5 charged)');
 
   await tab('ledger');
-  await act('refund', { amount: '8.5' }, /Withdraw: done/);
+  await act('refund', { amount: '8' }, /Withdraw: done/);
   assert.equal((await ledger()).availableBalance, 0n);
   await shot('ledger');
-  // Bob's wallet: 10 in, 8.5 back, his fees and the storage deposits still held: to the unit.
+  // Bob's wallet: 10 in, 8 back, his fees and the storage deposits still held: to the unit.
   const fees = await bobCosts(firstBlock);
   const bob1 = await free(BOB);
-  assert.equal(bob1, bob0 - 10n * UNIT + 8_500_000_000_000n - fees, `Bob's balance: ${bob0} → ${bob1}, fees ${fees}`);
+  assert.equal(bob1, bob0 - 10n * UNIT + 8n * UNIT - fees, `Bob's balance: ${bob0} → ${bob1}, fees ${fees}`);
   assert.deepEqual(pageErrors, []);
   say(`done: Bob's balance adds up (fees and deposits ${fees})`);
 } finally {
