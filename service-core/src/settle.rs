@@ -9,7 +9,7 @@
 use crate::{Balance, SubAccount};
 use ink::prelude::vec::Vec;
 use ink::primitives::AccountId;
-use serving_verifier::{batch_struct_hash, check_signature, typed_digest, Crypto, TeeSettlement};
+use serving_verifier::{batch_struct_hash, check_signature, typed_digest, Crypto, SignerCache, TeeSettlement};
 
 /// The default largest settlement batch (the owner may set another with `set_max_settlements`).
 pub const MAX_SETTLEMENTS: u32 = 50;
@@ -185,11 +185,13 @@ pub fn judge_batch(
 ) -> Result<Judgement, BatchError> {
     check_size(settlements.len(), settler.max_batch)?;
     let mut j = Judgement { outcomes: Vec::with_capacity(settlements.len()), changed: Vec::new() };
+    let mut signer_key = SignerCache::default();
     for e in settlements {
         let (status, charge) = if e.provider != settler.provider {
             (SettlementStatus::ProviderMismatch, None)
         } else {
-            judge_entry(c, settler, e.user, e.nonce, e.total_fee, &mut j.changed, &mut load, Some(e))
+            let voucher = Some((e, &mut signer_key));
+            judge_entry(c, settler, e.user, e.nonce, e.total_fee, &mut j.changed, &mut load, voucher)
         };
         j.push(e.user, e.total_fee, status, charge);
     }
@@ -240,8 +242,9 @@ impl Judgement {
 }
 
 /// One entry of the caller's own: its status and, when accepted, the charge (already applied to the user's
-/// entry in `changed`). `voucher`: the voucher whose own signature must be the signer's, or `None` for an entry
-/// of a batch whose signature was checked already. (One function for both paths: code size is paid per call.)
+/// entry in `changed`). `voucher`: the voucher whose own signature must be the signer's (with the batch's cache of
+/// the signer's key: one key-to-address mapping per batch), or `None` for an entry of a batch whose signature was
+/// checked already. (One function for both paths: code size is paid per call.)
 #[allow(clippy::too_many_arguments)]
 fn judge_entry(
     c: &impl Crypto,
@@ -251,7 +254,7 @@ fn judge_entry(
     fee: Balance,
     changed: &mut Vec<(AccountId, Balance, SubAccount)>,
     load: &mut dyn FnMut(AccountId) -> Option<SubAccount>,
-    voucher: Option<&TeeSettlementData>,
+    voucher: Option<(&TeeSettlementData, &mut SignerCache)>,
 ) -> (SettlementStatus, Option<crate::Charge>) {
     let slot = changed.iter().position(|(u, _, _)| *u == user);
     let mut account = match slot.and_then(|i| changed.get(i)) {
@@ -270,8 +273,8 @@ fn judge_entry(
     if nonce <= account.nonce {
         return (SettlementStatus::InvalidNonce, None);
     }
-    if let Some(e) = voucher {
-        if check_signature(c, &e.digest(c, &settler.separator), &e.signature, &signer).is_err() {
+    if let Some((e, signer_key)) = voucher {
+        if signer_key.check(c, &e.digest(c, &settler.separator), &e.signature, &signer).is_err() {
             return (SettlementStatus::InvalidSignature, None);
         }
     }

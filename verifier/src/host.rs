@@ -13,11 +13,15 @@ impl Crypto for HostCrypto {
         out
     }
 
-    fn recover_address(&self, signature: &[u8; 65], digest: &Hash32) -> Option<EthAddress> {
+    fn recover_key(&self, signature: &[u8; 65], digest: &Hash32) -> Option<[u8; 33]> {
         let mut pubkey = [0u8; 33];
         ink::env::ecdsa_recover(signature, digest, &mut pubkey).ok()?;
+        Some(pubkey)
+    }
+
+    fn key_address(&self, key: &[u8; 33]) -> Option<EthAddress> {
         let mut address = [0u8; 20];
-        ink::env::ecdsa_to_eth_address(&pubkey, &mut address).ok()?;
+        ink::env::ecdsa_to_eth_address(key, &mut address).ok()?;
         Some(address)
     }
 }

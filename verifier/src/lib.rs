@@ -23,7 +23,7 @@ mod sig;
 pub use host::HostCrypto;
 #[cfg(feature = "std")]
 pub use local::{high_s_twin, LocalCrypto, LocalSigner, SignerError};
-pub use sig::{check_signature, recover_signer, SignatureError, SECP256K1_HALF_ORDER, SECP256K1_ORDER};
+pub use sig::{check_signature, recover_signer, SignatureError, SignerCache, SECP256K1_HALF_ORDER, SECP256K1_ORDER};
 
 /// A 32-byte hash.
 pub type Hash32 = [u8; 32];
@@ -39,7 +39,15 @@ pub trait Crypto {
     fn keccak256(&self, data: &[u8]) -> Hash32;
     /// Recovers the Ethereum address of the key that produced `signature` (r ‖ s ‖ v, v ∈ {27, 28}) over
     /// `digest`. `None` when recovery fails. Callers go through [`recover_signer`], which enforces the rules.
-    fn recover_address(&self, signature: &[u8; 65], digest: &Hash32) -> Option<EthAddress>;
+    fn recover_address(&self, signature: &[u8; 65], digest: &Hash32) -> Option<EthAddress> {
+        self.key_address(&self.recover_key(signature, digest)?)
+    }
+    /// Recovers the compressed public key (33 bytes) that produced `signature` over `digest`. `None` when recovery
+    /// fails. Comparing keys lets a batch of vouchers by one signer map the key to an address once
+    /// ([`SignerCache`]).
+    fn recover_key(&self, signature: &[u8; 65], digest: &Hash32) -> Option<[u8; 33]>;
+    /// The Ethereum address of a compressed public key (keccak256 of the uncompressed point, last 20 bytes).
+    fn key_address(&self, key: &[u8; 33]) -> Option<EthAddress>;
 }
 
 /// keccak256("EIP712Domain(string name,string version,uint256 chainId,bytes32 salt)")

@@ -25,12 +25,16 @@ impl Crypto for LocalCrypto {
         keccak(data)
     }
 
-    fn recover_address(&self, signature: &[u8; 65], digest: &Hash32) -> Option<EthAddress> {
+    fn recover_key(&self, signature: &[u8; 65], digest: &Hash32) -> Option<[u8; 33]> {
         let v = signature[64].checked_sub(27)?;
         let id = RecoveryId::from_byte(v)?;
         let sig = Signature::from_slice(&signature[..64]).ok()?;
         let key = VerifyingKey::recover_from_prehash(digest, &sig, id).ok()?;
-        Some(eth_address(&key))
+        key.to_encoded_point(true).as_bytes().try_into().ok()
+    }
+
+    fn key_address(&self, key: &[u8; 33]) -> Option<EthAddress> {
+        Some(eth_address(&VerifyingKey::from_sec1_bytes(key).ok()?))
     }
 }
 
