@@ -165,6 +165,9 @@ pub struct Settler {
 pub struct Judgement {
     pub outcomes: Vec<SettlementOutcome>,
     pub changed: Vec<(AccountId, Balance, SubAccount)>,
+    /// A bit per value of a user's first byte, set for every user in `changed`: a user whose bit is clear is not
+    /// there, and the search is skipped (with distinct users the search was a quadratic part of a batch).
+    seen: [u8; 32],
 }
 
 impl Judgement {
@@ -184,14 +187,14 @@ pub fn judge_batch(
     mut load: impl FnMut(AccountId) -> Option<SubAccount>,
 ) -> Result<Judgement, BatchError> {
     check_size(settlements.len(), settler.max_batch)?;
-    let mut j = Judgement { outcomes: Vec::with_capacity(settlements.len()), changed: Vec::new() };
+    let mut j = Judgement::with_capacity(settlements.len());
     let mut signer_key = SignerCache::default();
     for e in settlements {
         let (status, charge) = if e.provider != settler.provider {
             (SettlementStatus::ProviderMismatch, None)
         } else {
             let voucher = Some((e, &mut signer_key));
-            judge_entry(c, settler, e.user, e.nonce, e.total_fee, &mut j.changed, &mut load, voucher)
+            judge_entry(c, settler, e.user, e.nonce, e.total_fee, &mut j, &mut load, voucher)
         };
         j.push(e.user, e.total_fee, status, charge);
     }
@@ -215,9 +218,9 @@ pub fn judge_signed_batch(
     let signer = settler.signer.ok_or(BatchError::NoSigner)?;
     let digest = batch_digest(c, &settler.separator, &settler.provider, entries);
     check_signature(c, &digest, signature, &signer).map_err(|_| BatchError::BadSignature)?;
-    let mut j = Judgement { outcomes: Vec::with_capacity(entries.len()), changed: Vec::new() };
+    let mut j = Judgement::with_capacity(entries.len());
     for e in entries {
-        let (status, charge) = judge_entry(c, settler, e.user, e.nonce, e.total_fee, &mut j.changed, &mut load, None);
+        let (status, charge) = judge_entry(c, settler, e.user, e.nonce, e.total_fee, &mut j, &mut load, None);
         j.push(e.user, e.total_fee, status, charge);
     }
     Ok(j)
@@ -235,6 +238,33 @@ fn check_size(len: usize, max: u32) -> Result<(), BatchError> {
 }
 
 impl Judgement {
+    fn with_capacity(n: usize) -> Self {
+        Judgement { outcomes: Vec::with_capacity(n), changed: Vec::with_capacity(n), seen: [0; 32] }
+    }
+
+    /// Where `user` is in `changed`, if there.
+    fn find(&self, user: &AccountId) -> Option<usize> {
+        let (byte, bit) = Self::bit(user);
+        if self.seen.get(byte).is_some_and(|b| b & bit != 0) {
+            self.changed.iter().position(|(u, _, _)| u == user)
+        } else {
+            None
+        }
+    }
+
+    fn add(&mut self, user: AccountId, before: Balance, account: SubAccount) {
+        let (byte, bit) = Self::bit(&user);
+        if let Some(b) = self.seen.get_mut(byte) {
+            *b |= bit;
+        }
+        self.changed.push((user, before, account));
+    }
+
+    fn bit(user: &AccountId) -> (usize, u8) {
+        let first = AsRef::<[u8; 32]>::as_ref(user)[0];
+        (usize::from(first >> 3), 1u8 << (first & 7))
+    }
+
     fn push(&mut self, user: AccountId, fee: Balance, status: SettlementStatus, charge: Option<crate::Charge>) {
         let (settled, unsettled) = charge.map(|c| (c.settled, c.unsettled)).unwrap_or((0, fee));
         self.outcomes.push(SettlementOutcome { user, status, settled, unsettled });
@@ -252,12 +282,12 @@ fn judge_entry(
     user: AccountId,
     nonce: u128,
     fee: Balance,
-    changed: &mut Vec<(AccountId, Balance, SubAccount)>,
+    j: &mut Judgement,
     load: &mut dyn FnMut(AccountId) -> Option<SubAccount>,
     voucher: Option<(&TeeSettlementData, &mut SignerCache)>,
 ) -> (SettlementStatus, Option<crate::Charge>) {
-    let slot = changed.iter().position(|(u, _, _)| *u == user);
-    let mut account = match slot.and_then(|i| changed.get(i)) {
+    let slot = j.find(&user);
+    let mut account = match slot.and_then(|i| j.changed.get(i)) {
         Some((_, _, a)) => a.clone(),
         None => match load(user) {
             Some(a) => a,
@@ -282,9 +312,9 @@ fn judge_entry(
     account.nonce = nonce;
     let charge = account.charge(fee);
     let status = if charge.unsettled > 0 { SettlementStatus::Partial } else { SettlementStatus::Success };
-    match slot.and_then(|i| changed.get_mut(i)) {
+    match slot.and_then(|i| j.changed.get_mut(i)) {
         Some(entry) => entry.2 = account,
-        None => changed.push((user, before, account)),
+        None => j.add(user, before, account),
     }
     (status, Some(charge))
 }
@@ -448,6 +478,29 @@ mod tests {
         assert_eq!((*u, *before, after.balance, after.nonce), (acc(1), 100, 0, 2));
         let (u, before, after) = &j.changed[1];
         assert_eq!((*u, *before, after.balance, after.nonce), (acc(2), 10, 0, 5));
+    }
+
+    #[test]
+    fn users_sharing_a_first_byte_keep_their_own_state() {
+        let mut f = fixture();
+        // Three users whose first byte is 1 (one bit of the batch's filter): each keeps its own record.
+        let twin = |b: u8| {
+            let mut a = [1u8; 32];
+            a[31] = b;
+            AccountId::from(a)
+        };
+        f.accounts.insert(twin(2), SubAccount::open(50, None));
+        f.accounts.insert(twin(3), SubAccount::open(60, None));
+        let batch = [
+            f.voucher(acc(1), 1, 10),
+            f.voucher(twin(2), 1, 20),
+            f.voucher(twin(3), 1, 30),
+            f.voucher(twin(2), 2, 5),
+            f.voucher(acc(1), 2, 1),
+        ];
+        let j = f.judge(&batch).unwrap();
+        let got: Vec<_> = j.changed.iter().map(|(u, before, a)| (*u, *before, a.balance, a.nonce)).collect();
+        assert_eq!(got, vec![(acc(1), 100, 89, 2), (twin(2), 50, 25, 2), (twin(3), 60, 30, 1)]);
     }
 
     #[test]
