@@ -73,12 +73,12 @@ pub mod inference {
 
     /// Every voucher's outcome in one settlement batch, in order, with the provider (so indexers need no
     /// transaction context), and the new balances of the sub-accounts it changed (one per user; settlement emits
-    /// no `BalanceUpdated`). One event per batch rather than per voucher and per user: in pallet-contracts'
-    /// weights every event topic (the signature topic included) costs a storage read and write, about 128 M ps
-    /// and 2.5 KB of proof (docs/performance.md).
-    #[ink(event)]
+    /// no `BalanceUpdated`). One event per batch rather than per voucher and per user, and anonymous with no
+    /// topic: in pallet-contracts' weights every event topic (a signature topic included) costs a storage read and
+    /// write, about 128 M ps and 2.5 KB of proof (docs/performance.md). It is the contract's only anonymous event,
+    /// so a decoder knows it by its having no topic (polkadot.js does).
+    #[ink(event, anonymous)]
     pub struct TeeSettlementResults {
-        #[ink(topic)]
         pub provider: AccountId,
         pub results: Vec<TeeSettlementResult>,
         pub balances: Vec<SubAccountBalance>,

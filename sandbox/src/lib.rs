@@ -298,17 +298,24 @@ pub fn take_events() -> Vec<ContractEvent> {
     EVENTS.with(|e| std::mem::take(&mut *e.borrow_mut()))
 }
 
-/// Decodes the recorded events of type `E` emitted by `contract` (matched by the event's signature topic).
+/// Decodes the recorded events of type `E` emitted by `contract`: matched by the event's signature topic, or, for
+/// an anonymous event (inference's `TeeSettlementResults`, the only one), by having no topic and decoding whole.
 pub fn events_of<E>(events: &[ContractEvent], contract: &[u8; 32]) -> Vec<E>
 where
     E: ink::env::Event + ink::scale::Decode,
 {
-    let signature = E::SIGNATURE_TOPIC.expect("anonymous events are not used here");
-    events
-        .iter()
-        .filter(|e| &e.contract == contract && e.topics.first() == Some(&signature))
-        .map(|e| E::decode(&mut &e.data[..]).expect("event data decodes"))
-        .collect()
+    match E::SIGNATURE_TOPIC {
+        Some(signature) => events
+            .iter()
+            .filter(|e| &e.contract == contract && e.topics.first() == Some(&signature))
+            .map(|e| E::decode(&mut &e.data[..]).expect("event data decodes"))
+            .collect(),
+        None => events
+            .iter()
+            .filter(|e| &e.contract == contract && e.topics.is_empty())
+            .filter_map(|e| ink::scale::DecodeAll::decode_all(&mut &e.data[..]).ok())
+            .collect(),
+    }
 }
 
 /// ink_e2e's default sandbox (real pallet-contracts, balances, timestamp), with a millisecond clock the

@@ -127,7 +127,7 @@ export class FakeNode {
     const ev = abi.events.find((e) => e.identifier.split('::').pop() === name);
     const bytes = u8aConcat(...ev.args.map((a) => abi.registry.createTypeUnsafe(a.type.lookupName || a.type.type, [values[a.name]]).toU8a()));
     const address = Object.keys(this.kinds).find((a) => this.kinds[a] === kind);
-    this.events.push({ block: this.block, contract: address, data: u8aToHex(bytes), topics: [ev.signatureTopic] });
+    this.events.push({ block: this.block, contract: address, data: u8aToHex(bytes), topics: ev.signatureTopic ? [ev.signatureTopic] : [] });
   }
 
   save() {
