@@ -186,7 +186,7 @@ test('every event emitted in the e2e suite decodes, and every event type was emi
 // The thin build deployed at a service's address forwards its rarely used messages to the full build by delegate
 // call: both must describe the very same contract (constructors, messages with their selectors, argument and
 // return types, events, storage), or a caller encoding for one would be wrong for the other (issue 23).
-for (const c of ['inference', 'fine_tuning']) {
+for (const c of ['ledger', 'inference', 'fine_tuning']) {
   test(`${c}: the thin and the full build's metadata describe the same contract`, () => {
     const thin = JSON.parse(readFileSync(metadataPath(c), 'utf8'));
     // Type paths and an event's `module_path` name the crate that declared them (`inference_full` in the full
@@ -203,5 +203,6 @@ for (const c of ['inference', 'fine_tuning']) {
     const selectors = (m) => m.spec.messages.map((x) => `${x.label} ${x.selector}`).sort();
     assert.deepEqual(selectors(full), selectors(thin));
     assert.ok(thin.spec.messages.some((x) => x.label === 'set_code' && x.args.length === 2), 'set_code(code, full)');
+    assert.ok(thin.spec.constructors[0].args.some((x) => x.label === 'full_code'), 'the constructor takes the full build');
   });
 }

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 # A test-chain build's shorter lock time (service-core's MIN_LOCK_TIME_MS) never reaches a release bundle.
 unset SERVING_DEV_LOCK
-# The three contracts and the services' full builds (<service>/full: the code their rarely used messages run in).
-CONTRACTS=(ledger inference fine_tuning inference_full fine_tuning_full)
+# The three contracts and their full builds (<contract>/full: the code their rarely used messages run in).
+CONTRACTS=(ledger inference fine_tuning ledger_full inference_full fine_tuning_full)
 LIMIT=$((123 * 1024))
 TARGET=$((64 * 1024))
 # A bundle is up to date when it is newer than every source it is built from (the contract, the crates it links,

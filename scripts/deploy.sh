@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Uploads the services' full builds (the code their rarely used messages run in: the owner's, provider
-# registration, stake withdrawal; see docs/performance.md), instantiates the three release bundles (each service
-# given its full build's code hash) on a pallet-contracts node and registers the two services
+# Uploads the three contracts' full builds (the code their rarely used messages run in: the owner's, provider
+# registration, stake withdrawal, closing a ledger; see docs/performance.md), instantiates the three release bundles
+# (each given its full build's code hash) on a pallet-contracts node and registers the two services
 # in the ledger as ("inference", "v1") and ("fine-tuning", "v1"), each the recommended version, with
 # cargo-contract. Prints the contract addresses as JSON, SS58 and under "hex" (also written to --out, and as
 # shell variables URL, LEDGER, INFERENCE, FINE_TUNING to the same name with .env for .json: `. ./deployment.env`).
@@ -34,7 +34,7 @@ done
 
 # SERVING_BUNDLES: another folder of bundles (scripts/web-node-e2e.sh deploys a test-chain build from one).
 BUNDLES=${SERVING_BUNDLES:-target/ink}
-for c in ledger inference fine_tuning inference_full fine_tuning_full; do
+for c in ledger inference fine_tuning ledger_full inference_full fine_tuning_full; do
   [ -f "$BUNDLES/$c/$c.contract" ] || bash scripts/bundles.sh
 done
 
@@ -81,9 +81,10 @@ call() {
     --suri "$SURI" --url "$URL" -x --skip-confirm --output-json >/dev/null
 }
 
+LEDGER_FULL=$(upload ledger_full)
 INFERENCE_FULL=$(upload inference_full)
 FINE_TUNING_FULL=$(upload fine_tuning_full)
-LEDGER=$(instantiate ledger "$CHAIN_ID" "$MIN_ACCOUNT" "$MIN_TRANSFER")
+LEDGER=$(instantiate ledger "$CHAIN_ID" "$MIN_ACCOUNT" "$MIN_TRANSFER" "$LEDGER_FULL")
 INFERENCE=$(instantiate inference "$LEDGER" "$CHAIN_ID" "$LOCK_MS" "$MIN_STAKE" "$INFERENCE_FULL")
 FINE_TUNING=$(instantiate fine_tuning "$LEDGER" "$CHAIN_ID" "$LOCK_MS" "$MIN_STAKE" "$PENALTY" "$FINE_TUNING_FULL")
 # The names the guides use: ("inference", "v1") and ("fine-tuning", "v1"), each the recommended version.
@@ -92,8 +93,8 @@ call ledger "$LEDGER" register_service '"fine-tuning"' '"v1"' "$FINE_TUNING" '"m
 call ledger "$LEDGER" set_recommended_service '"inference"' '"v1"'
 call ledger "$LEDGER" set_recommended_service '"fine-tuning"' '"v1"'
 
-RESULT=$(printf '{"url": "%s", "chainId": %s, "ledger": "%s", "inference": "%s", "fineTuning": "%s", "fullCode": {"inference": "%s", "fineTuning": "%s"}, "hex": {"ledger": "%s", "inference": "%s", "fineTuning": "%s"}}' \
-  "$URL" "$CHAIN_ID" "$LEDGER" "$INFERENCE" "$FINE_TUNING" "$INFERENCE_FULL" "$FINE_TUNING_FULL" \
+RESULT=$(printf '{"url": "%s", "chainId": %s, "ledger": "%s", "inference": "%s", "fineTuning": "%s", "fullCode": {"ledger": "%s", "inference": "%s", "fineTuning": "%s"}, "hex": {"ledger": "%s", "inference": "%s", "fineTuning": "%s"}}' \
+  "$URL" "$CHAIN_ID" "$LEDGER" "$INFERENCE" "$FINE_TUNING" "$LEDGER_FULL" "$INFERENCE_FULL" "$FINE_TUNING_FULL" \
   "$(ss58_hex "$LEDGER")" "$(ss58_hex "$INFERENCE")" "$(ss58_hex "$FINE_TUNING")")
 if [ -n "$OUT" ]; then
   printf '%s\n' "$RESULT" > "$OUT"

@@ -22,7 +22,7 @@ if [ -z "$(ls target/interop/events-all/*.jsonl 2>/dev/null | head -1)" ]; then
   echo "[interop] target/interop/events-all/ is empty: run the e2e suite with SERVING_EVENT_LOG=\$PWD/target/interop/events-all first (make test does)"
   exit 1
 fi
-for c in ledger inference fine_tuning inference_full fine_tuning_full; do
+for c in ledger inference fine_tuning ledger_full inference_full fine_tuning_full; do
   [ -f "target/ink/$c/$c.json" ] || { echo "[interop] target/ink/$c/$c.json missing: run scripts/bundles.sh first"; exit 1; }
 done
 # `serving sign` prints each settlement's arguments in cargo-contract's --args syntax (`args`) beside its SCALE call

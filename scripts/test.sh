@@ -27,7 +27,7 @@ mkdir -p target/contract-build-tmp
 # (cli/src/build.rs, share_build_dirs): the same fingerprints, one compilation each.
 share_ink_dirs() {
   local c sub
-  for c in ledger inference fine_tuning inference_full fine_tuning_full ledger_v2 inference_v2 fine_tuning_v2 inference_full_v2 fine_tuning_full_v2 mock_service; do
+  for c in ledger inference fine_tuning ledger_full inference_full fine_tuning_full ledger_v2 ledger_full_v2 inference_v2 fine_tuning_v2 inference_full_v2 fine_tuning_full_v2 mock_service; do
     for sub in wasm32-unknown-unknown release; do
       mkdir -p "target/ink/.shared/$sub" "target/ink/$c"
       [ -L "target/ink/$c/$sub" ] && continue

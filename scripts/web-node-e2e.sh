@@ -28,7 +28,7 @@ for c in inference fine_tuning inference_full fine_tuning_full; do
   [ -n "$f" ] || { say "no $c.contract under $OUT/ink"; exit 1; }
   mkdir -p "$OUT/bundles/$c" && cp "$f" "${f%.contract}.wasm" "${f%.contract}.json" "$OUT/bundles/$c/"
 done
-mkdir -p "$OUT/bundles/ledger" && cp target/ink/ledger/ledger.{contract,wasm,json} "$OUT/bundles/ledger/"
+for c in ledger ledger_full; do mkdir -p "$OUT/bundles/$c" && cp target/ink/$c/$c.{contract,wasm,json} "$OUT/bundles/$c/"; done
 say "test-chain bundles built in $(( $(date +%s) - t0 )) s"
 
 substrate-contracts-node --dev --tmp --rpc-port "$PORT" >target/web-node.log 2>&1 &

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 
 /// The bundles `serving build` knows (by name: `target/ink/<name>/<name>.contract`): the three contracts and the
 /// services' full builds (the code their rarely used messages run in, uploaded and reached by delegate call).
-pub const CONTRACTS: [&str; 5] = ["ledger", "inference", "fine_tuning", "inference_full", "fine_tuning_full"];
+pub const CONTRACTS: [&str; 6] =
+    ["ledger", "inference", "fine_tuning", "ledger_full", "inference_full", "fine_tuning_full"];
 
 /// The crate folder of a bundle.
 fn folder(name: &str) -> String {

@@ -102,7 +102,7 @@ struct Weighed<V> {
 
 impl Demo {
     /// A sandbox with the release bundles (`target/ink/<name>/<name>.wasm` under `bundles`): the three contracts
-    /// and the services' full builds.
+    /// and their full builds.
     pub fn new(bundles: &str, json: bool) -> Self {
         let wasm = |n: &str| format!("{bundles}/{n}/{n}.wasm");
         Demo {
@@ -110,6 +110,7 @@ impl Demo {
                 wasm("ledger"),
                 wasm("inference"),
                 wasm("fine_tuning"),
+                wasm("ledger_full"),
                 wasm("inference_full"),
                 wasm("fine_tuning_full"),
             ]),
@@ -282,7 +283,25 @@ impl Demo {
         self.start_issuance = serving_sandbox::totals().issuance;
 
         // --- The owner deploys and wires the contracts.
-        let mut c = LedgerRef::new(CHAIN_ID, UNIT, UNIT / 10);
+        // The three full builds: the code the contracts' rarely used messages (the owner's, registration, stake
+        // withdrawal, closing a ledger) run in, by delegate call from the deployed builds. Uploaded once; the
+        // constructors take their code hashes.
+        let full = serving_sandbox::upload_full_builds(&mut self.client).await.map_err(|e| e.to_string())?;
+        self.flows(Who::Alice).deposits += i128::try_from(full.deposit).map_err(|_| "deposit too large")?;
+        self.done(
+            Who::Alice,
+            "uploads the full builds (where the owner's, registration and other rarely used messages run)",
+            format!(
+                "code hashes {}, {} and {}; code deposit {}",
+                crate::hex0(full.ledger.as_ref()),
+                crate::hex0(full.inference.as_ref()),
+                crate::hex0(full.fine_tuning.as_ref()),
+                tokens(full.deposit)
+            ),
+            None::<&Weighed<()>>,
+        )
+        .await?;
+        let mut c = LedgerRef::new(CHAIN_ID, UNIT, UNIT / 10, full.ledger);
         let r = self
             .client
             .instantiate("ledger", &ink_e2e::alice(), &mut c)
@@ -301,23 +320,6 @@ impl Demo {
         )
         .await?;
 
-        // The services' full builds: the code their rarely used messages (the owner's, registration, stake
-        // withdrawal) run in, by delegate call from the deployed builds. Uploaded once; the constructors take
-        // their code hashes.
-        let full = serving_sandbox::upload_full_builds(&mut self.client).await.map_err(|e| e.to_string())?;
-        self.flows(Who::Alice).deposits += i128::try_from(full.deposit).map_err(|_| "deposit too large")?;
-        self.done(
-            Who::Alice,
-            "uploads the services' full builds (where their owner and registration messages run)",
-            format!(
-                "code hashes {} and {}; code deposit {}",
-                crate::hex0(full.inference.as_ref()),
-                crate::hex0(full.fine_tuning.as_ref()),
-                tokens(full.deposit)
-            ),
-            None::<&Weighed<()>>,
-        )
-        .await?;
         let mut c = InferenceRef::new(self.ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, full.inference);
         let r = self
             .client

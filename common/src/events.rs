@@ -26,6 +26,13 @@ pub struct CodeUpgraded {
     pub code_hash: [u8; 32],
 }
 
+/// The owner changed the code hash of the full build that the contract's rarely used messages run in.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullCodeUpdated {
+    pub code_hash: [u8; 32],
+}
+
 /// The owner sent tokens the contract held beyond what it owes (plain transfers to it, over-payments).
 #[ink::event]
 #[derive(Debug, Clone, PartialEq, Eq)]

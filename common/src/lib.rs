@@ -1,7 +1,8 @@
 //! What the ledger and the service core share, in a crate that depends only on ink!: the event sink every storage
 //! item emits through (`emit`), indexed sets behind every enumeration (`indexed`), paging and views that fit the
-//! output buffer (`page`, `fit`), two-step ownership and the administration events (`ownership`, `events`), and the
-//! storage-root check of the upgrade rules (`layout`, std only).
+//! output buffer (`page`, `fit`), two-step ownership and the administration events (`ownership`, `events`), the
+//! full build's lock and one-call upgrade (`full`), and the storage-root check of the upgrade rules (`layout`, std
+//! only).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -10,6 +11,7 @@ use alloc::vec::Vec;
 
 pub mod emit;
 pub mod events;
+pub mod full;
 pub mod indexed;
 #[cfg(feature = "std")]
 pub mod layout;

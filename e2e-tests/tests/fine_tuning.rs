@@ -62,9 +62,9 @@ impl World {
 /// All three contracts; charlie and dave provide fine-tuning with the same TEE key (acknowledged); bob has a
 /// 20 M ledger and 10 M with charlie.
 async fn setup(client: &mut Client) -> E2EResult<World> {
-    let mut c = LedgerRef::new(CHAIN_ID, 3_000_000, 1_000_000);
-    let ledger = client.instantiate("ledger", &ink_e2e::alice(), &mut c).submit().await?.account_id;
     let full = serving_e2e_tests::upload_full_builds(client).await?;
+    let mut c = LedgerRef::new(CHAIN_ID, 3_000_000, 1_000_000, full.ledger);
+    let ledger = client.instantiate("ledger", &ink_e2e::alice(), &mut c).submit().await?.account_id;
     let mut c = InferenceRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, full.inference);
     let inference = client.instantiate("inference", &ink_e2e::alice(), &mut c).submit().await?.account_id;
     let mut c = FineTuningRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, PENALTY, full.fine_tuning);

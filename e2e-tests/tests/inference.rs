@@ -44,9 +44,9 @@ impl World {
 /// Ledger (owner alice) + inference registered as ("inference", "v1"); charlie provides with an acknowledged
 /// TEE signer; bob has a ledger of 20 M and a 10 M sub-account with charlie.
 async fn setup(client: &mut Client) -> E2EResult<World> {
-    let mut c = LedgerRef::new(CHAIN_ID, 3_000_000, 1_000_000);
-    let ledger = client.instantiate("ledger", &ink_e2e::alice(), &mut c).submit().await?.account_id;
     let full = serving_e2e_tests::upload_full_builds(client).await?;
+    let mut c = LedgerRef::new(CHAIN_ID, 3_000_000, 1_000_000, full.ledger);
+    let ledger = client.instantiate("ledger", &ink_e2e::alice(), &mut c).submit().await?.account_id;
     let mut c = InferenceRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, full.inference);
     let inference = client.instantiate("inference", &ink_e2e::alice(), &mut c).submit().await?.account_id;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);

@@ -109,8 +109,8 @@ fn call_data_fixtures() {
             "ledger",
             "constructor",
             "new",
-            json!([42, "3000000", "1000000"]),
-            ctor(LedgerRef::new(42, 3_000_000, 1_000_000)),
+            json!([42, "3000000", "1000000", format!("0x{}", "11".repeat(32))]),
+            ctor(LedgerRef::new(42, 3_000_000, 1_000_000, ink::primitives::Hash::from([0x11; 32]))),
         ),
         case("ledger", "message", "add_ledger", json!(["some info"]), msg(&l.add_ledger("some info".into()))),
         case("ledger", "message", "refund", json!([big.to_string()]), msg(&l.refund(big))),
@@ -231,9 +231,9 @@ fn call_data_fixtures() {
 #[ink_e2e::test(backend(runtime_only(sandbox = serving_e2e_tests::ClockSandbox)))]
 async fn event_fixtures(mut client: Client) -> E2EResult<()> {
     use serde_json::json;
-    let mut c = LedgerRef::new(42, 3_000_000, 1_000_000);
-    let ledger = client.instantiate("ledger", &ink_e2e::alice(), &mut c).submit().await?.account_id;
     let full = serving_e2e_tests::upload_full_builds(&mut client).await?;
+    let mut c = LedgerRef::new(42, 3_000_000, 1_000_000, full.ledger);
+    let ledger = client.instantiate("ledger", &ink_e2e::alice(), &mut c).submit().await?.account_id;
     let mut c = InferenceRef::new(ledger, 42, 3_600_000, 100_000_000, full.inference);
     let inference = client.instantiate("inference", &ink_e2e::alice(), &mut c).submit().await?.account_id;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);

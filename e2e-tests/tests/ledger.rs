@@ -23,7 +23,11 @@ const LOCK_MS: u64 = 3_600_000;
 
 /// Deploys the ledger (owner: alice) and `n` mock services registered as ("mock", "v<i>").
 async fn deploy(client: &mut Client, n: usize) -> E2EResult<(AccountId, Vec<AccountId>)> {
-    let mut constructor = LedgerRef::new(CHAIN_ID, MIN_ACCOUNT, MIN_TRANSFER);
+    let full = ContractsBackend::<ink::env::DefaultEnvironment>::upload(client, "ledger_full", &ink_e2e::alice())
+        .submit()
+        .await?
+        .code_hash;
+    let mut constructor = LedgerRef::new(CHAIN_ID, MIN_ACCOUNT, MIN_TRANSFER, full);
     let ledger = client.instantiate("ledger", &ink_e2e::alice(), &mut constructor).submit().await?.account_id;
     let mut services = Vec::new();
     for i in 0..n {
@@ -721,24 +725,44 @@ async fn owner_upgrade_keeps_balances(mut client: Client) -> E2EResult<()> {
     let svc = services[0];
     open_with_sub(&mut client, ledger, svc, 10_000_000, 4_000_000).await?;
     let mut l = ink_e2e::create_call_builder::<Ledger>(ledger);
-    // A real second version (e2e-tests/upgrade-v2: the same source plus a new `Lazy` field and two messages),
-    // not the same code again (review finding 2).
-    let code_hash =
-        ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "ledger-v2", &ink_e2e::alice())
-            .submit()
-            .await?
-            .code_hash;
-    let r = client.call(&ink_e2e::bob(), &l.set_code(code_hash)).submit().await?;
+    // A real second version (ledger/v2 and ledger/full-v2: the same source plus a new `Lazy` field, a view, and
+    // `set_v2_note`, which runs only in the second full build), not the same code again.
+    let alice = ink_e2e::alice();
+    let v1_full = client.call(&alice, &l.full_code()).dry_run().await?.return_value().expect("a full build");
+    let v2_thin = ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "ledger-v2", &alice)
+        .submit()
+        .await?
+        .code_hash;
+    let v2_full = ContractsBackend::<ink::env::DefaultEnvironment>::upload(&mut client, "ledger-full-v2", &alice)
+        .submit()
+        .await?
+        .code_hash;
+    let r = client.call(&ink_e2e::bob(), &l.set_code(v2_thin, v2_full)).submit().await?;
     assert_eq!(r.return_value(), Err(Error::Ownership(OwnershipError::NotOwner)));
-    let r = client.call(&ink_e2e::alice(), &l.set_code(ink::primitives::Hash::from([7u8; 32]))).submit().await?;
+    let r = client.call(&alice, &l.set_code(ink::primitives::Hash::from([7u8; 32]), v2_full)).submit().await?;
     assert_eq!(r.return_value(), Err(Error::UpgradeFailed));
+    let r = client.call(&alice, &l.set_code(v2_thin, v2_thin)).submit().await?;
+    assert_eq!(r.return_value(), Err(Error::FullCodeIsThinCode));
     let balance0 = client.free_balance(ledger).await?;
-    let r = client.call(&ink_e2e::alice(), &l.set_code(code_hash)).submit().await?;
+    take_events();
+    let r = client.call(&alice, &l.set_code(v2_thin, v2_full)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
+    let ev = take_events();
+    let moved = events_of::<service_core::events::FullCodeUpdated>(&ev, &bytes(&ledger));
+    assert_eq!(moved.len(), 1);
+    assert_eq!(moved[0].code_hash, <[u8; 32]>::from(v2_full));
     let mut v2 = ink_e2e::create_call_builder::<ledger_v2::ledger::Ledger>(ledger);
-    assert_eq!(client.call(&ink_e2e::alice(), &v2.v2_note()).dry_run().await?.return_value(), 0, "new state");
-    client.call(&ink_e2e::alice(), &v2.set_v2_note(7)).submit().await?;
-    assert_eq!(client.call(&ink_e2e::alice(), &v2.v2_note()).dry_run().await?.return_value(), 7);
+    assert_eq!(client.call(&alice, &v2.v2_note()).dry_run().await?.return_value(), 0, "new state");
+    // `set_v2_note` exists only in the second full build: it fails when the full build was left behind.
+    let r = client.call(&alice, &v2.set_v2_note(7)).submit().await?;
+    assert_eq!(r.return_value(), Ok(7));
+    assert_eq!(client.call(&alice, &v2.v2_note()).dry_run().await?.return_value(), 7);
+    // The old full build was unlocked: it can be removed now; the new one cannot.
+    use ink_e2e::subxt::dynamic::Value;
+    let r = client.runtime_call(&alice, "Contracts", "remove_code", vec![Value::from_bytes(v1_full)]).await;
+    assert!(r.is_ok(), "the old full build is no longer locked: {r:?}");
+    let r = client.runtime_call(&alice, "Contracts", "remove_code", vec![Value::from_bytes(v2_full)]).await;
+    assert!(r.is_err(), "the new full build is locked");
     assert_eq!(client.free_balance(ledger).await?, balance0, "money intact");
     let liabilities = client.call(&ink_e2e::bob(), &l.liabilities()).dry_run().await?.return_value();
     assert_eq!(liabilities, 6_000_000);

@@ -23,9 +23,9 @@ const UNIT: u128 = 1_000_000_000_000;
 async fn whole_story_on_a_node<Client: E2EBackend>(mut client: Client) -> E2EResult<()> {
     let (alice, bob, charlie) = (ink_e2e::alice(), ink_e2e::bob(), ink_e2e::charlie());
     let (bob_id, charlie_id) = (id(&bob), id(&charlie));
-    let mut c = LedgerRef::new(CHAIN_ID, UNIT, UNIT / 10);
-    let ledger = client.instantiate("ledger", &alice, &mut c).submit().await?.account_id;
     let full = serving_e2e_tests::upload_full_builds(&mut client).await?;
+    let mut c = LedgerRef::new(CHAIN_ID, UNIT, UNIT / 10, full.ledger);
+    let ledger = client.instantiate("ledger", &alice, &mut c).submit().await?.account_id;
     let mut c = InferenceRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, full.inference);
     let inference = client.instantiate("inference", &alice, &mut c).submit().await?.account_id;
     let mut c = FineTuningRef::new(ledger, CHAIN_ID, LOCK_MS, MIN_STAKE, 30, full.fine_tuning);

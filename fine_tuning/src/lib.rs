@@ -181,7 +181,8 @@ pub mod fine_tuning {
                 v2_note: Default::default(),
                 full_code: Default::default(),
             };
-            service_core::full::install(&mut this.full_code, service_core::full::own_code(), full_code)?;
+            service_core::full::install(&mut this.full_code, service_core::full::own_code(), full_code)
+                .map_err(Error::from)?;
             Ok(this)
         }
 

@@ -65,6 +65,10 @@ pub enum Error {
     Overflow,
     /// `set_code_hash` failed (unknown code hash).
     UpgradeFailed,
+    /// The full build this ledger's rarely used messages run in is missing (no hash stored, or no code under it).
+    FullCodeUnavailable,
+    /// The full build given is the ledger's own (thin) code.
+    FullCodeIsThinCode,
 }
 
 impl From<ServingError> for Error {
@@ -76,5 +80,16 @@ impl From<ServingError> for Error {
 impl From<OwnershipError> for Error {
     fn from(e: OwnershipError) -> Self {
         Error::Ownership(e)
+    }
+}
+
+impl From<serving_common::full::Error> for Error {
+    fn from(e: serving_common::full::Error) -> Self {
+        use serving_common::full::Error as F;
+        match e {
+            F::FullCodeIsThinCode => Error::FullCodeIsThinCode,
+            F::FullCodeUnavailable => Error::FullCodeUnavailable,
+            F::UpgradeFailed => Error::UpgradeFailed,
+        }
     }
 }

@@ -42,7 +42,7 @@ pub mod ledger {
     use ink::prelude::{string::String, vec::Vec};
     use ink::storage::Mapping;
     use serving_common::emit::OnChain;
-    use serving_common::events::{CodeUpgraded, OwnershipTransferStarted, OwnershipTransferred, SurplusWithdrawn};
+    use serving_common::events::{OwnershipTransferStarted, OwnershipTransferred, SurplusWithdrawn};
     use serving_common::indexed::push;
     use serving_common::Ownership;
     use serving_interface::{Serving, ServingInfo, SERVING_INTERFACE_VERSION};
@@ -105,7 +105,18 @@ pub mod ledger {
         /// so the packed root stays as it was.
         #[cfg(serving_upgrade_v2)]
         v2_note: ink::storage::Lazy<u32>,
+        /// The code hash of this contract's full build (`ledger/full`), which the messages used rarely run in: see
+        /// [`FULL`]. Set by the constructor and the owner's `set_code`, and locked on chain
+        /// (`serving_common::full`).
+        full_code: ink::storage::Lazy<Hash>,
     }
+
+    /// Whether this is the full build (`ledger/full`, cfg `serving_full`; unit tests run it too). Every user call
+    /// loads the whole code at the ledger's address, so that code (the thin build) holds only what users call
+    /// every day (`add_ledger`, `deposit_fund(_for)`, `refund`, `transfer_fund`, `retrieve_fund`, `get_ledger` and
+    /// the small views) and hands every other message to the full build, uploaded once and locked on chain, by a
+    /// delegate call ([`Ledger::full`]; docs/ledger.md, "Two builds"). Same messages, selectors and metadata.
+    const FULL: bool = cfg!(any(test, serving_full));
 
     type ServingRef = ink::contract_ref!(Serving);
 
@@ -123,10 +134,16 @@ pub mod ledger {
 
     impl Ledger {
         /// A ledger owned by the caller. Defaults for an 18-decimal token: `min_account_balance` 3·10^18,
-        /// `min_transfer_amount` 10^18.
+        /// `min_transfer_amount` 10^18. `full_code`: the code hash of the full build (`ledger/full`), uploaded
+        /// beforehand and locked by this constructor (see [`FULL`]).
         #[ink(constructor)]
-        pub fn new(chain_id: u64, min_account_balance: Balance, min_transfer_amount: Balance) -> Self {
-            Self {
+        pub fn new(
+            chain_id: u64,
+            min_account_balance: Balance,
+            min_transfer_amount: Balance,
+            full_code: Hash,
+        ) -> Result<Self, Error> {
+            let mut this = Self {
                 ownership: Ownership::new(Self::env().caller()),
                 chain_id,
                 min_account_balance,
@@ -140,7 +157,10 @@ pub mod ledger {
                 recommended: Mapping::default(),
                 #[cfg(serving_upgrade_v2)]
                 v2_note: Default::default(),
-            }
+                full_code: Default::default(),
+            };
+            serving_common::full::install(&mut this.full_code, serving_common::full::own_code(), full_code)?;
+            Ok(this)
         }
 
         // ------------------------------------------------------------------ users
@@ -155,7 +175,7 @@ pub mod ledger {
         /// Replaces the caller's additional info (copied into sub-accounts opened from now on).
         #[ink(message)]
         pub fn update_additional_info(&mut self, additional_info: String) -> Result<(), Error> {
-            self.book.set_info(self.env().caller(), additional_info, &mut OnChain)
+            self.full(|s| s.book.set_info(s.env().caller(), additional_info, &mut OnChain))
         }
 
         /// Adds the transferred value to the caller's ledger, opening it (with the minimum) if needed.
@@ -254,6 +274,114 @@ pub mod ledger {
         /// delete (call again while it is non-zero).
         #[ink(message)]
         pub fn delete_ledger(&mut self) -> Result<u32, Error> {
+            self.full(|s| s.delete())
+        }
+
+        // ------------------------------------------------------------------ owner
+
+        /// Registers a service contract under (service_type, version). The contract must answer
+        /// `Serving::serving_info` with this ledger and interface version.
+        #[ink(message)]
+        pub fn register_service(
+            &mut self,
+            service_type: String,
+            version: String,
+            service: AccountId,
+            description: String,
+        ) -> Result<(), Error> {
+            self.full(|s| s.register(service_type, version, service, description))
+        }
+
+        /// Marks (service_type, version) as the recommended version of its type.
+        #[ink(message)]
+        pub fn set_recommended_service(&mut self, service_type: String, version: String) -> Result<(), Error> {
+            self.full(|s| s.recommend(service_type, version))
+        }
+
+        /// Enables or disables a service. A disabled service cannot be funded; refunds still flow back.
+        #[ink(message)]
+        pub fn set_service_enabled(&mut self, service: AccountId, enabled: bool) -> Result<(), Error> {
+            self.full(|s| {
+                s.ensure_owner()?;
+                let mut info = s.services.get(service).ok_or(Error::ServiceNotFound)?;
+                info.enabled = enabled;
+                s.services.insert(service, &info);
+                s.env().emit_event(ServiceEnabledChanged { service, enabled });
+                Ok(())
+            })
+        }
+
+        /// Sets the minimum to open a ledger (and to keep after a partial withdrawal) and the minimum first
+        /// transfer to a sub-account. Applies to later operations only.
+        #[ink(message)]
+        pub fn set_minimums(
+            &mut self,
+            min_account_balance: Balance,
+            min_transfer_amount: Balance,
+        ) -> Result<(), Error> {
+            self.full(|s| {
+                s.ensure_owner()?;
+                s.min_account_balance = min_account_balance;
+                s.min_transfer_amount = min_transfer_amount;
+                s.env().emit_event(MinimumsUpdated { min_account_balance, min_transfer_amount });
+                Ok(())
+            })
+        }
+
+        /// First step of an ownership transfer: proposes `new_owner`, who must call `accept_ownership`.
+        #[ink(message)]
+        pub fn transfer_ownership(&mut self, new_owner: AccountId) -> Result<(), Error> {
+            self.full(|s| {
+                let owner = s.env().caller();
+                s.ownership.propose(owner, new_owner)?;
+                s.env().emit_event(OwnershipTransferStarted { owner, pending_owner: new_owner });
+                Ok(())
+            })
+        }
+
+        /// Second step: the proposed owner takes over.
+        #[ink(message)]
+        pub fn accept_ownership(&mut self) -> Result<(), Error> {
+            self.full(|s| {
+                let new_owner = s.env().caller();
+                let previous_owner = s.ownership.accept(new_owner)?;
+                s.env().emit_event(OwnershipTransferred { previous_owner, new_owner });
+                Ok(())
+            })
+        }
+
+        /// Sends tokens the ledger holds beyond what it owes (direct transfers, over-payments by services) to
+        /// `to`. Never touches users' money.
+        #[ink(message)]
+        pub fn withdraw_surplus(&mut self, to: AccountId) -> Result<Balance, Error> {
+            self.full(|s| {
+                s.ensure_owner()?;
+                let amount = s.book.surplus(s.env().balance());
+                if amount == 0 {
+                    return Err(Error::ZeroAmount);
+                }
+                s.env().emit_event(SurplusWithdrawn { to, amount });
+                s.env().transfer(to, amount).map_err(|_| Error::TransferFailed)?;
+                Ok(amount)
+            })
+        }
+
+        /// Owner: upgrades both builds in one call, keeping the storage: `code_hash` becomes the code at this
+        /// address (the thin build) and `full_code` the full build its rarely used messages run in (see [`FULL`]),
+        /// the new full build locked on chain and the old one unlocked (`serving_common::full`). Never forwarded.
+        #[ink(message)]
+        pub fn set_code(&mut self, code_hash: Hash, full_code: Hash) -> Result<(), Error> {
+            self.ensure_owner()?;
+            Ok(serving_common::full::upgrade(&mut self.full_code, code_hash, full_code, &mut OnChain)?)
+        }
+
+        /// The code hash of the full build the rarely used messages run in (see [`FULL`]).
+        #[ink(message)]
+        pub fn full_code(&self) -> Option<Hash> {
+            self.full_code.get()
+        }
+        /// `delete_ledger` in the full build.
+        fn delete(&mut self) -> Result<u32, Error> {
             let user = self.env().caller();
             let record = self.book.record(user)?;
             let total = self.live_total(user, &record)?;
@@ -273,12 +401,8 @@ pub mod ledger {
             self.book.finish_deletions(user, record.index, &done, &mut OnChain)
         }
 
-        // ------------------------------------------------------------------ owner
-
-        /// Registers a service contract under (service_type, version). The contract must answer
-        /// `Serving::serving_info` with this ledger and interface version.
-        #[ink(message)]
-        pub fn register_service(
+        /// `register_service` in the full build.
+        fn register(
             &mut self,
             service_type: String,
             version: String,
@@ -342,9 +466,8 @@ pub mod ledger {
             Ok(())
         }
 
-        /// Marks (service_type, version) as the recommended version of its type.
-        #[ink(message)]
-        pub fn set_recommended_service(&mut self, service_type: String, version: String) -> Result<(), Error> {
+        /// `set_recommended_service` in the full build.
+        fn recommend(&mut self, service_type: String, version: String) -> Result<(), Error> {
             self.ensure_owner()?;
             let service =
                 self.service_by_name.get((service_type.clone(), version.clone())).ok_or(Error::ServiceNotFound)?;
@@ -364,71 +487,36 @@ pub mod ledger {
             Ok(())
         }
 
-        /// Enables or disables a service. A disabled service cannot be funded; refunds still flow back.
-        #[ink(message)]
-        pub fn set_service_enabled(&mut self, service: AccountId, enabled: bool) -> Result<(), Error> {
-            self.ensure_owner()?;
-            let mut info = self.services.get(service).ok_or(Error::ServiceNotFound)?;
-            info.enabled = enabled;
-            self.services.insert(service, &info);
-            self.env().emit_event(ServiceEnabledChanged { service, enabled });
-            Ok(())
-        }
-
-        /// Sets the minimum to open a ledger (and to keep after a partial withdrawal) and the minimum first
-        /// transfer to a sub-account. Applies to later operations only.
-        #[ink(message)]
-        pub fn set_minimums(
-            &mut self,
-            min_account_balance: Balance,
-            min_transfer_amount: Balance,
-        ) -> Result<(), Error> {
-            self.ensure_owner()?;
-            self.min_account_balance = min_account_balance;
-            self.min_transfer_amount = min_transfer_amount;
-            self.env().emit_event(MinimumsUpdated { min_account_balance, min_transfer_amount });
-            Ok(())
-        }
-
-        /// First step of an ownership transfer: proposes `new_owner`, who must call `accept_ownership`.
-        #[ink(message)]
-        pub fn transfer_ownership(&mut self, new_owner: AccountId) -> Result<(), Error> {
-            let owner = self.env().caller();
-            self.ownership.propose(owner, new_owner)?;
-            self.env().emit_event(OwnershipTransferStarted { owner, pending_owner: new_owner });
-            Ok(())
-        }
-
-        /// Second step: the proposed owner takes over.
-        #[ink(message)]
-        pub fn accept_ownership(&mut self) -> Result<(), Error> {
-            let new_owner = self.env().caller();
-            let previous_owner = self.ownership.accept(new_owner)?;
-            self.env().emit_event(OwnershipTransferred { previous_owner, new_owner });
-            Ok(())
-        }
-
-        /// Sends tokens the ledger holds beyond what it owes (direct transfers, over-payments by services) to
-        /// `to`. Never touches users' money.
-        #[ink(message)]
-        pub fn withdraw_surplus(&mut self, to: AccountId) -> Result<Balance, Error> {
-            self.ensure_owner()?;
-            let amount = self.surplus();
-            if amount == 0 {
-                return Err(Error::ZeroAmount);
+        /// Runs `body` here in the full build; in the thin build, hands the whole call to the full build
+        /// (`serving_common::full::forward`, see [`FULL`]). The thin build compiles `body` out.
+        fn full<T>(&mut self, body: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
+            if FULL {
+                body(self)
+            } else {
+                serving_common::full::forward(self.full_code.get())
             }
-            self.env().emit_event(SurplusWithdrawn { to, amount });
-            self.env().transfer(to, amount).map_err(|_| Error::TransferFailed)?;
-            Ok(amount)
         }
 
-        /// Replaces this contract's code, keeping its storage (owner only).
-        #[ink(message)]
-        pub fn set_code(&mut self, code_hash: Hash) -> Result<(), Error> {
-            self.ensure_owner()?;
-            self.env().set_code_hash(&code_hash).map_err(|_| Error::UpgradeFailed)?;
-            self.env().emit_event(CodeUpgraded { code_hash: code_hash.into() });
-            Ok(())
+        /// [`Self::full`] for a view.
+        fn full_view<T>(&self, body: impl FnOnce(&Self) -> Result<T, Error>) -> Result<T, Error> {
+            if FULL {
+                body(self)
+            } else {
+                serving_common::full::forward(self.full_code.get())
+            }
+        }
+
+        /// [`Self::full_view`] for a view that returns no `Result` (its signature predates the two builds): the
+        /// thin build traps when the full build is missing.
+        fn full_plain<T>(&self, body: impl FnOnce(&Self) -> T) -> T {
+            if FULL {
+                body(self)
+            } else {
+                match serving_common::full::forward::<T, Error>(self.full_code.get()) {
+                    Ok(v) => v,
+                    Err(_) => panic!("the ledger's full build is missing"),
+                }
+            }
         }
 
         // ------------------------------------------------------------------ views
@@ -440,11 +528,15 @@ pub mod ledger {
             self.v2_note.get().unwrap_or(0)
         }
 
-        /// Upgrade test only: writes the second build's new field.
+        /// Upgrade test only: writes the second build's new field, in the second full build (so it fails when
+        /// an upgrade moved only the thin build). Returns the note written.
         #[cfg(serving_upgrade_v2)]
         #[ink(message)]
-        pub fn set_v2_note(&mut self, note: u32) {
-            self.v2_note.set(&note);
+        pub fn set_v2_note(&mut self, note: u32) -> Result<u32, Error> {
+            self.full(|s| {
+                s.v2_note.set(&note);
+                Ok(note)
+            })
         }
 
         #[ink(message)]
@@ -471,13 +563,13 @@ pub mod ledger {
         /// What the ledger owes in native tokens: the sum of all available balances.
         #[ink(message)]
         pub fn liabilities(&self) -> Balance {
-            self.book.liabilities()
+            self.full_plain(|s| s.book.liabilities())
         }
 
         /// Native tokens beyond what the ledger owes.
         #[ink(message)]
         pub fn surplus(&self) -> Balance {
-            self.book.surplus(self.env().balance())
+            self.full_plain(|s| s.book.surplus(s.env().balance()))
         }
 
         /// The user's ledger; `total_balance` asks each of the user's services for its live balance (one call
@@ -492,25 +584,29 @@ pub mod ledger {
         /// the last ledger moved into a deleted one's place.
         #[ink(message)]
         pub fn get_all_ledgers(&self, offset: u32, limit: u32) -> Result<(Vec<LedgerView>, u32), Error> {
-            let users = self.book.users(offset, limit)?;
-            // Each view asks the user's services for live balances: compute only those that fit.
-            let views = users.into_iter().filter_map(|u| self.book.record(u).ok().map(|record| self.view(u, record)));
-            Ok((serving_common::try_fit(views)?, self.book.count()))
+            self.full_view(|s| {
+                let users = s.book.users(offset, limit)?;
+                // Each view asks the user's services for live balances: compute only those that fit.
+                let views = users.into_iter().filter_map(|u| s.book.record(u).ok().map(|record| s.view(u, record)));
+                Ok((serving_common::try_fit(views)?, s.book.count()))
+            })
         }
 
         /// The providers the user has sub-accounts with at `service`.
         #[ink(message)]
         pub fn get_ledger_providers(&self, user: AccountId, service: AccountId) -> Result<Vec<AccountId>, Error> {
-            if !self.services.contains(service) {
-                return Err(Error::ServiceNotFound);
-            }
-            Ok(self.book.providers_of(user, service))
+            self.full_view(|s| {
+                if !s.services.contains(service) {
+                    return Err(Error::ServiceNotFound);
+                }
+                Ok(s.book.providers_of(user, service))
+            })
         }
 
         /// The services the user has sub-accounts in.
         #[ink(message)]
         pub fn get_user_services(&self, user: AccountId) -> Vec<AccountId> {
-            self.book.services_of(user)
+            self.full_plain(|s| s.book.services_of(user))
         }
 
         /// What `user` funded `service` with, net of what came back: the most a refund from that service can
@@ -518,57 +614,65 @@ pub mod ledger {
         /// `user_balance` is.
         #[ink(message)]
         pub fn get_funded(&self, user: AccountId, service: AccountId) -> Balance {
-            self.book.record(user).map(|r| r.funded(&service)).unwrap_or(0)
+            self.full_plain(|s| s.book.record(user).map(|r| r.funded(&service)).unwrap_or(0))
         }
 
         #[ink(message)]
         pub fn get_service_info(&self, service: AccountId) -> Option<ServiceInfo> {
-            self.services.get(service)
+            self.full_plain(|s| s.services.get(service))
         }
 
         #[ink(message)]
         pub fn get_service_address_by_name(&self, service_type: String, version: String) -> Option<AccountId> {
-            self.service_by_name.get((service_type, version))
+            self.full_plain(|s| s.service_by_name.get((service_type, version)))
         }
 
         /// A page of registered services in registration order (stable: services are never removed).
         #[ink(message)]
         pub fn get_all_services(&self, offset: u32, limit: u32) -> Result<(Vec<ServiceEntry>, u32), Error> {
-            let range = book::page(offset, limit, self.service_count, MAX_PAGE)?;
-            let entries = range
-                .filter_map(|i| self.service_at.get(i))
-                .filter_map(|address| self.services.get(address).map(|info| ServiceEntry { address, info }));
-            Ok((serving_common::fit(entries), self.service_count))
+            self.full_view(|s| {
+                let range = book::page(offset, limit, s.service_count, MAX_PAGE)?;
+                let entries = range
+                    .filter_map(|i| s.service_at.get(i))
+                    .filter_map(|address| s.services.get(address).map(|info| ServiceEntry { address, info }));
+                Ok((serving_common::fit(entries), s.service_count))
+            })
         }
 
         /// (version, address) of the recommended service of a type.
         #[ink(message)]
         pub fn get_recommended_service(&self, service_type: String) -> Result<(String, AccountId), Error> {
-            let address = self.recommended.get(&service_type).ok_or(Error::NoRecommendedService)?;
-            let info = self.services.get(address).ok_or(Error::NoRecommendedService)?;
-            Ok((info.version, address))
+            self.full_view(|s| {
+                let address = s.recommended.get(&service_type).ok_or(Error::NoRecommendedService)?;
+                let info = s.services.get(address).ok_or(Error::NoRecommendedService)?;
+                Ok((info.version, address))
+            })
         }
 
         /// Every version of a type (at most `MAX_VERSIONS_PER_TYPE`), in registration order, as many as fit in the
         /// output buffer (`serving_common::fit`; with long descriptions page through `get_all_services` for the rest).
         #[ink(message)]
         pub fn get_all_versions(&self, service_type: String) -> Vec<ServiceEntry> {
-            serving_common::fit(
-                self.versions_by_type
-                    .get(&service_type)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|address| self.services.get(address).map(|info| ServiceEntry { address, info })),
-            )
+            self.full_plain(|s| {
+                serving_common::fit(
+                    s.versions_by_type
+                        .get(&service_type)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|address| s.services.get(address).map(|info| ServiceEntry { address, info })),
+                )
+            })
         }
 
         #[ink(message)]
         pub fn is_recommended_version(&self, service_type: String, version: String) -> bool {
-            self.service_by_name
-                .get((service_type, version))
-                .and_then(|a| self.services.get(a))
-                .map(|i| i.is_recommended)
-                .unwrap_or(false)
+            self.full_plain(|s| {
+                s.service_by_name
+                    .get((service_type, version))
+                    .and_then(|a| s.services.get(a))
+                    .map(|i| i.is_recommended)
+                    .unwrap_or(false)
+            })
         }
 
         // ------------------------------------------------------------------ internals
@@ -632,7 +736,7 @@ mod tests {
         test::set_caller::<Env>(a.alice);
         test::set_callee::<Env>(AccountId::from([0x42; 32]));
         test::set_account_balance::<Env>(AccountId::from([0x42; 32]), BASE);
-        Ledger::new(7, MIN, MIN_T)
+        Ledger::new(7, MIN, MIN_T, ink::primitives::Hash::from([0x11; 32])).expect("a full build")
     }
 
     fn call(who: AccountId, value: Balance) {
@@ -788,7 +892,10 @@ mod tests {
             Err(Error::Ownership(OwnershipError::NotOwner))
         );
         assert_eq!(l.withdraw_surplus(a.bob), Err(Error::Ownership(OwnershipError::NotOwner)));
-        assert_eq!(l.set_code(ink::primitives::Hash::from([1u8; 32])), Err(Error::Ownership(OwnershipError::NotOwner)));
+        assert_eq!(
+            l.set_code(ink::primitives::Hash::from([1u8; 32]), ink::primitives::Hash::from([2u8; 32])),
+            Err(Error::Ownership(OwnershipError::NotOwner))
+        );
         call(a.alice, 0);
         assert_eq!(l.set_minimums(10, 5), Ok(()));
         assert_eq!(l.minimums(), (10, 5));

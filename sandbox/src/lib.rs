@@ -105,16 +105,17 @@ pub fn inference_batch(
     (entries, key.sign_digest(&digest).to_vec())
 }
 
-/// The services' full builds once uploaded: their code hashes (which the services' constructors take) and the
+/// The three contracts' full builds once uploaded: their code hashes (which the constructors take) and the
 /// storage deposit the uploads held from the uploader.
 pub struct FullBuilds {
+    pub ledger: ink::primitives::Hash,
     pub inference: ink::primitives::Hash,
     pub fine_tuning: ink::primitives::Hash,
     pub deposit: u128,
 }
 
-/// Uploads the services' full builds (`inference/full`, `fine_tuning/full`: the code their rarely used messages
-/// run in, see `FULL` in the contracts) as Alice.
+/// Uploads the three contracts' full builds (`ledger/full`, `inference/full`, `fine_tuning/full`: the code their
+/// rarely used messages run in, see `FULL` in the contracts) as Alice.
 pub async fn upload_full_builds<C>(client: &mut C) -> Result<FullBuilds, Box<dyn std::error::Error>>
 where
     C: ink_e2e::E2EBackend<ink::env::DefaultEnvironment>,
@@ -126,9 +127,11 @@ where
         let deposit = r.dry_run.as_ref().map_err(|e| format!("uploading {name}: {e:?}"))?.deposit;
         Ok((r.code_hash, deposit))
     };
+    let (ledger, d0) = upload("ledger_full").await?;
     let (inference, d1) = upload("inference_full").await?;
     let (fine_tuning, d2) = upload("fine_tuning_full").await?;
-    Ok(FullBuilds { inference, fine_tuning, deposit: d1.checked_add(d2).ok_or("deposit overflow")? })
+    let deposit = d0.checked_add(d1).and_then(|d| d.checked_add(d2)).ok_or("deposit overflow")?;
+    Ok(FullBuilds { ledger, inference, fine_tuning, deposit })
 }
 
 /// The three contracts instantiated by Alice (the owner): the ledger (minimum account 3 M, minimum transfer
@@ -147,7 +150,7 @@ pub async fn deploy_three(
     use ink_e2e::ContractsBackend;
     let alice = ink_e2e::alice();
     let full = upload_full_builds(client).await?;
-    let mut c = ledger::ledger::LedgerRef::new(chain_id, 3_000_000, 1_000_000);
+    let mut c = ledger::ledger::LedgerRef::new(chain_id, 3_000_000, 1_000_000, full.ledger);
     let ledger = client.instantiate("ledger", &alice, &mut c).submit().await?.account_id;
     let mut c = inference::inference::InferenceRef::new(ledger, chain_id, lock_ms, min_stake, full.inference);
     let inference = client.instantiate("inference", &alice, &mut c).submit().await?.account_id;

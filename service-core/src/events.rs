@@ -3,13 +3,6 @@
 //! enable). The administration events the ledger emits too are in `serving_common::events`, re-exported here.
 pub use serving_common::events::*;
 
-/// The owner changed the code hash of the full build that a service's rarely used messages run in.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FullCodeUpdated {
-    pub code_hash: [u8; 32],
-}
-
 #[cfg(feature = "service-events")]
 pub use service::*;
 

@@ -185,7 +185,7 @@ impl Msg<'_> {
         full_code: ink::primitives::Hash,
     ) -> Result<(), Error> {
         self.0.ensure_owner(caller())?;
-        crate::full::upgrade(full, code_hash, full_code, &mut OnChain)
+        Ok(crate::full::upgrade(full, code_hash, full_code, &mut OnChain)?)
     }
 
     // ------------------------------------------------------------------ the ledger's calls (`Serving`)
