@@ -400,7 +400,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         &mut w,
         ("ledger", "set_code", "wrong caller"),
         &bob_kp,
-        &l.set_code(Hash::from([1; 32])),
+        &l.set_code(Hash::from([1; 32]), Hash::from([2; 32])),
         0,
         LError::Ownership(OwnershipError::NotOwner),
     )
@@ -1075,7 +1075,17 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
     )
     .await?;
 
-    // ------------------------------------- the services' full builds (where their rarely used messages run)
+    // ------------------------------------- the full builds (where the contracts' rarely used messages run)
+    refused(
+        c,
+        &mut w,
+        ("ledger", "set_code", "full build = thin build"),
+        &alice,
+        &l.set_code(Hash::from([1; 32]), Hash::from([1; 32])),
+        0,
+        LError::FullCodeIsThinCode,
+    )
+    .await?;
     refused(
         c,
         &mut w,
