@@ -862,7 +862,7 @@ async fn run() -> R<String> {
     )?;
     writeln!(out, "| contract | message | condition | calls per block (ref_time) | EVM calls per block | by ref_time | calls per block (proof) | ≥ 100 by proof |")?;
     writeln!(out, "|---|---|---|---:|---:|---|---:|---|")?;
-    for r in rows.iter().filter(|r| USER_MESSAGES.contains(&(r.contract, r.message))) {
+    for r in rows.iter().filter(|r| USER_MESSAGES.contains(&(r.contract, r.message.as_str()))) {
         let (rt, pf) = whole(r.ref_time, r.proof, r.data);
         let (by_rt, by_pf) = per_block(rt, pf);
         let evm = EVM_GAS.iter().find(|(c, m, cond, _)| *c == r.contract && *m == r.message && *cond == r.condition);
