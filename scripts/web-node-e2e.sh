@@ -3,7 +3,7 @@
 # `make node` installs): builds the services with a 10-second minimum lock time (SERVING_DEV_LOCK=1, a build for
 # test chains only; see service-core's MIN_LOCK_TIME_MS) into target/dev-lock, starts a fresh dev node, deploys
 # with a 20-second lock time, registers Charlie's inference service with a new TEE key and has the owner
-# acknowledge it, then runs web/test/node-e2e.mjs (Bob's story through the page, checked from Node). Screenshots:
+# acknowledge it, then runs web/e2e/node-e2e.mjs (Bob's story through the page, checked from Node). Screenshots:
 # target/web-screens/node-*.png. Prints timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,5 +52,5 @@ say "dev node up, deployed, Charlie registered and acknowledged: $(( $(date +%s)
 t1=$(date +%s)
 # The page reads the test-chain build's metadata (its code hash is the deployed one).
 for c in ledger inference fine_tuning; do cp "$OUT/bundles/$c/$c.json" "web/dist/metadata/$c.json"; done
-(cd web && SERVING_METADATA="$PWD/../$OUT/bundles" node test/node-e2e.mjs "../$OUT/deployment.json" "../$OUT/tee-key.json")
+(cd web && SERVING_METADATA="$PWD/../$OUT/bundles" node e2e/node-e2e.mjs "../$OUT/deployment.json" "../$OUT/tee-key.json")
 say "Bob's story through the page on a dev node: $(( $(date +%s) - t1 )) s (total $(( $(date +%s) - t0 )) s)"

@@ -30,7 +30,7 @@ case "$cmd" in
   build) ;;
   test)
     [ -n "${CHROMIUM:-}" ] || command -v chromium >/dev/null || need_apt chromium
-    (cd web && node --test test/)
+    (cd web && node --test test/*.test.mjs)
     say "screenshots in target/web-screens/"
     ;;
   serve)

@@ -4,7 +4,7 @@
 // `window.servingTransport` set before the page loads), so the same encoding and decoding run in both.
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Abi } from '@polkadot/api-contract';
-import { hexToU8a, u8aToHex, isHex } from '@polkadot/util';
+import { compactStripLength, hexToU8a, u8aToHex, isHex } from '@polkadot/util';
 import { plain } from './codec.js';
 import { describeDispatch, describeError } from './errors.js';
 
@@ -142,8 +142,13 @@ export class Chain {
     return m;
   }
 
+  /**
+   * The call data of `kind.name(args)`: selector and SCALE-encoded arguments, as hex. (api-contract's
+   * `toU8a` puts a length prefix in front, for its own `Bytes`; the runtime API and the extrinsic take the raw
+   * bytes, so the prefix is stripped here: sent with it, every call answers `CouldNotReadInput`.)
+   */
   encode(kind, name, args) {
-    return u8aToHex(this.message(kind, name).toU8a(args));
+    return u8aToHex(compactStripLength(this.message(kind, name).toU8a(args))[1]);
   }
 
   /**
@@ -152,7 +157,7 @@ export class Chain {
    */
   async dryRun(kind, address, name, args = [], { origin, value = 0n } = {}) {
     const m = this.message(kind, name);
-    const r = await this.t.call(origin ?? address, address, value, u8aToHex(m.toU8a(args)));
+    const r = await this.t.call(origin ?? address, address, value, this.encode(kind, name, args));
     if (!r.ok) throw new ChainError(describeDispatch(r.error), { kind: 'dispatch', detail: r.error });
     const out = this.abi[kind].registry.createTypeUnsafe(m.returnType.lookupName || m.returnType.type, [hexToU8a(r.data)]);
     // ink!'s outer Result: a LangError means the selector or the arguments were not understood.

@@ -94,6 +94,8 @@ const ledger = {
   TransferFailed: 'The ledger could not pay out.',
   Overflow: 'The amount would overflow.',
   UpgradeFailed: 'The upgrade failed.',
+  FullCodeUnavailable: 'The ledger’s full build is missing on chain: tell the owner.',
+  FullCodeIsThinCode: 'The full build must differ from the contract’s own code.',
 };
 
 const service = {

@@ -2,9 +2,9 @@
 // accounts, their rules for the messages the page uses (the errors they give, with the contracts' own variants),
 // and every answer encoded with the release bundles' metadata, so the page's real encoding and decoding run. The
 // page reaches it through `window.servingTransport` (test/lib/browser.mjs); `make node-e2e` runs the same page
-// against a real node instead (test/node-e2e.mjs).
+// against a real node instead (e2e/node-e2e.mjs).
 import { Abi } from '@polkadot/api-contract';
-import { hexToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
+import { compactAddLength, hexToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { decodeAddress, encodeAddress, signatureVerify } from '@polkadot/util-crypto';
 import { metadata } from './metadata.mjs';
 
@@ -109,8 +109,10 @@ export class FakeNode {
 
   // ---- encoding with the metadata -------------------------------------------------------------------------
 
+  // The page sends raw call data (selector and arguments), as a node takes it; api-contract's decoder wants
+  // the length prefix its own encoding carries.
   decode(kind, data) {
-    const d = this.abi[kind].decodeMessage(hexToU8a(data));
+    const d = this.abi[kind].decodeMessage(compactAddLength(hexToU8a(data)));
     return { message: d.message, args: d.args };
   }
 

@@ -4,7 +4,7 @@
 // collects and withdraws. After every step the chain state is read from Node (dry runs through the same Chain
 // class, and Bob's native balance). Screenshots under target/web-screens/node-*.png.
 //
-//   node test/node-e2e.mjs <deployment.json> <tee-key.json>
+//   node e2e/node-e2e.mjs <deployment.json> <tee-key.json>
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import { Chain, NodeTransport } from '../src/chain.js';
-import { injectWallet, launch, serve, shots } from './lib/browser.mjs';
-import { metadata, root } from './lib/metadata.mjs';
+import { injectWallet, launch, serve, shots } from '../test/lib/browser.mjs';
+import { metadata, root } from '../test/lib/metadata.mjs';
 
 const [deploymentFile, teeKey] = process.argv.slice(2);
 const deployment = JSON.parse(readFileSync(deploymentFile, 'utf8'));
