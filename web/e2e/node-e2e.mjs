@@ -32,6 +32,8 @@ const free = async (who) => (await api.query.system.account(who)).data.free.toBi
 const ledger = async () => (await chain.dryRun('ledger', deployment.ledger, 'get_ledger', [BOB])).value;
 const account = async () => (await chain.dryRun('inference', deployment.inference, 'get_account', [BOB, CHARLIE])).value;
 const lockMs = (await chain.dryRun('inference', deployment.inference, 'config', [])).value.lockTimeMs;
+// The chain's token symbol, as the page shows amounts (a dev node's is "Unit").
+const SYMBOL = chain.props.symbol;
 
 // What Bob pays beyond the amounts he moves, block by block from `from`: his transactions' fees, and the storage
 // deposits his calls hold (released ones come back).
@@ -59,7 +61,12 @@ page.on('pageerror', (e) => pageErrors.push(String(e)));
 await injectWallet(page, ['//Bob'], { api });
 const idle = () => page.waitForSelector('body:not([data-loading])', { state: 'attached', timeout: 60000 });
 async function status(re) {
-  await page.waitForFunction((src) => new RegExp(src).test(document.getElementById('status').textContent), re.source, { timeout: 60000 });
+  try {
+    await page.waitForFunction((src) => new RegExp(src).test(document.getElementById('status').textContent), re.source, { timeout: 60000 });
+  } catch (e) {
+    await page.screenshot({ path: path.join(shots, 'node-failure.png'), fullPage: true });
+    throw new Error(`waited for ${re} in the page's status; it says: ${await page.getByTestId('status').textContent()} (screenshot node-failure.png)`);
+  }
   await idle();
   const text = await page.getByTestId('status').textContent();
   const block = /block (0x[0-9a-f…]+)/.exec(text);
@@ -91,17 +98,17 @@ try {
 
   await page.getByTestId('connect-wallet').click();
   await tab('ledger');
-  await act('add-ledger', { amount: '0.5' }, /At least 1 UNIT is needed here/);
+  await act('add-ledger', { amount: '0.5' }, new RegExp(`At least 1 ${SYMBOL} is needed here \\(sent 0\\.5 ${SYMBOL}\\)`));
   await act('add-ledger', { amount: '10', note: 'bob via the page' }, /Open ledger: done/);
   assert.equal((await ledger()).availableBalance, 10n * UNIT);
-  say('Bob opened his ledger (10 UNIT)');
+  say(`Bob opened his ledger (10 ${SYMBOL})`);
 
   await tab('market');
   const card = page.locator('[data-testid="market-row"][data-kind="inference"]');
   await act('fund', { amount: '4' }, /done/, card);
   assert.equal((await account()).balance, 4n * UNIT);
   assert.equal((await ledger()).availableBalance, 6n * UNIT);
-  say('Bob funded Charlie (4 UNIT)');
+  say(`Bob funded Charlie (4 ${SYMBOL})`);
 
   // Charlie settles 1.5 UNIT with the provider's tools (serving sign, serving settle).
   const dir = mkdtempSync(path.join(os.tmpdir(), 'web-node-'));
@@ -113,16 +120,16 @@ try {
   voucher(1, 1_500_000_000_000n, path.join(dir, 's1.json'));
   execFileSync(serving, ['settle', '--url', deployment.url, '--contract', deployment.inference, '--suri', '//Charlie', path.join(dir, 's1.json')], { stdio: 'inherit' });
   assert.equal((await account()).balance, 2_500_000_000_000n);
-  say('Charlie settled 1.5 UNIT with serving settle');
+  say(`Charlie settled 1.5 ${SYMBOL} with serving settle`);
 
   await tab('activity');
   await page.getByTestId('activity-row').first().waitFor({ timeout: 60000 });
   assert.equal(await page.getByTestId('activity-row').first().getAttribute('data-event'), 'TeeSettlementResults');
-  assert.match(await page.getByTestId('activity-row').first().textContent(), /settled 1\.5 UNIT/);
+  assert.match(await page.getByTestId('activity-row').first().textContent(), new RegExp(`settled 1\\.5 ${SYMBOL}`));
   await shot('activity');
   await tab('accounts');
   const row = page.locator('[data-testid="sub-row"][data-kind="inference"]');
-  assert.equal(await row.getByTestId('sub-balance').textContent(), '2.5 UNIT');
+  assert.equal(await row.getByTestId('sub-balance').textContent(), `2.5 ${SYMBOL}`);
   say('Bob sees the charge');
 
   // Charlie's settlement agent (issue 25) from here on: a second voucher (0.5 UNIT) waits in its spool. Nothing
@@ -177,7 +184,7 @@ try {
   await act('request-refund', {}, /Collect refund: done/, row);
   assert.equal((await account()).balance, 0n);
   assert.equal((await ledger()).availableBalance, 8n * UNIT);
-  say('Bob collected his refund (2 UNIT: 4 funded, 1.5 + 0.5 charged)');
+  say(`Bob collected his refund (2 ${SYMBOL}: 4 funded, 1.5 + 0.5 charged)`);
 
   await tab('ledger');
   await act('refund', { amount: '8' }, /Withdraw: done/);
