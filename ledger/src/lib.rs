@@ -574,10 +574,11 @@ pub mod ledger {
 
         /// The user's ledger; `total_balance` asks each of the user's services for its live balance (one call
         /// per service), so it is true after every settlement. Fails with `ServiceCallFailed` if a service does
-        /// not answer.
+        /// not answer. A view (users read it with a dry run, which costs nothing on chain): it runs in the full
+        /// build, so the thin build at the address, loaded by every user call, carries none of its code.
         #[ink(message)]
         pub fn get_ledger(&self, user: AccountId) -> Result<LedgerView, Error> {
-            self.view(user, self.book.record(user)?)
+            self.full_view(|s| s.view(user, s.book.record(user)?))
         }
 
         /// A page of ledgers (limit 0 = 50, at most 50) and the number of ledgers. Order is insertion order with
