@@ -4,9 +4,10 @@
 // `window.servingTransport` set before the page loads), so the same encoding and decoding run in both.
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Abi } from '@polkadot/api-contract';
-import { compactStripLength, hexToU8a, u8aToHex, isHex } from '@polkadot/util';
+import { compactStripLength, hexToU8a, u8aToHex } from '@polkadot/util';
 import { plain } from './codec.js';
 import { describeDispatch, describeError } from './errors.js';
+import { formatAmount, formatTime } from './format.js';
 
 /** A call the chain or the contract refused (or would refuse); `message` is for the user. */
 export class ChainError extends Error {
@@ -128,13 +129,8 @@ export class Chain {
     this.props = transport.properties();
   }
 
-  fmt = (units) => {
-    const { decimals, symbol } = this.props;
-    const v = BigInt(units);
-    const base = 10n ** BigInt(decimals);
-    const frac = (v % base).toString().padStart(decimals, '0').replace(/0+$/, '');
-    return `${v / base}${frac ? '.' + frac : ''} ${symbol}`;
-  };
+  fmt = (units) => formatAmount(units, this.props.decimals, this.props.symbol);
+
 
   message(kind, name) {
     const m = this.abi[kind].messages.find((x) => x.method === name || x.identifier === name || x.identifier === `Serving::${name}`);
@@ -166,7 +162,7 @@ export class Chain {
     if (v && isResult(v)) {
       if (v.isErr) {
         const e = plain(v.asErr);
-        throw new ChainError(describeError(kind === 'ledger' ? 'ledger' : 'service', e, this.fmt, fmtTime), { detail: e });
+        throw new ChainError(describeError(kind === 'ledger' ? 'ledger' : 'service', e, this.fmt, formatTime), { detail: e });
       }
       v = v.asOk;
     }
@@ -211,10 +207,3 @@ export class Chain {
 function isResult(v) {
   return typeof v.isOk === 'boolean' && typeof v.isErr === 'boolean';
 }
-
-export function fmtTime(ms) {
-  const n = Number(ms);
-  return n > 0 ? new Date(n).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '—';
-}
-
-export { isHex };

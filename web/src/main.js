@@ -3,7 +3,7 @@
 // every action: read the inputs (refusing bad ones before anything else), dry-run, show the contract's error in
 // words or ask the wallet to sign, send, refresh.
 import { Chain, ChainError, NodeTransport, signingText } from './chain.js';
-import { InputError, countdown, duration, formatAmount, formatTime, parseAddress, parseAmount, sameAccount, shortAddress } from './format.js';
+import { InputError, countdown, duration, formatAmount, parseAddress, parseAmount, sameAccount, shortAddress } from './format.js';
 import { deliverableRow, ledgerSummary, myActivity, providerCard, servicesFromRegistry, subAccountRow } from './views.js';
 
 const APP = 'Serving marketplace';
@@ -554,5 +554,4 @@ function activityTab() {
   );
 }
 
-export { formatTime };
 boot();
