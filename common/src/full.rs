@@ -96,6 +96,113 @@ pub fn forward<T, E: From<Error>>(full_code: Option<Hash>) -> Result<T, E> {
     }
 }
 
+/// Runs a message's `body` on `this` in the full build (`full`); in the thin build hands the whole call to the full
+/// build whose code hash `code` reads ([`forward`]), and `body` is compiled out. Every forwarded message of the
+/// three contracts goes through here (their `full`, `full_view` helpers).
+///
+/// `O` is what the message returns: `T` itself, or in the thin build's Wasm a [`Skip`] of it, so that the thin
+/// build carries no encoder for a result only the full build ever produces.
+pub fn run<S, T, O: From<T>, E: From<Error>>(
+    full: bool,
+    this: S,
+    code: impl FnOnce(&S) -> Option<Hash>,
+    body: impl FnOnce(S) -> Result<T, E>,
+) -> Result<O, E> {
+    if full {
+        body(this).map(O::from)
+    } else {
+        forward(code(&this))
+    }
+}
+
+/// [`run`] for a view whose signature has no `Result` (it predates the two builds): the thin build traps when the
+/// full build is missing (its hash unset, which a constructed contract rules out).
+pub fn run_plain<S, T, O: From<T>>(
+    full: bool,
+    this: S,
+    code: impl FnOnce(&S) -> Option<Hash>,
+    body: impl FnOnce(S) -> T,
+) -> O {
+    match run::<S, T, O, Error>(full, this, code, |s| Ok(body(s))) {
+        Ok(v) => v,
+        Err(_) => panic!("the full build is missing"),
+    }
+}
+
+/// What a forwarded message returns in the thin build's Wasm (each contract's `Fwd<T>`): nothing to encode, as the
+/// thin build never produces the value (the full build's answer ends the call, [`forward`]). Only in the Wasm: with
+/// `std` (metadata, off-chain callers, tests) `Fwd<T>` is `T`, so both builds' metadata stay the same (the interop
+/// tests compare them).
+pub struct Skip<T>(core::marker::PhantomData<T>);
+
+impl<T> From<T> for Skip<T> {
+    fn from(_: T) -> Self {
+        Skip(core::marker::PhantomData)
+    }
+}
+
+impl<T> Skip<T> {
+    /// A forwarded message's argument, as its body takes it (each contract's `arg::take`): a `Skip` holds none,
+    /// and the thin build, the only one with `Skip` arguments, never runs a body ([`run`]).
+    pub fn take(self) -> T {
+        unreachable!("a thin build runs no forwarded message's body")
+    }
+}
+
+impl<T> ink::scale::Encode for Skip<T> {
+    fn size_hint(&self) -> usize {
+        0
+    }
+
+    fn encode_to<W: ink::scale::Output + ?Sized>(&self, _: &mut W) {}
+}
+
+impl<T> ink::scale::Decode for Skip<T> {
+    fn decode<I: ink::scale::Input>(_: &mut I) -> Result<Self, ink::scale::Error> {
+        Ok(Skip(core::marker::PhantomData))
+    }
+}
+
+/// Declares, in a contract module, what its forwarded messages take and return in each build:
+/// * `Fwd<T>`, a forwarded message's result: `T`, except in the thin build's Wasm, which never produces it and so
+///   carries no encoder for it;
+/// * `arg::<Name>`, for each `Name = Type` listed, a forwarded message's argument: `Type`, except in the thin build's
+///   Wasm, which never reads it (the full build decodes the input it is handed) and so carries no decoder for it;
+///   a body takes the value with `arg::take`.
+///
+/// Both are [`Skip`]s in the thin build's Wasm (neither `serving_full`, nor `std`, nor `test`). The metadata is
+/// generated with `std`, where both are the types themselves: the two builds' metadata stay the same, and an
+/// argument's display name keeps its last segment (`arg::String` shows as `String`).
+#[macro_export]
+macro_rules! forwarded_types {
+    ($($name:ident = $ty:ty),* $(,)?) => {
+        #[cfg(any(test, serving_full, feature = "std"))]
+        type Fwd<T> = T;
+        #[cfg(not(any(test, serving_full, feature = "std")))]
+        type Fwd<T> = $crate::full::Skip<T>;
+
+        #[allow(non_camel_case_types, dead_code)]
+        mod arg {
+            $(
+                #[cfg(any(test, serving_full, feature = "std"))]
+                pub type $name = $ty;
+                #[cfg(not(any(test, serving_full, feature = "std")))]
+                pub type $name = $crate::full::Skip<$ty>;
+            )*
+
+            /// The argument's value, in a forwarded message's body.
+            #[cfg(any(test, serving_full, feature = "std"))]
+            pub fn take<T>(v: T) -> T {
+                v
+            }
+            #[cfg(not(any(test, serving_full, feature = "std")))]
+            pub fn take<T>(v: $crate::full::Skip<T>) -> T {
+                v.take()
+            }
+        }
+    };
+}
+
 /// The host functions, on chain.
 #[cfg(not(feature = "std"))]
 mod host {

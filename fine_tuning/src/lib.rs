@@ -156,6 +156,19 @@ pub mod fine_tuning {
     /// ([`FineTuning::full`]; docs/inference.md, "Two builds"). Same messages, selectors and metadata.
     const FULL: bool = cfg!(any(test, serving_full));
 
+    // What the forwarded messages take and return (`Fwd<T>`, `arg::*`): nothing to decode or encode in the thin
+    // build's Wasm, which never runs their bodies (`serving_common::forwarded_types`).
+    service_core::forwarded_types!(
+        ServiceParams = super::ServiceParams,
+        AccountFilter = super::AccountFilter,
+        AccountId = super::AccountId,
+        Balance = super::Balance,
+        u8 = core::primitive::u8,
+        u32 = core::primitive::u32,
+        u64 = core::primitive::u64,
+        bool = core::primitive::bool,
+    );
+
     impl FineTuning {
         /// `penalty_percent` ≤ 100 (reference default 30); `lock_time_ms` in [1 h, 7 d]; `min_stake` for a
         /// first registration. The caller becomes the owner. `full_code`: the code hash of the full build
@@ -191,8 +204,8 @@ pub mod fine_tuning {
         /// Registers (with a stake ≥ `min_stake`) or updates (no value) the caller's service. Only a change of
         /// TEE signer clears the owner's acknowledgement and the attestation.
         #[ink(message, payable)]
-        pub fn add_or_update_service(&mut self, params: ServiceParams) -> Result<(), Error> {
-            self.full(|s| s.register(params))
+        pub fn add_or_update_service(&mut self, params: arg::ServiceParams) -> Result<(), Error> {
+            self.full(|s| s.register(arg::take(params)))
         }
 
         /// Removes the caller's service. Its stake unbonds for the lock time (`withdraw_stake` then pays
@@ -204,15 +217,15 @@ pub mod fine_tuning {
 
         /// Pays the caller's unbonded stake once its release time has come.
         #[ink(message)]
-        pub fn withdraw_stake(&mut self) -> Result<Balance, Error> {
+        pub fn withdraw_stake(&mut self) -> Result<Fwd<Balance>, Error> {
             self.full(|s| s.core.msg().withdraw_stake())
         }
 
         /// Owner: sends the tokens the contract holds beyond what it owes to `to`. Never touches sub-accounts or
         /// stakes.
         #[ink(message)]
-        pub fn withdraw_surplus(&mut self, to: AccountId) -> Result<Balance, Error> {
-            self.full(|s| s.core.msg().withdraw_surplus(to))
+        pub fn withdraw_surplus(&mut self, to: arg::AccountId) -> Result<Fwd<Balance>, Error> {
+            self.full(|s| s.core.msg().withdraw_surplus(arg::take(to)))
         }
 
         /// Adds the next task's deliverable for `user`. One task at a time: the latest deliverable must be
@@ -232,8 +245,8 @@ pub mod fine_tuning {
         /// leaves them: pallet-contracts refunds freed storage to the signer of the call that frees it, and the
         /// provider paid for them). Returns how many; `Task(AccountStillOpen)` while the sub-account exists.
         #[ink(message)]
-        pub fn remove_deliverables(&mut self, user: AccountId) -> Result<u32, Error> {
-            self.full(|s| s.remove_all(caller(), user))
+        pub fn remove_deliverables(&mut self, user: arg::AccountId) -> Result<Fwd<u32>, Error> {
+            self.full(|s| s.remove_all(caller(), arg::take(user)))
         }
 
         /// Settles one task (see docs/fine-tuning.md for the checks in order): judge (`tuning::judge_task`) →
@@ -268,31 +281,35 @@ pub mod fine_tuning {
         // ------------------------------------------------------------------ owner
 
         #[ink(message)]
-        pub fn update_lock_time(&mut self, lock_time_ms: u64) -> Result<(), Error> {
-            self.full(|s| s.core.msg().update_lock_time(lock_time_ms))
+        pub fn update_lock_time(&mut self, lock_time_ms: arg::u64) -> Result<(), Error> {
+            self.full(|s| s.core.msg().update_lock_time(arg::take(lock_time_ms)))
         }
 
         /// Sets the penalty share for tasks added from now on.
         #[ink(message)]
-        pub fn update_penalty_percentage(&mut self, percent: u8) -> Result<(), Error> {
-            self.full(|s| s.set_penalty(caller(), percent))
+        pub fn update_penalty_percentage(&mut self, percent: arg::u8) -> Result<(), Error> {
+            self.full(|s| s.set_penalty(caller(), arg::take(percent)))
         }
 
         #[ink(message)]
-        pub fn update_min_stake(&mut self, min_stake: Balance) -> Result<(), Error> {
-            self.full(|s| s.core.msg().update_min_stake(min_stake))
+        pub fn update_min_stake(&mut self, min_stake: arg::Balance) -> Result<(), Error> {
+            self.full(|s| s.core.msg().update_min_stake(arg::take(min_stake)))
         }
 
         /// The owner vouches for (`true`, after checking its attestation) or stops vouching for the provider's
         /// current TEE signer.
         #[ink(message)]
-        pub fn set_tee_signer_acknowledgement(&mut self, provider: AccountId, acknowledged: bool) -> Result<(), Error> {
-            self.full(|s| s.core.msg().set_owner_acknowledgement(provider, acknowledged))
+        pub fn set_tee_signer_acknowledgement(
+            &mut self,
+            provider: arg::AccountId,
+            acknowledged: arg::bool,
+        ) -> Result<(), Error> {
+            self.full(|s| s.core.msg().set_owner_acknowledgement(arg::take(provider), arg::take(acknowledged)))
         }
 
         #[ink(message)]
-        pub fn transfer_ownership(&mut self, new_owner: AccountId) -> Result<(), Error> {
-            self.full(|s| s.core.msg().transfer_ownership(new_owner))
+        pub fn transfer_ownership(&mut self, new_owner: arg::AccountId) -> Result<(), Error> {
+            self.full(|s| s.core.msg().transfer_ownership(arg::take(new_owner)))
         }
 
         #[ink(message)]
@@ -310,14 +327,14 @@ pub mod fine_tuning {
 
         /// Owner: registers (`true`) or removes an attestor key. Removal ends every attestation it signed.
         #[ink(message)]
-        pub fn set_attestor(&mut self, attestor: [u8; 20], registered: bool) -> Result<(), Error> {
-            self.full(|s| s.core.msg().set_attestor(attestor, registered))
+        pub fn set_attestor(&mut self, attestor: [u8; 20], registered: arg::bool) -> Result<(), Error> {
+            self.full(|s| s.core.msg().set_attestor(attestor, arg::take(registered)))
         }
 
         /// Owner: accepts (`true`) or removes a TEE measurement. Removal ends every attestation for it.
         #[ink(message)]
-        pub fn set_measurement(&mut self, measurement: [u8; 32], accepted: bool) -> Result<(), Error> {
-            self.full(|s| s.core.msg().set_measurement(measurement, accepted))
+        pub fn set_measurement(&mut self, measurement: [u8; 32], accepted: arg::bool) -> Result<(), Error> {
+            self.full(|s| s.core.msg().set_measurement(measurement, arg::take(accepted)))
         }
 
         /// Submits a registered attestor's `TeeAttestation` (in this contract's domain) for `provider`'s current
@@ -326,14 +343,16 @@ pub mod fine_tuning {
         #[ink(message)]
         pub fn submit_attestation(
             &mut self,
-            provider: AccountId,
+            provider: arg::AccountId,
             measurement: [u8; 32],
-            expires_at: u64,
+            expires_at: arg::u64,
             attestor: [u8; 20],
             signature: Vec<u8>,
         ) -> Result<(), Error> {
-            let (domain, statement) = (self.domain(), (measurement, expires_at));
-            self.full(|s| s.core.msg().submit_attestation(&domain, provider, statement, attestor, &signature))
+            self.full(|s| {
+                let (provider, expires_at, domain) = (arg::take(provider), arg::take(expires_at), s.domain());
+                s.core.msg().submit_attestation(&domain, provider, (measurement, expires_at), attestor, &signature)
+            })
         }
 
         // ------------------------------------------------------------------ views
@@ -349,8 +368,9 @@ pub mod fine_tuning {
         /// the first full build does not have: it works only when an upgrade moved both builds).
         #[cfg(serving_upgrade_v2)]
         #[ink(message)]
-        pub fn set_v2_note(&mut self, note: u32) -> Result<u32, Error> {
+        pub fn set_v2_note(&mut self, note: arg::u32) -> Result<Fwd<u32>, Error> {
             self.full(|s| {
+                let note = arg::take(note);
                 s.v2_note.set(&note);
                 Ok(note)
             })
@@ -383,11 +403,14 @@ pub mod fine_tuning {
         #[ink(message)]
         pub fn get_accounts(
             &self,
-            filter: AccountFilter,
-            offset: u32,
-            limit: u32,
-        ) -> Result<(Vec<AccountView>, u32), Error> {
+            filter: arg::AccountFilter,
+            offset: arg::u32,
+            limit: arg::u32,
+        ) -> Result<Fwd<(Vec<AccountView>, u32)>, Error> {
             self.full_view(|s| {
+                let filter = arg::take(filter);
+                let offset = arg::take(offset);
+                let limit = arg::take(limit);
                 s.core.book.page(filter, offset, limit).map(|(k, total)| (views(k, |k| s.view(k)), total))
             })
         }
@@ -410,8 +433,14 @@ pub mod fine_tuning {
 
         /// (page, total); limit 0 = 50, at most 50.
         #[ink(message)]
-        pub fn get_all_services(&self, offset: u32, limit: u32) -> Result<(Vec<ServiceView>, u32), Error> {
+        pub fn get_all_services(
+            &self,
+            offset: arg::u32,
+            limit: arg::u32,
+        ) -> Result<Fwd<(Vec<ServiceView>, u32)>, Error> {
             self.full_view(|s| {
+                let offset = arg::take(offset);
+                let limit = arg::take(limit);
                 s.core.providers(offset, limit).map(|(p, total)| (views(p, |p| s.service_view(p)), total))
             })
         }
@@ -450,22 +479,14 @@ pub mod fine_tuning {
         // ------------------------------------------------------------------ internals
 
         /// Runs `body` here in the full build; in the thin build, hands the whole call to the full build
-        /// (`service_core::full::forward`, see [`FULL`]). The thin build compiles `body` out.
-        fn full<T>(&mut self, body: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
-            if FULL {
-                body(self)
-            } else {
-                service_core::full::forward(self.full_code.get())
-            }
+        /// (`service_core::full::run`, see [`FULL`]). The thin build compiles `body` out.
+        fn full<T, O: From<T>>(&mut self, body: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<O, Error> {
+            service_core::full::run(FULL, self, |s| s.full_code.get(), body)
         }
 
         /// [`Self::full`] for a view.
-        fn full_view<T>(&self, body: impl FnOnce(&Self) -> Result<T, Error>) -> Result<T, Error> {
-            if FULL {
-                body(self)
-            } else {
-                service_core::full::forward(self.full_code.get())
-            }
+        fn full_view<T, O: From<T>>(&self, body: impl FnOnce(&Self) -> Result<T, Error>) -> Result<O, Error> {
+            service_core::full::run(FULL, self, |s| s.full_code.get(), body)
         }
 
         /// `add_or_update_service` in the full build.

@@ -118,6 +118,16 @@ pub mod ledger {
     /// delegate call ([`Ledger::full`]; docs/ledger.md, "Two builds"). Same messages, selectors and metadata.
     const FULL: bool = cfg!(any(test, serving_full));
 
+    // What the forwarded messages take and return (`Fwd<T>`, `arg::*`): nothing to decode or encode in the thin
+    // build's Wasm, which never runs their bodies.
+    serving_common::forwarded_types!(
+        String = super::String,
+        AccountId = super::AccountId,
+        Balance = super::Balance,
+        u32 = core::primitive::u32,
+        bool = core::primitive::bool,
+    );
+
     type ServingRef = ink::contract_ref!(Serving);
 
     /// Turns the nested result of a cross-contract call into the ledger's error.
@@ -174,8 +184,8 @@ pub mod ledger {
 
         /// Replaces the caller's additional info (copied into sub-accounts opened from now on).
         #[ink(message)]
-        pub fn update_additional_info(&mut self, additional_info: String) -> Result<(), Error> {
-            self.full(|s| s.book.set_info(s.env().caller(), additional_info, &mut OnChain))
+        pub fn update_additional_info(&mut self, additional_info: arg::String) -> Result<(), Error> {
+            self.full(|s| s.book.set_info(s.env().caller(), arg::take(additional_info), &mut OnChain))
         }
 
         /// Adds the transferred value to the caller's ledger, opening it (with the minimum) if needed.
@@ -273,7 +283,7 @@ pub mod ledger {
         /// survive in the services) and then the ledger itself. Returns the number of sub-accounts still to
         /// delete (call again while it is non-zero).
         #[ink(message)]
-        pub fn delete_ledger(&mut self) -> Result<u32, Error> {
+        pub fn delete_ledger(&mut self) -> Result<Fwd<u32>, Error> {
             self.full(|s| s.delete())
         }
 
@@ -284,24 +294,32 @@ pub mod ledger {
         #[ink(message)]
         pub fn register_service(
             &mut self,
-            service_type: String,
-            version: String,
-            service: AccountId,
-            description: String,
+            service_type: arg::String,
+            version: arg::String,
+            service: arg::AccountId,
+            description: arg::String,
         ) -> Result<(), Error> {
-            self.full(|s| s.register(service_type, version, service, description))
+            self.full(|s| {
+                s.register(arg::take(service_type), arg::take(version), arg::take(service), arg::take(description))
+            })
         }
 
         /// Marks (service_type, version) as the recommended version of its type.
         #[ink(message)]
-        pub fn set_recommended_service(&mut self, service_type: String, version: String) -> Result<(), Error> {
-            self.full(|s| s.recommend(service_type, version))
+        pub fn set_recommended_service(
+            &mut self,
+            service_type: arg::String,
+            version: arg::String,
+        ) -> Result<(), Error> {
+            self.full(|s| s.recommend(arg::take(service_type), arg::take(version)))
         }
 
         /// Enables or disables a service. A disabled service cannot be funded; refunds still flow back.
         #[ink(message)]
-        pub fn set_service_enabled(&mut self, service: AccountId, enabled: bool) -> Result<(), Error> {
+        pub fn set_service_enabled(&mut self, service: arg::AccountId, enabled: arg::bool) -> Result<(), Error> {
             self.full(|s| {
+                let service = arg::take(service);
+                let enabled = arg::take(enabled);
                 s.ensure_owner()?;
                 let mut info = s.services.get(service).ok_or(Error::ServiceNotFound)?;
                 info.enabled = enabled;
@@ -316,10 +334,12 @@ pub mod ledger {
         #[ink(message)]
         pub fn set_minimums(
             &mut self,
-            min_account_balance: Balance,
-            min_transfer_amount: Balance,
+            min_account_balance: arg::Balance,
+            min_transfer_amount: arg::Balance,
         ) -> Result<(), Error> {
             self.full(|s| {
+                let min_account_balance = arg::take(min_account_balance);
+                let min_transfer_amount = arg::take(min_transfer_amount);
                 s.ensure_owner()?;
                 s.min_account_balance = min_account_balance;
                 s.min_transfer_amount = min_transfer_amount;
@@ -330,8 +350,9 @@ pub mod ledger {
 
         /// First step of an ownership transfer: proposes `new_owner`, who must call `accept_ownership`.
         #[ink(message)]
-        pub fn transfer_ownership(&mut self, new_owner: AccountId) -> Result<(), Error> {
+        pub fn transfer_ownership(&mut self, new_owner: arg::AccountId) -> Result<(), Error> {
             self.full(|s| {
+                let new_owner = arg::take(new_owner);
                 let owner = s.env().caller();
                 s.ownership.propose(owner, new_owner)?;
                 s.env().emit_event(OwnershipTransferStarted { owner, pending_owner: new_owner });
@@ -353,8 +374,9 @@ pub mod ledger {
         /// Sends tokens the ledger holds beyond what it owes (direct transfers, over-payments by services) to
         /// `to`. Never touches users' money.
         #[ink(message)]
-        pub fn withdraw_surplus(&mut self, to: AccountId) -> Result<Balance, Error> {
+        pub fn withdraw_surplus(&mut self, to: arg::AccountId) -> Result<Fwd<Balance>, Error> {
             self.full(|s| {
+                let to = arg::take(to);
                 s.ensure_owner()?;
                 let amount = s.book.surplus(s.env().balance());
                 if amount == 0 {
@@ -488,35 +510,20 @@ pub mod ledger {
         }
 
         /// Runs `body` here in the full build; in the thin build, hands the whole call to the full build
-        /// (`serving_common::full::forward`, see [`FULL`]). The thin build compiles `body` out.
-        fn full<T>(&mut self, body: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
-            if FULL {
-                body(self)
-            } else {
-                serving_common::full::forward(self.full_code.get())
-            }
+        /// (`serving_common::full::run`, see [`FULL`]). The thin build compiles `body` out.
+        fn full<T, O: From<T>>(&mut self, body: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<O, Error> {
+            serving_common::full::run(FULL, self, |s| s.full_code.get(), body)
         }
 
         /// [`Self::full`] for a view.
-        fn full_view<T>(&self, body: impl FnOnce(&Self) -> Result<T, Error>) -> Result<T, Error> {
-            if FULL {
-                body(self)
-            } else {
-                serving_common::full::forward(self.full_code.get())
-            }
+        fn full_view<T, O: From<T>>(&self, body: impl FnOnce(&Self) -> Result<T, Error>) -> Result<O, Error> {
+            serving_common::full::run(FULL, self, |s| s.full_code.get(), body)
         }
 
         /// [`Self::full_view`] for a view that returns no `Result` (its signature predates the two builds): the
         /// thin build traps when the full build is missing.
-        fn full_plain<T>(&self, body: impl FnOnce(&Self) -> T) -> T {
-            if FULL {
-                body(self)
-            } else {
-                match serving_common::full::forward::<T, Error>(self.full_code.get()) {
-                    Ok(v) => v,
-                    Err(_) => panic!("the ledger's full build is missing"),
-                }
-            }
+        fn full_plain<T, O: From<T>>(&self, body: impl FnOnce(&Self) -> T) -> O {
+            serving_common::full::run_plain(FULL, self, |s| s.full_code.get(), body)
         }
 
         // ------------------------------------------------------------------ views
@@ -532,8 +539,9 @@ pub mod ledger {
         /// an upgrade moved only the thin build). Returns the note written.
         #[cfg(serving_upgrade_v2)]
         #[ink(message)]
-        pub fn set_v2_note(&mut self, note: u32) -> Result<u32, Error> {
+        pub fn set_v2_note(&mut self, note: arg::u32) -> Result<Fwd<u32>, Error> {
             self.full(|s| {
+                let note = arg::take(note);
                 s.v2_note.set(&note);
                 Ok(note)
             })
@@ -562,13 +570,13 @@ pub mod ledger {
 
         /// What the ledger owes in native tokens: the sum of all available balances.
         #[ink(message)]
-        pub fn liabilities(&self) -> Balance {
+        pub fn liabilities(&self) -> Fwd<Balance> {
             self.full_plain(|s| s.book.liabilities())
         }
 
         /// Native tokens beyond what the ledger owes.
         #[ink(message)]
-        pub fn surplus(&self) -> Balance {
+        pub fn surplus(&self) -> Fwd<Balance> {
             self.full_plain(|s| s.book.surplus(s.env().balance()))
         }
 
@@ -577,15 +585,20 @@ pub mod ledger {
         /// not answer. A view (users read it with a dry run, which costs nothing on chain): it runs in the full
         /// build, so the thin build at the address, loaded by every user call, carries none of its code.
         #[ink(message)]
-        pub fn get_ledger(&self, user: AccountId) -> Result<LedgerView, Error> {
-            self.full_view(|s| s.view(user, s.book.record(user)?))
+        pub fn get_ledger(&self, user: arg::AccountId) -> Result<Fwd<LedgerView>, Error> {
+            self.full_view(|s| {
+                let user = arg::take(user);
+                s.view(user, s.book.record(user)?)
+            })
         }
 
         /// A page of ledgers (limit 0 = 50, at most 50) and the number of ledgers. Order is insertion order with
         /// the last ledger moved into a deleted one's place.
         #[ink(message)]
-        pub fn get_all_ledgers(&self, offset: u32, limit: u32) -> Result<(Vec<LedgerView>, u32), Error> {
+        pub fn get_all_ledgers(&self, offset: arg::u32, limit: arg::u32) -> Result<Fwd<(Vec<LedgerView>, u32)>, Error> {
             self.full_view(|s| {
+                let offset = arg::take(offset);
+                let limit = arg::take(limit);
                 let users = s.book.users(offset, limit)?;
                 // Each view asks the user's services for live balances: compute only those that fit.
                 let views = users.into_iter().filter_map(|u| s.book.record(u).ok().map(|record| s.view(u, record)));
@@ -595,8 +608,14 @@ pub mod ledger {
 
         /// The providers the user has sub-accounts with at `service`.
         #[ink(message)]
-        pub fn get_ledger_providers(&self, user: AccountId, service: AccountId) -> Result<Vec<AccountId>, Error> {
+        pub fn get_ledger_providers(
+            &self,
+            user: arg::AccountId,
+            service: arg::AccountId,
+        ) -> Result<Fwd<Vec<AccountId>>, Error> {
             self.full_view(|s| {
+                let user = arg::take(user);
+                let service = arg::take(service);
                 if !s.services.contains(service) {
                     return Err(Error::ServiceNotFound);
                 }
@@ -606,32 +625,42 @@ pub mod ledger {
 
         /// The services the user has sub-accounts in.
         #[ink(message)]
-        pub fn get_user_services(&self, user: AccountId) -> Vec<AccountId> {
-            self.full_plain(|s| s.book.services_of(user))
+        pub fn get_user_services(&self, user: arg::AccountId) -> Fwd<Vec<AccountId>> {
+            self.full_plain(|s| s.book.services_of(arg::take(user)))
         }
 
         /// What `user` funded `service` with, net of what came back: the most a refund from that service can
         /// still credit. Not the live balance there (fees settled at the service do not reduce it); the service's
         /// `user_balance` is.
         #[ink(message)]
-        pub fn get_funded(&self, user: AccountId, service: AccountId) -> Balance {
-            self.full_plain(|s| s.book.record(user).map(|r| r.funded(&service)).unwrap_or(0))
+        pub fn get_funded(&self, user: arg::AccountId, service: arg::AccountId) -> Fwd<Balance> {
+            self.full_plain(|s| s.book.record(arg::take(user)).map(|r| r.funded(&arg::take(service))).unwrap_or(0))
         }
 
         #[ink(message)]
-        pub fn get_service_info(&self, service: AccountId) -> Option<ServiceInfo> {
-            self.full_plain(|s| s.services.get(service))
+        pub fn get_service_info(&self, service: arg::AccountId) -> Fwd<Option<ServiceInfo>> {
+            self.full_plain(|s| s.services.get(arg::take(service)))
         }
 
         #[ink(message)]
-        pub fn get_service_address_by_name(&self, service_type: String, version: String) -> Option<AccountId> {
-            self.full_plain(|s| s.service_by_name.get((service_type, version)))
+        pub fn get_service_address_by_name(
+            &self,
+            service_type: arg::String,
+            version: arg::String,
+        ) -> Fwd<Option<AccountId>> {
+            self.full_plain(|s| s.service_by_name.get((arg::take(service_type), arg::take(version))))
         }
 
         /// A page of registered services in registration order (stable: services are never removed).
         #[ink(message)]
-        pub fn get_all_services(&self, offset: u32, limit: u32) -> Result<(Vec<ServiceEntry>, u32), Error> {
+        pub fn get_all_services(
+            &self,
+            offset: arg::u32,
+            limit: arg::u32,
+        ) -> Result<Fwd<(Vec<ServiceEntry>, u32)>, Error> {
             self.full_view(|s| {
+                let offset = arg::take(offset);
+                let limit = arg::take(limit);
                 let range = book::page(offset, limit, s.service_count, MAX_PAGE)?;
                 let entries = range
                     .filter_map(|i| s.service_at.get(i))
@@ -642,9 +671,9 @@ pub mod ledger {
 
         /// (version, address) of the recommended service of a type.
         #[ink(message)]
-        pub fn get_recommended_service(&self, service_type: String) -> Result<(String, AccountId), Error> {
+        pub fn get_recommended_service(&self, service_type: arg::String) -> Result<Fwd<(String, AccountId)>, Error> {
             self.full_view(|s| {
-                let address = s.recommended.get(&service_type).ok_or(Error::NoRecommendedService)?;
+                let address = s.recommended.get(arg::take(service_type)).ok_or(Error::NoRecommendedService)?;
                 let info = s.services.get(address).ok_or(Error::NoRecommendedService)?;
                 Ok((info.version, address))
             })
@@ -653,11 +682,11 @@ pub mod ledger {
         /// Every version of a type (at most `MAX_VERSIONS_PER_TYPE`), in registration order, as many as fit in the
         /// output buffer (`serving_common::fit`; with long descriptions page through `get_all_services` for the rest).
         #[ink(message)]
-        pub fn get_all_versions(&self, service_type: String) -> Vec<ServiceEntry> {
+        pub fn get_all_versions(&self, service_type: arg::String) -> Fwd<Vec<ServiceEntry>> {
             self.full_plain(|s| {
                 serving_common::fit(
                     s.versions_by_type
-                        .get(&service_type)
+                        .get(arg::take(service_type))
                         .unwrap_or_default()
                         .into_iter()
                         .filter_map(|address| s.services.get(address).map(|info| ServiceEntry { address, info })),
@@ -666,10 +695,10 @@ pub mod ledger {
         }
 
         #[ink(message)]
-        pub fn is_recommended_version(&self, service_type: String, version: String) -> bool {
+        pub fn is_recommended_version(&self, service_type: arg::String, version: arg::String) -> Fwd<bool> {
             self.full_plain(|s| {
                 s.service_by_name
-                    .get((service_type, version))
+                    .get((arg::take(service_type), arg::take(version)))
                     .and_then(|a| s.services.get(a))
                     .map(|i| i.is_recommended)
                     .unwrap_or(false)

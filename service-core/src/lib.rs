@@ -15,6 +15,7 @@ pub use serving_common::{emit, fit, indexed, page, try_fit, MAX_VIEW_BYTES};
 pub mod error;
 pub mod events;
 pub mod full;
+pub use serving_common::forwarded_types;
 #[cfg(feature = "std")]
 pub use serving_common::layout;
 pub mod provider;
