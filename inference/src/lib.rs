@@ -348,14 +348,14 @@ pub mod inference {
         #[ink(message)]
         pub fn submit_attestation(
             &mut self,
-            provider: arg::AccountId,
+            provider: AccountId,
             measurement: [u8; 32],
-            expires_at: arg::u64,
+            expires_at: u64,
             attestor: [u8; 20],
             signature: Vec<u8>,
         ) -> Result<(), Error> {
             self.full(|s| {
-                let (provider, expires_at, domain) = (arg::take(provider), arg::take(expires_at), s.domain());
+                let domain = s.domain();
                 s.core.msg().submit_attestation(&domain, provider, (measurement, expires_at), attestor, &signature)
             })
         }
