@@ -444,6 +444,10 @@ async fn owner_upgrade_keeps_deliverables_and_stakes(mut client: Client) -> E2ER
         .code_hash;
     let r = client.call(&alice, &f.set_code(v2_full, v2_full)).submit().await?;
     assert_eq!(r.return_value(), Err(FError::FullCodeIsThinCode));
+    let v1_full = client.call(&alice, &f.full_code()).dry_run().await?.return_value().expect("a full build");
+    use ink_e2e::subxt::dynamic::Value;
+    let r = client.runtime_call(&alice, "Contracts", "remove_code", vec![Value::from_bytes(v1_full)]).await;
+    assert!(r.is_err(), "the full build in use is locked: not even its uploader can remove it");
     let balance0 = client.free_balance(w.ft).await?;
     let r = client.call(&alice, &f.set_code(v2_thin, v2_full)).submit().await?;
     assert_eq!(r.return_value(), Ok(()));
@@ -455,6 +459,11 @@ async fn owner_upgrade_keeps_deliverables_and_stakes(mut client: Client) -> E2ER
     assert_eq!(r.return_value(), Ok(7), "the message ran in the second full build");
     assert_eq!(client.call(&alice, &v2.v2_note()).dry_run().await?.return_value(), 7);
     assert_eq!(client.free_balance(w.ft).await?, balance0, "money intact");
+    // The first full build was unlocked by the upgrade: its uploader can remove it now; the second is locked.
+    let r = client.runtime_call(&alice, "Contracts", "remove_code", vec![Value::from_bytes(v1_full)]).await;
+    assert!(r.is_ok(), "the old full build was unlocked: {r:?}");
+    let r = client.runtime_call(&alice, "Contracts", "remove_code", vec![Value::from_bytes(v2_full)]).await;
+    assert!(r.is_err(), "the new full build is locked");
     assert_eq!(state(&mut client, &w, charlie(), "t1").await?, DeliverableState::Acknowledged);
     assert_eq!(settle(&mut client, &w, &c, w.voucher(charlie(), "t1", b"key", 1_000_000, 1)).await?, Ok(1_000_000));
     // The stake survived too: remove, wait, withdraw it.
