@@ -160,6 +160,7 @@ pub mod fine_tuning {
     // build's Wasm, which never runs their bodies (`serving_common::forwarded_types`).
     service_core::forwarded_types!(
         ServiceParams = super::ServiceParams,
+        String = super::String,
         AccountFilter = super::AccountFilter,
         AccountId = super::AccountId,
         Balance = super::Balance,
@@ -378,8 +379,8 @@ pub mod fine_tuning {
 
         /// Owner, pending owner, ledger, chain id, lock time, minimum stake, liabilities and surplus.
         #[ink(message)]
-        pub fn config(&self) -> ServiceConfig {
-            self.core.config_now()
+        pub fn config(&self) -> Fwd<ServiceConfig> {
+            self.full_plain(|s| s.core.config_now())
         }
 
         #[ink(message)]
@@ -394,8 +395,11 @@ pub mod fine_tuning {
         }
 
         #[ink(message)]
-        pub fn get_account(&self, user: AccountId, provider: AccountId) -> Result<AccountView, Error> {
-            self.view((user, provider)).ok_or(Error::Account(AccountError::AccountNotExists))
+        pub fn get_account(&self, user: arg::AccountId, provider: arg::AccountId) -> Result<Fwd<AccountView>, Error> {
+            self.full_view(|s| {
+                let key = (arg::take(user), arg::take(provider));
+                s.view(key).ok_or(Error::Account(AccountError::AccountNotExists))
+            })
         }
 
         /// A page of the sub-accounts `filter` selects (all, one provider's, one user's) and their number; limit
@@ -421,14 +425,16 @@ pub mod fine_tuning {
             &self,
             provider: AccountId,
             users: Vec<AccountId>,
-        ) -> Result<Vec<Option<AccountView>>, Error> {
-            check_count(users.len(), MAX_BATCH_USERS)?;
-            Ok(service_core::fit(users.into_iter().map(|u| self.view((u, provider)))))
+        ) -> Result<Fwd<Vec<Option<AccountView>>>, Error> {
+            self.full_view(|s| {
+                check_count(users.len(), MAX_BATCH_USERS)?;
+                Ok(service_core::fit(users.into_iter().map(|u| s.view((u, provider)))))
+            })
         }
 
         #[ink(message)]
-        pub fn get_service(&self, provider: AccountId) -> Result<ServiceView, Error> {
-            self.service_view(provider).ok_or(Error::ServiceNotExist)
+        pub fn get_service(&self, provider: arg::AccountId) -> Result<Fwd<ServiceView>, Error> {
+            self.full_view(|s| s.service_view(arg::take(provider)).ok_or(Error::ServiceNotExist))
         }
 
         /// (page, total); limit 0 = 50, at most 50.
@@ -447,19 +453,24 @@ pub mod fine_tuning {
 
         /// The provider's stake, unbonding stake, usable TEE signer and accepted attestation (see `ProviderState`).
         #[ink(message)]
-        pub fn provider_state(&self, provider: AccountId) -> ProviderState {
-            self.core.provider_state_now(provider)
+        pub fn provider_state(&self, provider: arg::AccountId) -> Fwd<ProviderState> {
+            self.full_plain(|s| s.core.provider_state_now(arg::take(provider)))
         }
 
         /// Whether `attestor` is a registered attestor, and whether `measurement` is an accepted measurement.
         #[ink(message)]
-        pub fn attestation_trust(&self, attestor: [u8; 20], measurement: [u8; 32]) -> (bool, bool) {
-            self.core.attestation_trust(attestor, measurement)
+        pub fn attestation_trust(&self, attestor: [u8; 20], measurement: [u8; 32]) -> Fwd<(bool, bool)> {
+            self.full_plain(|s| s.core.attestation_trust(attestor, measurement))
         }
 
         #[ink(message)]
-        pub fn get_deliverable(&self, user: AccountId, provider: AccountId, id: String) -> Result<Deliverable, Error> {
-            self.deliverable(user, provider, &id)
+        pub fn get_deliverable(
+            &self,
+            user: arg::AccountId,
+            provider: arg::AccountId,
+            id: arg::String,
+        ) -> Result<Fwd<Deliverable>, Error> {
+            self.full_view(|s| s.deliverable(arg::take(user), arg::take(provider), &arg::take(id)))
         }
 
         /// A page of the pair's deliverables, oldest first, and their number (at most 20); limit 0 = 50, at most
@@ -468,12 +479,15 @@ pub mod fine_tuning {
         #[ink(message)]
         pub fn get_deliverables(
             &self,
-            user: AccountId,
-            provider: AccountId,
-            offset: u32,
-            limit: u32,
-        ) -> Result<(Vec<Deliverable>, u32), Error> {
-            self.deliverables_page(user, provider, offset, limit)
+            user: arg::AccountId,
+            provider: arg::AccountId,
+            offset: arg::u32,
+            limit: arg::u32,
+        ) -> Result<Fwd<(Vec<Deliverable>, u32)>, Error> {
+            self.full_view(|s| {
+                let (user, provider) = (arg::take(user), arg::take(provider));
+                s.deliverables_page(user, provider, arg::take(offset), arg::take(limit))
+            })
         }
 
         // ------------------------------------------------------------------ internals
@@ -487,6 +501,12 @@ pub mod fine_tuning {
         /// [`Self::full`] for a view.
         fn full_view<T, O: From<T>>(&self, body: impl FnOnce(&Self) -> Result<T, Error>) -> Result<O, Error> {
             service_core::full::run(FULL, self, |s| s.full_code.get(), body)
+        }
+
+        /// [`Self::full_view`] for a view that returns no `Result`: the thin build traps when the full build is
+        /// missing.
+        fn full_plain<T, O: From<T>>(&self, body: impl FnOnce(&Self) -> T) -> O {
+            service_core::full::run_plain(FULL, self, |s| s.full_code.get(), body)
         }
 
         /// `add_or_update_service` in the full build.

@@ -142,6 +142,7 @@ pub mod inference {
         AccountFilter = super::AccountFilter,
         AccountId = super::AccountId,
         Balance = super::Balance,
+        u8 = core::primitive::u8,
         u32 = core::primitive::u32,
         u64 = core::primitive::u64,
         bool = core::primitive::bool,
@@ -242,8 +243,8 @@ pub mod inference {
             &self,
             provider: AccountId,
             settlements: Vec<TeeSettlementData>,
-        ) -> Result<Vec<SettlementOutcome>, Error> {
-            Ok(self.judge(provider, &settlements)?.outcomes)
+        ) -> Result<Fwd<Vec<SettlementOutcome>>, Error> {
+            self.full_view(|s| Ok(s.judge(provider, &settlements)?.outcomes))
         }
 
         // ------------------------------------------------------------------ user
@@ -383,8 +384,8 @@ pub mod inference {
 
         /// Owner, pending owner, ledger, chain id, lock time, minimum stake, liabilities and surplus.
         #[ink(message)]
-        pub fn config(&self) -> ServiceConfig {
-            ServiceConfig { max_batch: self.max_settlements, ..self.core.config_now() }
+        pub fn config(&self) -> Fwd<ServiceConfig> {
+            self.full_plain(|s| ServiceConfig { max_batch: s.max_settlements, ..s.core.config_now() })
         }
 
         /// The code hash of the full build the rarely used messages run in (see [`FULL`]).
@@ -394,8 +395,11 @@ pub mod inference {
         }
 
         #[ink(message)]
-        pub fn get_account(&self, user: AccountId, provider: AccountId) -> Result<AccountView, Error> {
-            self.view((user, provider)).ok_or(Error::Account(AccountError::AccountNotExists))
+        pub fn get_account(&self, user: arg::AccountId, provider: arg::AccountId) -> Result<Fwd<AccountView>, Error> {
+            self.full_view(|s| {
+                let key = (arg::take(user), arg::take(provider));
+                s.view(key).ok_or(Error::Account(AccountError::AccountNotExists))
+            })
         }
 
         /// A page of the sub-accounts `filter` selects (all, one provider's, one user's) and their number; limit
@@ -421,14 +425,16 @@ pub mod inference {
             &self,
             provider: AccountId,
             users: Vec<AccountId>,
-        ) -> Result<Vec<Option<AccountView>>, Error> {
-            check_count(users.len(), MAX_BATCH_USERS)?;
-            Ok(service_core::fit(users.into_iter().map(|u| self.view((u, provider)))))
+        ) -> Result<Fwd<Vec<Option<AccountView>>>, Error> {
+            self.full_view(|s| {
+                check_count(users.len(), MAX_BATCH_USERS)?;
+                Ok(service_core::fit(users.into_iter().map(|u| s.view((u, provider)))))
+            })
         }
 
         #[ink(message)]
-        pub fn get_service(&self, provider: AccountId) -> Result<ServiceView, Error> {
-            self.service_view(provider).ok_or(Error::ServiceNotExist)
+        pub fn get_service(&self, provider: arg::AccountId) -> Result<Fwd<ServiceView>, Error> {
+            self.full_view(|s| s.service_view(arg::take(provider)).ok_or(Error::ServiceNotExist))
         }
 
         /// (page, total); limit 0 = 50, at most 50.
@@ -447,20 +453,28 @@ pub mod inference {
 
         /// The provider's stake, unbonding stake, usable TEE signer and accepted attestation (see `ProviderState`).
         #[ink(message)]
-        pub fn provider_state(&self, provider: AccountId) -> ProviderState {
-            self.core.provider_state_now(provider)
+        pub fn provider_state(&self, provider: arg::AccountId) -> Fwd<ProviderState> {
+            self.full_plain(|s| s.core.provider_state_now(arg::take(provider)))
         }
 
         /// Whether `attestor` is a registered attestor, and whether `measurement` is an accepted measurement.
         #[ink(message)]
-        pub fn attestation_trust(&self, attestor: [u8; 20], measurement: [u8; 32]) -> (bool, bool) {
-            self.core.attestation_trust(attestor, measurement)
+        pub fn attestation_trust(&self, attestor: [u8; 20], measurement: [u8; 32]) -> Fwd<(bool, bool)> {
+            self.full_plain(|s| s.core.attestation_trust(attestor, measurement))
         }
 
         /// Whether `token_id` is revoked in the sub-account's current generation.
         #[ink(message)]
-        pub fn is_token_revoked(&self, user: AccountId, provider: AccountId, token_id: u8) -> Result<bool, Error> {
-            Ok(data::is_revoked(&self.revoked_bits(user, provider)?.1, token_id))
+        pub fn is_token_revoked(
+            &self,
+            user: arg::AccountId,
+            provider: arg::AccountId,
+            token_id: arg::u8,
+        ) -> Result<Fwd<bool>, Error> {
+            self.full_view(|s| {
+                let bits = s.revoked_bits(arg::take(user), arg::take(provider))?.1;
+                Ok(data::is_revoked(&bits, arg::take(token_id)))
+            })
         }
 
         // ------------------------------------------------------------------ internals
@@ -474,6 +488,12 @@ pub mod inference {
         /// [`Self::full`] for a view.
         fn full_view<T, O: From<T>>(&self, body: impl FnOnce(&Self) -> Result<T, Error>) -> Result<O, Error> {
             service_core::full::run(FULL, self, |s| s.full_code.get(), body)
+        }
+
+        /// [`Self::full_view`] for a view that returns no `Result`: the thin build traps when the full build is
+        /// missing.
+        fn full_plain<T, O: From<T>>(&self, body: impl FnOnce(&Self) -> T) -> O {
+            service_core::full::run_plain(FULL, self, |s| s.full_code.get(), body)
         }
 
         /// `add_or_update_service` in the full build.
