@@ -54,4 +54,4 @@ model-long:
 	. scripts/env.sh && PROPTEST_CASES=10000 cargo test --locked -p serving-e2e-tests --test model -- --nocapture
 
 random-long:
-	. scripts/env.sh && SERVING_RANDOM_RUNS=20 SERVING_RANDOM_STEPS=150 cargo test --locked -p serving-e2e-tests --test random -- --nocapture
+	. scripts/env.sh && SERVING_RANDOM_RUNS=20 SERVING_RANDOM_STEPS=150 cargo test --locked -p serving-e2e-tests --test sandbox random:: -- --nocapture

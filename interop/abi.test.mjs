@@ -1,5 +1,5 @@
 // polkadot.js (@polkadot/api-contract's Abi, offline) and cargo-contract against our release bundles' metadata.
-// Inputs, written by `cargo test -p serving-e2e-tests --test interop` and `scripts/bundles.sh`:
+// Inputs, written by `cargo test -p serving-e2e-tests --test sandbox interop::` and `scripts/bundles.sh`:
 //   target/ink/<contract>/<contract>.json   the metadata cargo-contract wrote for each release bundle
 //   target/interop/calls.json                calls and constructors with fixed arguments and the bytes Rust encodes
 //   target/interop/events.json               events recorded in the sandbox and the values Rust decodes from them

@@ -16,7 +16,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   fi
 fi
 for f in target/interop/calls.json target/interop/events.json; do
-  [ -f "$f" ] || { echo "[interop] $f missing: run the e2e tests first (cargo test -p serving-e2e-tests --test interop)"; exit 1; }
+  [ -f "$f" ] || { echo "[interop] $f missing: run the e2e tests first (cargo test -p serving-e2e-tests --test sandbox interop::)"; exit 1; }
 done
 if [ -z "$(ls target/interop/events-all/*.jsonl 2>/dev/null | head -1)" ]; then
   echo "[interop] target/interop/events-all/ is empty: run the e2e suite with SERVING_EVENT_LOG=\$PWD/target/interop/events-all first (make test does)"

@@ -8,7 +8,7 @@
 //! with rising nonces and valid signatures; every failed operation changes nothing).
 //!
 //! CI runs proptest's default 256 sequences of up to 60 steps; `make model-long` runs 10,000
-//! (`PROPTEST_CASES=10000`). The same operations against the real contracts: `tests/random.rs`.
+//! (`PROPTEST_CASES=10000`). The same operations against the real contracts: `tests/sandbox/random.rs`.
 use ledger::book::{split_transfer, UserBalance};
 use proptest::prelude::*;
 use service_core::tuning::fee_for;

@@ -1147,7 +1147,7 @@ async fn attack_matrix(mut client: Client) -> E2EResult<()> {
         if std::env::var("SERVING_WRITE_MATRIX").is_ok() {
             std::fs::write(&path, format!("{}{begin}{table}{}", &doc[..a], &doc[b..]))?;
         } else {
-            panic!("docs/attack-matrix.md is out of date: run SERVING_WRITE_MATRIX=1 cargo test -p serving-e2e-tests --test attacks");
+            panic!("docs/attack-matrix.md is out of date: run SERVING_WRITE_MATRIX=1 cargo test -p serving-e2e-tests --test sandbox attacks::");
         }
     }
     Ok(())
