@@ -98,7 +98,7 @@ pub fn forward<T, E: From<Error>>(full_code: Option<Hash>) -> Result<T, E> {
 
 /// Runs a message's `body` on `this` in the full build (`full`); in the thin build hands the whole call to the full
 /// build whose code hash `code` reads ([`forward`]), and `body` is compiled out. Every forwarded message of the
-/// three contracts goes through here (their `full`, `full_view` helpers).
+/// three contracts goes through here ([`TwoBuilds`]).
 ///
 /// `O` is what the message returns: `T` itself, or in the thin build's Wasm a [`Skip`] of it, so that the thin
 /// build carries no encoder for a result only the full build ever produces.
@@ -126,6 +126,38 @@ pub fn run_plain<S, T, O: From<T>>(
     match run::<S, T, O, Error>(full, this, code, |s| Ok(body(s))) {
         Ok(v) => v,
         Err(_) => panic!("the full build is missing"),
+    }
+}
+
+/// A contract with a thin and a full build: [`run`] and [`run_plain`] bound to its build flag and to where it keeps
+/// its full build's code hash, so that each contract states those two facts once and its messages call
+/// `self.full(..)`, `self.full_view(..)` or `self.full_plain(..)`.
+pub trait TwoBuilds: Sized {
+    /// Whether this is the full build: `cfg!(any(test, serving_full))` in the contract's crate.
+    const FULL: bool;
+    /// The contract's error type.
+    type Error: From<Error>;
+
+    /// The full build's code hash as this contract stores it.
+    fn stored_full_code(&self) -> Option<Hash>;
+
+    /// Runs `body` here in the full build; in the thin build, hands the whole call to the full build ([`run`]).
+    fn full<T, O: From<T>>(
+        &mut self,
+        body: impl FnOnce(&mut Self) -> Result<T, Self::Error>,
+    ) -> Result<O, Self::Error> {
+        run(Self::FULL, self, |s| s.stored_full_code(), body)
+    }
+
+    /// [`Self::full`] for a view.
+    fn full_view<T, O: From<T>>(&self, body: impl FnOnce(&Self) -> Result<T, Self::Error>) -> Result<O, Self::Error> {
+        run(Self::FULL, self, |s| s.stored_full_code(), body)
+    }
+
+    /// [`Self::full_view`] for a view that returns no `Result`: the thin build traps when the full build is missing
+    /// ([`run_plain`]).
+    fn full_plain<T, O: From<T>>(&self, body: impl FnOnce(&Self) -> T) -> O {
+        run_plain(Self::FULL, self, |s| s.stored_full_code(), body)
     }
 }
 

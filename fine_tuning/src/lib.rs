@@ -153,8 +153,19 @@ pub mod fine_tuning {
     /// Whether this is the full build (`fine_tuning/full`, cfg `serving_full`; unit tests run it too). Every call
     /// loads the whole code it calls, so the code at the address (the thin build) leaves out the rarely used
     /// messages and hands them to the full build, uploaded once and locked on chain, by a delegate call
-    /// ([`FineTuning::full`]; docs/inference.md, "Two builds"). Same messages, selectors and metadata.
+    /// ([`TwoBuilds::full`]; docs/inference.md, "Two builds"). Same messages, selectors and metadata.
     const FULL: bool = cfg!(any(test, serving_full));
+
+    use service_core::full::TwoBuilds;
+
+    impl TwoBuilds for FineTuning {
+        const FULL: bool = FULL;
+        type Error = Error;
+
+        fn stored_full_code(&self) -> Option<Hash> {
+            self.full_code.get()
+        }
+    }
 
     // What the forwarded messages take and return (`Fwd<T>`, `arg::*`): nothing to decode or encode in the thin
     // build's Wasm, which never runs their bodies (`serving_common::forwarded_types`).
@@ -491,23 +502,6 @@ pub mod fine_tuning {
         }
 
         // ------------------------------------------------------------------ internals
-
-        /// Runs `body` here in the full build; in the thin build, hands the whole call to the full build
-        /// (`service_core::full::run`, see [`FULL`]). The thin build compiles `body` out.
-        fn full<T, O: From<T>>(&mut self, body: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<O, Error> {
-            service_core::full::run(FULL, self, |s| s.full_code.get(), body)
-        }
-
-        /// [`Self::full`] for a view.
-        fn full_view<T, O: From<T>>(&self, body: impl FnOnce(&Self) -> Result<T, Error>) -> Result<O, Error> {
-            service_core::full::run(FULL, self, |s| s.full_code.get(), body)
-        }
-
-        /// [`Self::full_view`] for a view that returns no `Result`: the thin build traps when the full build is
-        /// missing.
-        fn full_plain<T, O: From<T>>(&self, body: impl FnOnce(&Self) -> T) -> O {
-            service_core::full::run_plain(FULL, self, |s| s.full_code.get(), body)
-        }
 
         /// `add_or_update_service` in the full build.
         fn register(&mut self, params: ServiceParams) -> Result<(), Error> {

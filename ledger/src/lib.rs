@@ -115,8 +115,19 @@ pub mod ledger {
     /// loads the whole code at the ledger's address, so that code (the thin build) holds only what users call
     /// every day (`add_ledger`, `deposit_fund(_for)`, `refund`, `transfer_fund`, `retrieve_fund`, `get_ledger` and
     /// the small views) and hands every other message to the full build, uploaded once and locked on chain, by a
-    /// delegate call ([`Ledger::full`]; docs/ledger.md, "Two builds"). Same messages, selectors and metadata.
+    /// delegate call ([`TwoBuilds::full`]; docs/ledger.md, "Two builds"). Same messages, selectors and metadata.
     const FULL: bool = cfg!(any(test, serving_full));
+
+    use serving_common::full::TwoBuilds;
+
+    impl TwoBuilds for Ledger {
+        const FULL: bool = FULL;
+        type Error = Error;
+
+        fn stored_full_code(&self) -> Option<Hash> {
+            self.full_code.get()
+        }
+    }
 
     // What the forwarded messages take and return (`Fwd<T>`, `arg::*`): nothing to decode or encode in the thin
     // build's Wasm, which never runs their bodies.
@@ -507,23 +518,6 @@ pub mod ledger {
             self.recommended.insert(&service_type, &service);
             self.env().emit_event(RecommendedServiceUpdated { service_type, version, service });
             Ok(())
-        }
-
-        /// Runs `body` here in the full build; in the thin build, hands the whole call to the full build
-        /// (`serving_common::full::run`, see [`FULL`]). The thin build compiles `body` out.
-        fn full<T, O: From<T>>(&mut self, body: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<O, Error> {
-            serving_common::full::run(FULL, self, |s| s.full_code.get(), body)
-        }
-
-        /// [`Self::full`] for a view.
-        fn full_view<T, O: From<T>>(&self, body: impl FnOnce(&Self) -> Result<T, Error>) -> Result<O, Error> {
-            serving_common::full::run(FULL, self, |s| s.full_code.get(), body)
-        }
-
-        /// [`Self::full_view`] for a view that returns no `Result` (its signature predates the two builds): the
-        /// thin build traps when the full build is missing.
-        fn full_plain<T, O: From<T>>(&self, body: impl FnOnce(&Self) -> T) -> O {
-            serving_common::full::run_plain(FULL, self, |s| s.full_code.get(), body)
         }
 
         // ------------------------------------------------------------------ views
